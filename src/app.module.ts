@@ -1,0 +1,64 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
+import { MikroOrmModule } from '@mikro-orm/nestjs';
+import type { Logger } from 'pino';
+import { AuditModule } from './audit/audit.module.js';
+import { AuthModule } from './auth/auth.module.js';
+import { AuthorizationGuard, RATE_LIMITER } from './authz/authorization.guard.js';
+import { ProblemFilter, ROOT_LOGGER } from './common/errors/problem.filter.js';
+import { RateLimiter } from './common/rate-limiter.js';
+import { ApiValidationPipe } from './common/validation.pipe.js';
+import { CompaniesModule } from './companies/companies.module.js';
+import type { AppConfig } from './config/config.js';
+import { ConfigModule } from './config/config.module.js';
+import { buildOrmConfig } from './database/orm.config.js';
+import { HealthModule } from './health/health.module.js';
+import { MembersModule } from './members/members.module.js';
+import { PlatformModule } from './platform/platform.module.js';
+import { TenancyModule } from './tenancy/tenancy.module.js';
+import { UsersModule } from './users/users.module.js';
+
+export interface AppOptions {
+  config: AppConfig;
+  /** Runtime connection as `tenantry_app` (never the owner). */
+  databaseUrl: string;
+  logger: Logger;
+}
+
+/** The modular monolith: one module per feature; cross-cutting concerns registered once, here. */
+@Module({})
+export class AppModule {
+  static forRoot(options: AppOptions): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(options.config),
+        MikroOrmModule.forRoot({
+          ...buildOrmConfig({
+            url: options.databaseUrl,
+            poolMax: options.config.database.poolMax,
+            debug: options.config.logLevel === 'trace',
+            log: (message) => options.logger.trace({ orm: true }, message),
+          }),
+          // The request context (an EntityManager fork per request) is opened by the app's request hook.
+          registerRequestContext: false,
+        }),
+        TenancyModule,
+        AuditModule,
+        UsersModule,
+        CompaniesModule,
+        MembersModule,
+        AuthModule,
+        PlatformModule,
+        HealthModule,
+      ],
+      providers: [
+        { provide: ROOT_LOGGER, useValue: options.logger },
+        { provide: RATE_LIMITER, useValue: new RateLimiter() },
+        { provide: APP_GUARD, useClass: AuthorizationGuard },
+        { provide: APP_FILTER, useClass: ProblemFilter },
+        { provide: APP_PIPE, useClass: ApiValidationPipe },
+      ],
+    };
+  }
+}

@@ -1,0 +1,101 @@
+import type { IncomingMessage } from 'node:http';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { SwaggerModule } from '@nestjs/swagger';
+import { MikroORM, RequestContext } from '@mikro-orm/postgresql';
+import type { FastifyRequest } from 'fastify';
+import { AppModule, type AppOptions } from './app.module.js';
+import { RATE_LIMITER } from './authz/authorization.guard.js';
+import { BODY_LIMIT_BYTES, registerBodyParsers } from './common/json-body.js';
+import { newId } from './common/ids.js';
+import { NestPinoLogger } from './common/logger.js';
+import { type RateLimiter, rateLimitHeaders } from './common/rate-limiter.js';
+import { buildOpenApiDocument } from './openapi.js';
+import { requestStorage, type RequestStore } from './tenancy/request-store.js';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/** Accepts a well-formed incoming `X-Request-Id`, else generates one (UUID v7). */
+export function requestIdOf(header: string | string[] | undefined): string {
+  const value = Array.isArray(header) ? header[0] : header;
+  return value && REQUEST_ID.test(value) ? value : newId();
+}
+
+function createAdapter(options: AppOptions): FastifyAdapter {
+  return new FastifyAdapter({
+    bodyLimit: BODY_LIMIT_BYTES,
+    trustProxy: options.config.trustProxy,
+    genReqId: (req: IncomingMessage) => requestIdOf(req.headers['x-request-id']),
+    routerOptions: { maxParamLength: 200 },
+  });
+}
+
+/** Request-scoped plumbing that must wrap everything Nest does: request id, async context, access log. */
+function installHooks(app: NestFastifyApplication, options: AppOptions): void {
+  const { logger } = options;
+  const fastify = app.getHttpAdapter().getInstance();
+  const orm = app.get(MikroORM);
+  const limiter = app.get<RateLimiter>(RATE_LIMITER);
+
+  fastify.addHook('onRequest', (request, reply, done) => {
+    void reply.header('X-Request-Id', request.id);
+    const store: RequestStore = {
+      requestId: String(request.id),
+      ip: request.ip,
+      userAgent: request.headers['user-agent'],
+      tenant: undefined,
+      identityUserId: undefined,
+    };
+    // One async context per request: the tenant store and a fresh EntityManager fork (MikroORM's request context).
+    requestStorage.run(store, () => RequestContext.create(orm.em, done));
+  });
+
+  fastify.addHook('onSend', (request: FastifyRequest, reply, payload, done) => {
+    if (!reply.hasHeader('ratelimit-limit')) {
+      void reply.headers(
+        rateLimitHeaders(limiter.peek(`ip:${request.ip}`, options.config.rateLimit.publicPerMinute)),
+      );
+    }
+    done(null, payload);
+  });
+
+  fastify.addHook('onResponse', (request, reply, done) => {
+    const tenant = requestStorage.getStore()?.tenant;
+    const line = {
+      requestId: request.id,
+      companyId: tenant?.companyId,
+      method: request.method,
+      route: request.routeOptions.url,
+      status: reply.statusCode,
+      ms: Math.round(reply.elapsedTime * 10) / 10,
+    };
+    if (reply.statusCode >= 500) logger.error(line, 'request');
+    else logger.info(line, 'request');
+    done();
+  });
+
+  registerBodyParsers(fastify);
+}
+
+/** Builds the application (not listening). Used by `main.ts`, the tests and the benchmarks alike. */
+export async function createApp(options: AppOptions): Promise<NestFastifyApplication> {
+  const app = await NestFactory.create<NestFastifyApplication>(
+    AppModule.forRoot(options),
+    createAdapter(options),
+    {
+      logger: new NestPinoLogger(options.logger),
+      abortOnError: false,
+      // Tenantry registers its own JSON and form parsers (limits, depth, prototype keys): see common/json-body.ts.
+      bodyParser: false,
+    },
+  );
+  app.enableShutdownHooks();
+  installHooks(app, options);
+  // Types and validation rules of the DTOs, extracted by the Swagger plugin (`npm run openapi` regenerates it).
+  const { default: pluginMetadata } = await import('./metadata.js');
+  await SwaggerModule.loadPluginMetadata(pluginMetadata);
+  const document = buildOpenApiDocument(app);
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', raw: ['json'] });
+  await app.init();
+  return app;
+}

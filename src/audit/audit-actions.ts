@@ -1,0 +1,53 @@
+/**
+ * Every audit action Tenantry writes, with the version of its `metadata` shape. Bump the version when a
+ * metadata shape changes; readers and the offline verifier treat metadata as opaque JSON, so old events
+ * stay verifiable. The README lists these; keep the descriptions short and exact.
+ */
+export const AUDIT_ACTIONS = {
+  'company.created': { version: 1, description: 'A company was registered, with its first owner' },
+  'company.updated': {
+    version: 1,
+    description: 'Name or settings changed; metadata lists the changed fields',
+  },
+  'company.deletion_scheduled': {
+    version: 1,
+    description: 'The owner scheduled deletion; metadata.purgeAfter',
+  },
+  'company.deletion_cancelled': {
+    version: 1,
+    description: 'The owner restored a company scheduled for deletion',
+  },
+  'auth.login': { version: 1, description: 'A user signed in and a refresh family started' },
+  'auth.logout': { version: 1, description: 'A refresh family was revoked by its user' },
+  'auth.token_refreshed': { version: 1, description: 'A refresh token was rotated' },
+  'auth.refresh_reuse_detected': {
+    version: 1,
+    description: 'A spent refresh token was presented again; its whole family was revoked',
+  },
+  'auth.company_switched': { version: 1, description: 'A user switched their session into this company' },
+  'member.joined': {
+    version: 1,
+    description: 'A user became a member (registration or accepted invitation)',
+  },
+  'member.role_changed': { version: 1, description: 'A member role changed; metadata.from, metadata.to' },
+  'member.removed': { version: 1, description: 'A member was removed; their refresh tokens were revoked' },
+  'member.ownership_transferred': { version: 1, description: 'Ownership moved to another member' },
+  'member.invited': { version: 1, description: 'An invitation was created; metadata.email, metadata.role' },
+  'invitation.resent': { version: 1, description: 'An invitation token was rotated and sent again' },
+  'invitation.revoked': { version: 1, description: 'An invitation was revoked' },
+  'invitation.accepted': { version: 1, description: 'An invitation was accepted' },
+  'platform.switched_in': {
+    version: 1,
+    description: 'A platform operator switched into this company; metadata.reason, metadata.expiresAt',
+  },
+  'authorization.denied': {
+    version: 1,
+    description: 'A request on a single resource was denied (answered 404); metadata.action, metadata.route',
+  },
+} as const satisfies Record<string, { version: number; description: string }>;
+
+export type AuditAction = keyof typeof AUDIT_ACTIONS;
+
+export function isAuditAction(value: string): value is AuditAction {
+  return Object.hasOwn(AUDIT_ACTIONS, value);
+}

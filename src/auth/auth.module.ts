@@ -1,0 +1,36 @@
+import { Module } from '@nestjs/common';
+import { JwtModule } from '@nestjs/jwt';
+import { PassportModule } from '@nestjs/passport';
+import { CompaniesModule } from '../companies/companies.module.js';
+import type { AppConfig } from '../config/config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { MembersModule } from '../members/members.module.js';
+import { UsersModule } from '../users/users.module.js';
+import { AuthController } from './auth.controller.js';
+import { AuthService } from './auth.service.js';
+import { JWT_AUDIENCE, JWT_ISSUER } from './jwt-claims.js';
+import { JwtAuthGuard } from './jwt-auth.guard.js';
+import { JwtStrategy } from './jwt.strategy.js';
+import { PasswordService } from './password.service.js';
+import { TokenService } from './token.service.js';
+
+@Module({
+  imports: [
+    PassportModule.register({ session: false }),
+    JwtModule.registerAsync({
+      inject: [APP_CONFIG],
+      useFactory: (config: AppConfig) => ({
+        secret: config.auth.jwtSecret,
+        signOptions: { algorithm: 'HS256', issuer: JWT_ISSUER, audience: JWT_AUDIENCE },
+        verifyOptions: { algorithms: ['HS256'], issuer: JWT_ISSUER, audience: JWT_AUDIENCE },
+      }),
+    }),
+    UsersModule,
+    CompaniesModule,
+    MembersModule,
+  ],
+  controllers: [AuthController],
+  providers: [AuthService, TokenService, PasswordService, JwtStrategy, JwtAuthGuard],
+  exports: [AuthService, TokenService, PasswordService, JwtAuthGuard],
+})
+export class AuthModule {}

@@ -1,0 +1,174 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import {
+  IsEmail,
+  IsNotEmpty,
+  IsOptional,
+  IsString,
+  IsUUID,
+  Matches,
+  MaxLength,
+  MinLength,
+} from 'class-validator';
+import { ROLES, type Role } from '../../authz/roles.js';
+
+const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
+const lower = ({ value }: { value: unknown }) =>
+  typeof value === 'string' ? value.trim().toLowerCase() : value;
+
+export const PASSWORD_MIN = 12;
+export const PASSWORD_MAX = 256;
+
+export class RegisterDto {
+  /** Lower-cased; must not belong to an existing account. */
+  @Transform(lower)
+  @IsEmail({}, { message: 'email must be a valid email address' })
+  @MaxLength(320)
+  email: string;
+
+  /** At least 12 characters. */
+  @IsString()
+  @MinLength(PASSWORD_MIN, { message: `password must be at least ${PASSWORD_MIN} characters` })
+  @MaxLength(PASSWORD_MAX)
+  password: string;
+
+  @Transform(trim)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  name: string;
+
+  /** The new company's name; its slug is derived from it. */
+  @Transform(trim)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  companyName: string;
+}
+
+export class LoginDto {
+  @Transform(lower)
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(320)
+  email: string;
+
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(PASSWORD_MAX)
+  password: string;
+
+  /** Sign in to this company (else the user's first company). */
+  @IsOptional()
+  @Transform(lower)
+  @IsString()
+  @Matches(/^[a-z0-9-]{1,80}$/, { message: 'companySlug must be a company slug' })
+  companySlug?: string;
+}
+
+export class RefreshDto {
+  @IsString()
+  @IsNotEmpty()
+  @MaxLength(200)
+  refreshToken: string;
+}
+
+export class LogoutDto {
+  /** Revoke this token's family; without it, the family of the access token's session. */
+  @IsOptional()
+  @IsString()
+  @MaxLength(200)
+  refreshToken?: string;
+}
+
+export class SwitchCompanyDto {
+  @IsUUID('all', { message: 'companyId must be a UUID' })
+  companyId: string;
+}
+
+export class TokenPairDto {
+  @ApiProperty({ description: 'Access JWT (≤ 15 minutes)' })
+  accessToken: string;
+
+  @ApiProperty({ description: 'Opaque, rotating refresh token' })
+  refreshToken: string;
+
+  @ApiProperty({ enum: ['Bearer'] })
+  tokenType: 'Bearer';
+
+  @ApiProperty({ description: 'Seconds until the access token expires', example: 900 })
+  expiresIn: number;
+}
+
+export class UserDto {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty()
+  email: string;
+
+  @ApiProperty()
+  name: string;
+
+  @ApiProperty()
+  platformAdmin: boolean;
+}
+
+export class CompanyRefDto {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty()
+  name: string;
+
+  @ApiProperty()
+  slug: string;
+}
+
+export class SessionDto extends TokenPairDto {
+  @ApiProperty({ type: UserDto })
+  user: UserDto;
+
+  @ApiProperty({ type: CompanyRefDto })
+  company: CompanyRefDto;
+
+  @ApiProperty({ enum: ROLES })
+  role: Role;
+}
+
+export class MembershipRefDto {
+  @ApiProperty({ format: 'uuid' })
+  companyId: string;
+
+  @ApiProperty()
+  companyName: string;
+
+  @ApiProperty()
+  companySlug: string;
+
+  @ApiProperty({ enum: ROLES })
+  role: Role;
+}
+
+export class MeDto {
+  @ApiPropertyOptional({ type: UserDto, nullable: true, description: 'Absent for application principals' })
+  user: UserDto | null;
+
+  @ApiProperty({ type: CompanyRefDto })
+  company: CompanyRefDto;
+
+  @ApiProperty({ enum: ROLES })
+  role: Role;
+
+  @ApiProperty({ enum: ['user', 'api_key', 'application', 'platform_admin'] })
+  principalType: string;
+
+  @ApiProperty({ format: 'uuid' })
+  principalId: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'The operator, on a platform switch-in' })
+  operatorId?: string;
+
+  @ApiProperty({ type: [MembershipRefDto] })
+  memberships: MembershipRefDto[];
+}

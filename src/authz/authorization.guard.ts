@@ -1,0 +1,152 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  Optional,
+  type CanActivate,
+  type ExecutionContext,
+} from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
+import { EntityManager } from '@mikro-orm/postgresql';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AuditService } from '../audit/audit.service.js';
+import { JwtAuthGuard } from '../auth/jwt-auth.guard.js';
+import { CompanySettingsCache } from '../companies/company-settings.cache.js';
+import { AppError, Errors } from '../common/errors/app-error.js';
+import { RateLimiter, rateLimitHeaders } from '../common/rate-limiter.js';
+import type { AppConfig } from '../config/config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import type { TenantContext } from '../tenancy/request-store.js';
+import { TenancyService } from '../tenancy/tenancy.service.js';
+import { User } from '../users/user.entity.js';
+import { abilityFor } from './abilities.js';
+import { API_KEY_AUTHENTICATOR, API_KEY_PREFIX, type ApiKeyAuthenticator } from './api-key-authenticator.js';
+import { ROUTE_AUTH, type RouteAuth } from './authorize.decorator.js';
+
+export const RATE_LIMITER = Symbol('RATE_LIMITER');
+
+/** A path parameter other than `{companyId}` makes a route a single-resource route (denials answer 404). */
+export function isItemRoute(url: string): boolean {
+  return /:(?!companyId\b)[A-Za-z]+/.test(url);
+}
+
+/**
+ * The one global guard, deny by default:
+ * 1. the route declares `@Public()`, `@Authorize(action, subject)` or `@PlatformOperator()` (else 403, logged);
+ * 2. the credential (access JWT or API key) is verified and becomes the request's tenant context;
+ * 3. a `{companyId}` in the path must be the context's company (else 404);
+ * 4. the company's rate limit is counted;
+ * 5. the ability of (principal, role) must allow the action: on a single resource a denial answers 404 and is
+ *    audited as `authorization.denied`; on a collection it answers 403.
+ */
+@Injectable()
+export class AuthorizationGuard implements CanActivate {
+  private readonly logger = new Logger('AuthorizationGuard');
+
+  constructor(
+    private readonly reflector: Reflector,
+    private readonly jwt: JwtAuthGuard,
+    private readonly tenancy: TenancyService,
+    private readonly audit: AuditService,
+    private readonly companies: CompanySettingsCache,
+    private readonly em: EntityManager,
+    @Inject(RATE_LIMITER) private readonly limiter: RateLimiter,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Optional() @Inject(API_KEY_AUTHENTICATOR) private readonly apiKeys?: ApiKeyAuthenticator,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const meta = this.reflector.getAllAndOverride<RouteAuth | undefined>(ROUTE_AUTH, [
+      context.getHandler(),
+      context.getClass(),
+    ]);
+    const http = context.switchToHttp();
+    const request = http.getRequest<FastifyRequest>();
+    const reply = http.getResponse<FastifyReply>();
+
+    if (!meta) {
+      this.logger.error(
+        `Route ${request.method} ${request.routeOptions.url} declares no authorization: denied`,
+      );
+      throw Errors.forbidden('This route declares no authorization');
+    }
+    if (meta.kind === 'public') {
+      this.count(reply, `ip:${request.ip}`, this.config.rateLimit.publicPerMinute);
+      return true;
+    }
+
+    const tenant = await this.authenticate(context, request, reply);
+    this.tenancy.enter(tenant);
+    if (meta.kind === 'platform') {
+      // Navigation across companies: the path's company is the target, not the caller's.
+      this.count(reply, `operator:${tenant.principalId}`, this.config.rateLimit.publicPerMinute);
+      return this.checkOperator(tenant);
+    }
+
+    const params = (request.params ?? {}) as Record<string, string | undefined>;
+    if (params.companyId !== undefined && params.companyId !== tenant.companyId) {
+      throw Errors.notFound('Company');
+    }
+    const company = await this.companies.get(tenant.companyId);
+    if (!company) throw Errors.unauthenticated();
+    this.count(reply, `company:${tenant.companyId}`, company.rateLimitPerMinute);
+
+    if (meta.principals && !meta.principals.includes(tenant.principalType)) {
+      throw Errors.forbidden(
+        `This route is not available to ${tenant.principalType.replace('_', ' ')} credentials`,
+      );
+    }
+    if (company.deletionScheduled && !(meta.subject === 'Company' || meta.subject === 'Session')) {
+      throw Errors.forbidden('The company is scheduled for deletion; its owner can restore it');
+    }
+    if (abilityFor(tenant).can(meta.action, meta.subject)) {
+      return true;
+    }
+    if (isItemRoute(request.routeOptions.url ?? '')) {
+      await this.audit.recordAlone({
+        action: 'authorization.denied',
+        target: { type: meta.subject, id: (params.id ?? params.userId ?? null)?.slice(0, 100) ?? null },
+        metadata: {
+          action: meta.action,
+          route: `${request.method} ${request.routeOptions.url}`,
+          role: tenant.role,
+        },
+      });
+      throw Errors.notFound(meta.subject);
+    }
+    throw Errors.forbidden(`Your role (${tenant.role}) may not ${meta.action} ${meta.subject}`);
+  }
+
+  private async authenticate(
+    context: ExecutionContext,
+    request: FastifyRequest,
+    reply: FastifyReply,
+  ): Promise<TenantContext> {
+    try {
+      const header = request.headers.authorization;
+      if (this.apiKeys && typeof header === 'string' && header.startsWith(`Bearer ${API_KEY_PREFIX}`)) {
+        return await this.apiKeys.authenticate(header.slice('Bearer '.length).trim());
+      }
+      await this.jwt.canActivate(context);
+      return (request as FastifyRequest & { user: TenantContext }).user;
+    } catch (e) {
+      // Failed credentials count against the caller's address, so guessing is rate limited too.
+      this.count(reply, `authfail:${request.ip}`, this.config.rateLimit.publicPerMinute);
+      throw e instanceof AppError ? e : Errors.unauthenticated();
+    }
+  }
+
+  /** Platform routes: the signed-in user must hold the `platform:admin` flag, read from the database. */
+  private async checkOperator(tenant: TenantContext): Promise<boolean> {
+    if (tenant.principalType !== 'user' || !tenant.userId) throw Errors.forbidden('Platform operators only');
+    const user = await this.em.findOne(User, { id: tenant.userId }, { fields: ['id', 'platformAdmin'] });
+    if (!user?.platformAdmin) throw Errors.forbidden('Platform operators only');
+    return true;
+  }
+
+  private count(reply: FastifyReply, key: string, limit: number): void {
+    const state = this.limiter.hit(key, limit);
+    void reply.headers(rateLimitHeaders(state));
+    if (state.limited) throw Errors.rateLimited(state.resetSeconds);
+  }
+}

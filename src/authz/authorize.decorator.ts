@@ -1,0 +1,66 @@
+import { applyDecorators, SetMetadata } from '@nestjs/common';
+import { ApiExtraModels, ApiResponse, ApiSecurity, getSchemaPath } from '@nestjs/swagger';
+import { ProblemDto } from '../common/dto/problem.dto.js';
+import type { PrincipalType } from '../tenancy/request-store.js';
+import type { Action, SubjectName } from './abilities.js';
+
+export const ROUTE_AUTH = 'tenantry:route-auth';
+
+export type RouteAuth =
+  | { kind: 'public' }
+  | { kind: 'ability'; action: Action; subject: SubjectName; principals?: PrincipalType[] }
+  | { kind: 'platform' };
+
+/** An error response, documented as RFC 9457 problem+json. */
+export const ProblemResponse = (status: number, description: string) =>
+  ApiResponse({
+    status,
+    description,
+    content: { 'application/problem+json': { schema: { $ref: getSchemaPath(ProblemDto) } } },
+  });
+const problem = ProblemResponse;
+
+// Factories, not shared instances: Swagger's decorators keep state per application.
+const COMMON_ERRORS = () => [
+  ApiExtraModels(ProblemDto),
+  problem(400, 'Invalid input (VALIDATION_FAILED), with each field listed'),
+  problem(429, 'Rate limited (RATE_LIMITED); see Retry-After'),
+  problem(500, 'Unexpected error (INTERNAL); quote the request id'),
+];
+
+const AUTHENTICATED_ERRORS = () => [
+  ApiSecurity('bearer'),
+  ApiSecurity('apiKey'),
+  ApiSecurity('oauth2'),
+  problem(401, 'Missing, expired or invalid credential (UNAUTHENTICATED)'),
+  problem(403, 'The role does not allow this on a collection (FORBIDDEN)'),
+  problem(404, 'Not found, not yours, or not allowed on this resource (NOT_FOUND)'),
+];
+
+/** A route anyone may call (sign-up, login, token, health). */
+export function Public(): MethodDecorator & ClassDecorator {
+  return applyDecorators(SetMetadata(ROUTE_AUTH, { kind: 'public' } satisfies RouteAuth), ...COMMON_ERRORS());
+}
+
+/**
+ * A route that needs a verified credential whose ability allows `action` on `subject`. Binds the metadata the
+ * global guard reads and documents the security schemes and error responses at once.
+ * On a single resource (a path with an id) a denial answers 404 and is audited; on a collection, 403.
+ */
+export function Authorize(
+  action: Action,
+  subject: SubjectName,
+  options: { principals?: PrincipalType[] } = {},
+): MethodDecorator & ClassDecorator {
+  const meta: RouteAuth = { kind: 'ability', action, subject, ...options };
+  return applyDecorators(SetMetadata(ROUTE_AUTH, meta), ...AUTHENTICATED_ERRORS(), ...COMMON_ERRORS());
+}
+
+/** A platform-operator route (`platform:admin` users only): navigation, never tenant data. */
+export function PlatformOperator(): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    SetMetadata(ROUTE_AUTH, { kind: 'platform' } satisfies RouteAuth),
+    ...AUTHENTICATED_ERRORS(),
+    ...COMMON_ERRORS(),
+  );
+}

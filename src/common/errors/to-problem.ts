@@ -1,0 +1,137 @@
+import { HttpException } from '@nestjs/common';
+import {
+  CheckConstraintViolationException,
+  DriverException,
+  ForeignKeyConstraintViolationException,
+  NotFoundError,
+  NotNullConstraintViolationException,
+  UniqueConstraintViolationException,
+} from '@mikro-orm/core';
+import { AppError, type ErrorCode, type FieldError } from './app-error.js';
+import { codeForStatus, problem, type ProblemDetails } from './problem.js';
+
+export interface RenderedProblem {
+  body: ProblemDetails;
+  headers: Record<string, string>;
+  /** Whether the server failed (logged as an error with its cause) rather than the caller. */
+  serverFault: boolean;
+  /** Whether this looks like an attempt to cross a tenancy wall (logged as a warning). */
+  wallHit: boolean;
+}
+
+/** SQLSTATEs raised by Tenantry's own triggers: `TY4xx` carry an HTTP status and a caller-safe message. */
+const TRIGGER_STATE = /^TY(4\d\d)$/;
+
+interface FastifyLikeError {
+  statusCode?: number;
+  code?: string;
+  message: string;
+}
+
+function isFastifyError(e: unknown): e is FastifyLikeError {
+  return (
+    typeof e === 'object' &&
+    e !== null &&
+    typeof (e as FastifyLikeError).code === 'string' &&
+    (e as FastifyLikeError).code!.startsWith('FST_')
+  );
+}
+
+function fromFastify(e: FastifyLikeError): { status: number; code: ErrorCode; detail: string } {
+  switch (e.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return { status: 413, code: 'PAYLOAD_TOO_LARGE', detail: 'The request body exceeds the 1 MiB limit' };
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return {
+        status: 415,
+        code: 'VALIDATION_FAILED',
+        detail: 'Unsupported content type: send application/json',
+      };
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return { status: 400, code: 'VALIDATION_FAILED', detail: 'The JSON body is empty' };
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return { status: 400, code: 'VALIDATION_FAILED', detail: 'Invalid Content-Length' };
+    default: {
+      const status = e.statusCode && e.statusCode >= 400 && e.statusCode < 500 ? e.statusCode : 400;
+      return { status, code: codeForStatus(status), detail: e.message };
+    }
+  }
+}
+
+function httpExceptionDetail(e: HttpException): string {
+  const response = e.getResponse();
+  if (typeof response === 'string') return response;
+  const message = (response as { message?: unknown }).message;
+  if (Array.isArray(message)) return message.join('; ');
+  if (typeof message === 'string') return message;
+  return e.message;
+}
+
+/**
+ * Maps anything thrown while serving a request to problem+json. Domain errors keep their code; framework,
+ * parser and database errors are translated; anything else is a 500 whose cause is logged, never returned.
+ */
+export function toProblem(error: unknown, requestId: string): RenderedProblem {
+  const out = (
+    status: number,
+    code: ErrorCode,
+    detail: string,
+    extra: { errors?: FieldError[]; headers?: Record<string, string>; wallHit?: boolean } = {},
+  ): RenderedProblem => ({
+    body: problem(status, code, detail, requestId, extra.errors),
+    headers: extra.headers ?? {},
+    serverFault: status >= 500,
+    wallHit: extra.wallHit ?? false,
+  });
+
+  if (error instanceof AppError) {
+    return out(error.status, error.code, error.detail, { errors: error.errors, headers: error.headers });
+  }
+  if (error instanceof NotFoundError) {
+    return out(404, 'NOT_FOUND', 'Resource not found');
+  }
+  if (error instanceof UniqueConstraintViolationException) {
+    return out(409, 'CONFLICT', 'A resource with the same unique value already exists');
+  }
+  if (error instanceof ForeignKeyConstraintViolationException) {
+    return out(409, 'CONFLICT', 'The change refers to a resource that does not exist or is still referenced');
+  }
+  if (
+    error instanceof NotNullConstraintViolationException ||
+    error instanceof CheckConstraintViolationException
+  ) {
+    return out(400, 'VALIDATION_FAILED', 'The change violates a constraint of the resource');
+  }
+  if (error instanceof DriverException) {
+    const sqlState = (error as DriverException & { code?: string }).code ?? '';
+    const trigger = TRIGGER_STATE.exec(sqlState);
+    if (trigger) {
+      const status = Number(trigger[1]);
+      const message = error.message.split('\n')[0]?.replace(/^.*? - /, '') ?? 'Refused';
+      return out(status, codeForStatus(status), message);
+    }
+    if (sqlState === '42501') {
+      // Row-level security refused the statement: answer like a missing row, and let the logs shout.
+      return out(404, 'NOT_FOUND', 'Resource not found', { wallHit: true });
+    }
+    if (sqlState === '22P02' || sqlState === '22007' || sqlState === '22008') {
+      return out(400, 'VALIDATION_FAILED', 'A value has an invalid format');
+    }
+  }
+  if (error instanceof HttpException) {
+    const status = error.getStatus();
+    return out(status, codeForStatus(status), httpExceptionDetail(error));
+  }
+  if (isFastifyError(error)) {
+    const f = fromFastify(error);
+    return out(f.status, f.code, f.detail);
+  }
+  if (error instanceof SyntaxError && 'statusCode' in error) {
+    return out(400, 'VALIDATION_FAILED', 'The body is not valid JSON');
+  }
+  const status = (error as { statusCode?: unknown })?.statusCode;
+  if (typeof status === 'number' && status >= 400 && status < 500) {
+    return out(status, codeForStatus(status), (error as Error).message ?? 'Bad request');
+  }
+  return out(500, 'INTERNAL', 'An unexpected error occurred; quote the request id when reporting it');
+}

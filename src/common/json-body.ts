@@ -1,0 +1,92 @@
+import type { FastifyInstance } from 'fastify';
+import { AppError } from './errors/app-error.js';
+
+export const BODY_LIMIT_BYTES = 1024 * 1024;
+export const MAX_JSON_DEPTH = 64;
+
+/** Nesting depth of a JSON text, counted without parsing (strings are skipped). */
+export function jsonDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92) i++;
+      else if (c === 34) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 || c === 91) {
+      if (++depth > max) max = depth;
+    } else if (c === 125 || c === 93) depth--;
+  }
+  return max;
+}
+
+function hasPrototypeKeys(value: unknown): boolean {
+  if (typeof value !== 'object' || value === null) return false;
+  if (Array.isArray(value)) return value.some(hasPrototypeKeys);
+  for (const key of Object.keys(value)) {
+    if (key === '__proto__' || key === 'constructor' || key === 'prototype') return true;
+    if (hasPrototypeKeys((value as Record<string, unknown>)[key])) return true;
+  }
+  return false;
+}
+
+/**
+ * Replaces Fastify's JSON parser (1 MiB limit, nesting depth ≤ 64, no prototype-polluting keys, a clear 400
+ * for malformed JSON) and adds `application/x-www-form-urlencoded` (the OAuth token endpoint, RFC 6749).
+ */
+export function registerBodyParsers(fastify: FastifyInstance): void {
+  // Only JSON and forms: any other content type answers 415.
+  fastify.removeAllContentTypeParsers();
+  fastify.addContentTypeParser(
+    'application/x-www-form-urlencoded',
+    { parseAs: 'string', bodyLimit: 64 * 1024 },
+    (_request, body, done) => {
+      const text = typeof body === 'string' ? body : body.toString('utf8');
+      const out: Record<string, string> = Object.create(null) as Record<string, string>;
+      for (const [key, value] of new URLSearchParams(text)) {
+        if (key in out) {
+          return done(new AppError(400, 'VALIDATION_FAILED', `Parameter ${key} is repeated`), undefined);
+        }
+        out[key] = value;
+      }
+      done(null, { ...out });
+    },
+  );
+  fastify.addContentTypeParser(
+    'application/json',
+    { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES },
+    (_request, body, done) => {
+      const text = typeof body === 'string' ? body : body.toString('utf8');
+      if (text.trim() === '') return done(null, undefined);
+      if (jsonDepth(text) > MAX_JSON_DEPTH) {
+        return done(
+          new AppError(
+            400,
+            'VALIDATION_FAILED',
+            `The JSON body is nested deeper than ${MAX_JSON_DEPTH} levels`,
+          ),
+          undefined,
+        );
+      }
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(text);
+      } catch {
+        return done(new AppError(400, 'VALIDATION_FAILED', 'The body is not valid JSON'), undefined);
+      }
+      if (hasPrototypeKeys(parsed)) {
+        return done(
+          new AppError(
+            400,
+            'VALIDATION_FAILED',
+            'The body contains a forbidden key (__proto__, constructor or prototype)',
+          ),
+          undefined,
+        );
+      }
+      done(null, parsed);
+    },
+  );
+}

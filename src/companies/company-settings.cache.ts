@@ -1,0 +1,53 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { MikroORM } from '@mikro-orm/postgresql';
+import type { AppConfig } from '../config/config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { Company } from './company.entity.js';
+
+export interface CompanyRuntimeSettings {
+  rateLimitPerMinute: number;
+  deletionScheduled: boolean;
+}
+
+const TTL_MS = 30_000;
+
+/**
+ * What the request path needs of a company on every call (its rate limit, whether it is being deleted),
+ * cached briefly per process so the hot path does not query the registry each time.
+ */
+@Injectable()
+export class CompanySettingsCache {
+  private readonly entries = new Map<string, { at: number; value: CompanyRuntimeSettings | null }>();
+
+  constructor(
+    private readonly orm: MikroORM,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async get(companyId: string): Promise<CompanyRuntimeSettings | null> {
+    const hit = this.entries.get(companyId);
+    if (hit && Date.now() - hit.at < TTL_MS) return hit.value;
+    // The registry is not tenant data (no filter, no RLS); a fresh fork keeps this read out of the request's
+    // identity map and transaction.
+    const em = this.orm.em.fork({ clear: true, disableContextResolution: true });
+    const company = await em.findOne(
+      Company,
+      { id: companyId },
+      { fields: ['id', 'rateLimitPerMinute', 'purgeAfter'] },
+    );
+    const value = company
+      ? {
+          rateLimitPerMinute: company.rateLimitPerMinute ?? this.config.rateLimit.perMinute,
+          deletionScheduled: company.purgeAfter !== null,
+        }
+      : null;
+    if (this.entries.size > 50_000) this.entries.clear();
+    this.entries.set(companyId, { at: Date.now(), value });
+    return value;
+  }
+
+  /** Drops a company's entry after its settings changed (this process sees the change at once). */
+  invalidate(companyId: string): void {
+    this.entries.delete(companyId);
+  }
+}

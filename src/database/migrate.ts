@@ -1,0 +1,62 @@
+import { MikroORM } from '@mikro-orm/postgresql';
+import pg from 'pg';
+import { APP_DB_ROLE, buildOrmConfig } from './orm.config.js';
+
+const { escapeLiteral } = pg;
+
+export interface MigrationReport {
+  applied: string[];
+}
+
+/**
+ * Applies pending migrations as the owner, then (when it has the right) sets the password of `tenantry_app`,
+ * the non-owner login role the application connects as. Migration 0 creates that role if it is missing.
+ */
+export async function runMigrations(
+  ownerUrl: string,
+  appPassword: string | undefined,
+  log: (msg: string) => void,
+): Promise<MigrationReport> {
+  const orm = await MikroORM.init(buildOrmConfig({ url: ownerUrl, poolMax: 2 }));
+  try {
+    const applied = await orm.migrator.up();
+    for (const m of applied) log(`migrated: ${m.name}`);
+    if (appPassword) {
+      try {
+        // ALTER ROLE takes no bind parameters: the password is escaped as a literal.
+        await orm.em
+          .getConnection()
+          .execute(`alter role ${APP_DB_ROLE} with login password ${escapeLiteral(appPassword)}`);
+      } catch (e) {
+        log(
+          `could not set the password of ${APP_DB_ROLE} (${(e as Error).message}); set it as a database admin`,
+        );
+      }
+    }
+    return { applied: applied.map((m) => m.name) };
+  } finally {
+    await orm.close(true);
+  }
+}
+
+export interface SchemaCheck {
+  pending: string[];
+  drift: string;
+}
+
+/**
+ * Fails (returns problems) when migrations and entities disagree: pending migrations, or a live schema that
+ * differs from what the entities describe after every migration ran.
+ */
+export async function checkMigrations(ownerUrl: string): Promise<SchemaCheck> {
+  const orm = await MikroORM.init(buildOrmConfig({ url: ownerUrl, poolMax: 2 }));
+  try {
+    const pending = (await orm.migrator.getPending()).map((m) => m.name);
+    const drift = (
+      await orm.schema.getUpdateSchemaSQL({ wrap: false, safe: false, dropTables: true })
+    ).trim();
+    return { pending, drift };
+  } finally {
+    await orm.close(true);
+  }
+}

@@ -1,0 +1,52 @@
+// Decorator metadata (class-transformer, MikroORM, Nest) needs the Reflect polyfill loaded before any entity.
+import 'reflect-metadata';
+import { ReflectMetadataProvider } from '@mikro-orm/decorators/legacy';
+import { Migrator } from '@mikro-orm/migrations';
+import { defineConfig, type Options } from '@mikro-orm/postgresql';
+import { attachTenantPolicy } from '../tenancy/tenant.entity.js';
+import { ENTITIES } from './entities.js';
+import { MIGRATIONS } from './migrations/index.js';
+
+/** The login role the application connects as: it owns nothing, so row-level security binds it. */
+export const APP_DB_ROLE = 'tenantry_app';
+
+export interface OrmConfigInput {
+  url: string;
+  poolMax?: number;
+  debug?: boolean;
+  /** Receives ORM log lines (queries when `debug`). */
+  log?: (message: string) => void;
+}
+
+/** One MikroORM configuration for the app (as `tenantry_app`) and for migrations (as the owner). */
+export function buildOrmConfig(input: OrmConfigInput): Options {
+  return defineConfig({
+    clientUrl: input.url,
+    entities: ENTITIES,
+    metadataProvider: ReflectMetadataProvider,
+    discovery: { onMetadata: attachTenantPolicy },
+    extensions: [Migrator],
+    pool: { min: 0, max: input.poolMax ?? 10 },
+    forceUtcTimezone: true,
+    // Transaction strategy: `set_config(..., true)` inside each transaction, so a pooled connection never
+    // carries a company to the next request.
+    sessionContext: 'transaction',
+    debug: input.debug ?? false,
+    logger: input.log ?? (() => undefined),
+    migrations: {
+      tableName: 'mikro_orm_migrations',
+      path: 'src/database/migrations',
+      pathTs: 'src/database/migrations',
+      migrationsList: MIGRATIONS,
+      snapshot: true,
+      snapshotName: '.snapshot-tenantry',
+      emit: 'ts',
+      transactional: true,
+      allOrNothing: true,
+      dropTables: false,
+      safe: false,
+      fileName: (timestamp: string, name?: string) => `Migration${timestamp}${name ? '_' + name : ''}`,
+    },
+    schemaGenerator: { disableForeignKeys: false, createForeignKeyConstraints: true },
+  });
+}

@@ -1,0 +1,49 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Role } from '../authz/roles.js';
+
+/** Who acts. `user` for people (also when a platform operator has switched in: see `operatorId`). */
+export type PrincipalType = 'user' | 'api_key' | 'application' | 'platform_admin' | 'system';
+
+/**
+ * The verified credential of one request (or job), resolved once: the only source of the company id.
+ * Nothing reads a company id from a path, query, header or body.
+ */
+export interface TenantContext {
+  readonly companyId: string;
+  /** The principal: a user id, an API key id, an application id, or `system` for jobs. */
+  readonly principalId: string;
+  readonly principalType: PrincipalType;
+  /** The role the principal holds in the company (for API keys: intersected with its creator's current role). */
+  readonly role: Role;
+  /** The user behind the principal: the user, the API key's creator, or the switched-in operator. */
+  readonly userId: string | undefined;
+  /** Set when a platform operator switched in: the operator's user id (the `act` claim). */
+  readonly operatorId: string | undefined;
+  /** The refresh family (session) an access token belongs to; `logout` revokes it. */
+  readonly sessionId?: string | undefined;
+}
+
+/** Per-request (or per-job) state kept in async-local storage. */
+export interface RequestStore {
+  readonly requestId: string;
+  readonly ip: string | undefined;
+  readonly userAgent: string | undefined;
+  tenant: TenantContext | undefined;
+  /** The user an identity-scoped query may see rows of (memberships across companies), before a tenant exists. */
+  identityUserId: string | undefined;
+}
+
+export const requestStorage = new AsyncLocalStorage<RequestStore>();
+
+export function currentStore(): RequestStore | undefined {
+  return requestStorage.getStore();
+}
+
+/** The tenant of the current request or job; throws when there is none, so nothing runs unscoped by accident. */
+export function currentTenant(): TenantContext {
+  const tenant = requestStorage.getStore()?.tenant;
+  if (!tenant) {
+    throw new Error('No tenant context: this code must run inside an authenticated request or a tenant job');
+  }
+  return tenant;
+}

@@ -1,0 +1,116 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestApp, type TestApp } from './harness/app.js';
+import { expectProblem } from './harness/problem.js';
+
+describe('foundation: health, errors, request ids', () => {
+  let t: TestApp;
+  beforeAll(async () => {
+    t = await startTestApp();
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('answers liveness and readiness (database reachable, every migration applied)', async () => {
+    const live = await t.http().get('/health/live');
+    expect(live.status).toBe(200);
+    expect(live.body).toEqual({ status: 'ok' });
+    const ready = await t.http().get('/health/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.body.status).toBe('ok');
+    expect(ready.body.migrations).toBeGreaterThan(0);
+  });
+
+  it('reports not ready when a migration is missing from the database', async () => {
+    const { rows } = await t.owner.query<{ name: string }>(
+      'select name from mikro_orm_migrations order by id desc limit 1',
+    );
+    const last = rows[0].name;
+    await t.owner.query('delete from mikro_orm_migrations where name = $1', [last]);
+    try {
+      const ready = await t.http().get('/health/ready');
+      expectProblem(ready, 503, 'INTERNAL');
+      expect(ready.body.detail).toContain('migration');
+    } finally {
+      await t.owner.query('insert into mikro_orm_migrations (name, executed_at) values ($1, now())', [last]);
+    }
+  });
+
+  it('echoes a well-formed X-Request-Id and generates one otherwise', async () => {
+    const echoed = await t.http().get('/health/live').set('X-Request-Id', 'client-req-42');
+    expect(echoed.headers['x-request-id']).toBe('client-req-42');
+    const generated = await t.http().get('/health/live').set('X-Request-Id', 'bad id with spaces');
+    expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+  });
+
+  it('sends rate-limit headers on every response', async () => {
+    for (const res of [await t.http().get('/health/live'), await t.http().get('/v1/nope')]) {
+      expect(res.headers['ratelimit-limit']).toBeDefined();
+      expect(res.headers['ratelimit-remaining']).toBeDefined();
+      expect(res.headers['ratelimit-reset']).toBeDefined();
+    }
+  });
+
+  it('answers malformed JSON with a 400 problem', async () => {
+    const res = await t.http().post('/v1/auth/login').set('content-type', 'application/json').send('{');
+    expectProblem(res, 400, 'VALIDATION_FAILED');
+  });
+
+  it('answers a 5 MiB body with 413', async () => {
+    const res = await t
+      .http()
+      .post('/v1/auth/login')
+      .set('content-type', 'application/json')
+      .send(JSON.stringify({ email: 'a'.repeat(5 * 1024 * 1024) }));
+    expectProblem(res, 413, 'PAYLOAD_TOO_LARGE');
+  });
+
+  it('answers a wrong content type with 415', async () => {
+    const res = await t.http().post('/v1/auth/login').set('content-type', 'text/plain').send('hello');
+    expectProblem(res, 415, 'VALIDATION_FAILED');
+  });
+
+  it('refuses deeply nested JSON and prototype keys', async () => {
+    const deep = '['.repeat(5000) + ']'.repeat(5000);
+    expectProblem(
+      await t.http().post('/v1/auth/login').set('content-type', 'application/json').send(deep),
+      400,
+      'VALIDATION_FAILED',
+    );
+    const proto = '{"email":"a@b.c","password":"x","__proto__":{"admin":true}}';
+    expectProblem(
+      await t.http().post('/v1/auth/login').set('content-type', 'application/json').send(proto),
+      400,
+      'VALIDATION_FAILED',
+    );
+  });
+
+  it('answers unknown routes and bad UUIDs with 4xx problems, never 500', async () => {
+    expectProblem(await t.http().get('/v1/anything/not-a-uuid'), 404, 'NOT_FOUND');
+    expectProblem(await t.http().delete('/v1/nothing-here'), 404, 'NOT_FOUND');
+    const res = await t.http().post('/v1/platform/companies/not-a-uuid/switch').send({ reason: 'x' });
+    expect(res.status).toBeGreaterThanOrEqual(400);
+    expect(res.status).toBeLessThan(500);
+  });
+
+  it('lists every invalid field and rejects undeclared ones', async () => {
+    const res = await t
+      .http()
+      .post('/v1/auth/register')
+      .send({ email: 'nope', password: 'short', companyId: 'x' });
+    expectProblem(res, 400, 'VALIDATION_FAILED');
+    const fields = (res.body.errors as { field: string }[]).map((e) => e.field);
+    expect(fields).toEqual(expect.arrayContaining(['email', 'password', 'name', 'companyName', 'companyId']));
+  });
+
+  it('serves the OpenAPI document and Swagger UI', async () => {
+    const doc = await t.http().get('/openapi.json');
+    expect(doc.status).toBe(200);
+    expect(doc.body.openapi).toMatch(/^3\.1/);
+    expect(Object.keys(doc.body.components.securitySchemes)).toEqual(
+      expect.arrayContaining(['bearer', 'apiKey']),
+    );
+    const ui = await t.http().get('/docs');
+    expect(ui.status).toBeLessThan(400);
+  });
+});

@@ -1,0 +1,41 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import pg from 'pg';
+import { pino } from 'pino';
+import request from 'supertest';
+import { inject } from 'vitest';
+import { createApp } from '../../src/app.js';
+import { loadConfig, type AppConfig } from '../../src/config/config.js';
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  config: AppConfig;
+  /** supertest bound to the app's HTTP server. */
+  http: () => ReturnType<typeof request>;
+  /** A pool connected as the database owner (superuser in CI): fixtures and "as the owner" checks only. */
+  owner: pg.Pool;
+  /** A pool connected as `tenantry_app`, outside the application (raw SQL through the app's own role). */
+  appRole: pg.Pool;
+  close(): Promise<void>;
+}
+
+/** Boots the real application module over HTTP against the run's migrated database. */
+export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+  const config = loadConfig({ ...process.env, ...env }, () => undefined);
+  const logger = pino({ level: config.logLevel });
+  const app = await createApp({ config, databaseUrl: inject('appUrl'), logger });
+  await app.getHttpAdapter().getInstance().ready();
+  const owner = new pg.Pool({ connectionString: inject('ownerUrl'), max: 3 });
+  const appRole = new pg.Pool({ connectionString: inject('appUrl'), max: 3 });
+  return {
+    app,
+    config,
+    http: () => request(app.getHttpServer()),
+    owner,
+    appRole,
+    close: async () => {
+      await app.close();
+      await owner.end();
+      await appRole.end();
+    },
+  };
+}

@@ -1,0 +1,181 @@
+import { MikroORM } from '@mikro-orm/postgresql';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Membership } from '../src/members/membership.entity.js';
+import { newId } from '../src/common/ids.js';
+import { SESSION, TENANT_FILTER } from '../src/tenancy/tenant.entity.js';
+import { TenancyService } from '../src/tenancy/tenancy.service.js';
+import { startTestApp, type TestApp } from './harness/app.js';
+import { createCompanySession, type CompanySession } from './harness/session.js';
+
+/** Both walls, proven independently: the ORM filter, and row-level security under the app's own connection. */
+describe('tenancy walls', () => {
+  let t: TestApp;
+  let a: CompanySession;
+  let b: CompanySession;
+  let orm: MikroORM;
+  let tenancy: TenancyService;
+
+  const ctxOf = (s: CompanySession) => ({
+    companyId: s.companyId,
+    principalId: s.owner.userId,
+    principalType: 'user' as const,
+    role: 'owner' as const,
+    userId: s.owner.userId,
+    operatorId: undefined,
+  });
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    a = await createCompanySession(t, 'Wall A');
+    b = await createCompanySession(t, 'Wall B');
+    orm = t.app.get(MikroORM);
+    tenancy = t.app.get(TenancyService);
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('wall one: a tenant query outside a tenant context throws instead of reading every company', async () => {
+    await expect(tenancy.runUnscoped((em) => em.find(Membership, {}))).rejects.toThrow(/tenant/i);
+  });
+
+  it('wall one: inside a context, the filter returns only that company', async () => {
+    const rows = await tenancy.run(ctxOf(a), (em) => em.find(Membership, {}));
+    expect(rows.length).toBe(4);
+    expect(new Set(rows.map((m) => m.companyId))).toEqual(new Set([a.companyId]));
+  });
+
+  it("wall two: raw SQL through the app's own connection, with the ORM filter off, sees zero rows of another company", async () => {
+    const leaked = await tenancy.run(ctxOf(a), async (em) =>
+      em.transactional(async (tx) => {
+        const raw = (companyId: string) =>
+          tx
+            .getConnection()
+            .execute<{ company_id: string }[]>(
+              'select company_id from memberships where company_id = ?',
+              [companyId],
+              'all',
+              tx.getTransactionContext(),
+            );
+        const unfiltered = await tx.find(Membership, {}, { filters: { [TENANT_FILTER]: false } });
+        return {
+          own: (await raw(a.companyId)).length,
+          foreign: (await raw(b.companyId)).length,
+          unfiltered: unfiltered.map((m) => m.companyId),
+        };
+      }),
+    );
+    // The same statement sees the own company's rows, so zero foreign rows is the policy at work, not an empty read.
+    expect(leaked.own).toBe(4);
+    expect(leaked.foreign).toBe(0);
+    expect(new Set(leaked.unfiltered)).toEqual(new Set([a.companyId]));
+  });
+
+  it('wall two: with no company setting at all, the app role sees nothing', async () => {
+    const client = await t.appRole.connect();
+    try {
+      for (const table of ['memberships', 'refresh_tokens', 'audit_events', 'audit_chain_heads']) {
+        const { rows } = await client.query(`select count(*)::int as n from ${table}`);
+        expect(rows[0].n, table).toBe(0);
+      }
+    } finally {
+      client.release();
+    }
+  });
+
+  it("wall two: an insert or an upsert carrying another company's id is refused", async () => {
+    const client = await t.appRole.connect();
+    try {
+      await client.query('begin');
+      await client.query(`select set_config('${SESSION.company}', $1, true)`, [a.companyId]);
+      await expect(
+        client.query('insert into memberships (id, company_id, user_id, role) values ($1, $2, $3, $4)', [
+          newId(),
+          b.companyId,
+          a.member.userId,
+          'owner',
+        ]),
+      ).rejects.toThrow(/row-level security/);
+      await client.query('rollback');
+      await client.query('begin');
+      await client.query(`select set_config('${SESSION.company}', $1, true)`, [a.companyId]);
+      await expect(
+        client.query(
+          `insert into memberships (id, company_id, user_id, role) values ($1, $2, $3, 'owner')
+           on conflict (company_id, user_id) do update set role = excluded.role`,
+          [newId(), b.companyId, b.member.userId],
+        ),
+      ).rejects.toThrow(/row-level security/);
+      await client.query('rollback');
+      // An update cannot move a row into another company either.
+      await client.query('begin');
+      await client.query(`select set_config('${SESSION.company}', $1, true)`, [a.companyId]);
+      await expect(
+        client.query('update memberships set company_id = $1 where company_id = $2', [
+          b.companyId,
+          a.companyId,
+        ]),
+      ).rejects.toThrow(/row-level security/);
+      await client.query('rollback');
+    } finally {
+      client.release();
+    }
+    const roles = await t.owner.query('select role from memberships where company_id = $1 and user_id = $2', [
+      b.companyId,
+      b.member.userId,
+    ]);
+    expect(roles.rows).toEqual([{ role: 'member' }]);
+  });
+
+  it('the setting never outlives its transaction on a pooled connection', async () => {
+    const client = await t.appRole.connect();
+    try {
+      await client.query('begin');
+      await client.query(`select set_config('${SESSION.company}', $1, true)`, [a.companyId]);
+      expect((await client.query('select count(*)::int as n from memberships')).rows[0].n).toBe(4);
+      await client.query('commit');
+      expect((await client.query('select count(*)::int as n from memberships')).rows[0].n).toBe(0);
+    } finally {
+      client.release();
+    }
+  });
+
+  it('the app connects as a role that owns nothing and cannot bypass row-level security', async () => {
+    const [row] = await orm.em
+      .fork()
+      .getConnection()
+      .execute<{ rolsuper: boolean; rolbypassrls: boolean; owns: boolean }[]>(
+        `select rolsuper, rolbypassrls, exists (select 1 from pg_tables where schemaname = 'public' and tableowner = current_user) as owns
+           from pg_roles where rolname = current_user`,
+      );
+    expect(row).toEqual({ rolsuper: false, rolbypassrls: false, owns: false });
+  });
+
+  it('every table with a company_id forces row-level security and leads its indexes with company_id', async () => {
+    const { rows: tables } = await t.owner.query<{
+      table_name: string;
+      rls: boolean;
+      force: boolean;
+      policies: number;
+    }>(
+      `select c.table_name, k.relrowsecurity as rls, k.relforcerowsecurity as force,
+              (select count(*)::int from pg_policies p where p.tablename = c.table_name) as policies
+         from information_schema.columns c join pg_class k on k.relname = c.table_name
+        where c.table_schema = 'public' and c.column_name = 'company_id'`,
+    );
+    expect(tables.length).toBeGreaterThan(0);
+    for (const table of tables) {
+      expect(table, table.table_name).toMatchObject({ rls: true, force: true });
+      expect(table.policies, table.table_name).toBeGreaterThan(0);
+    }
+    const { rows: indexes } = await t.owner.query<{ tablename: string; indexname: string; indexdef: string }>(
+      `select tablename, indexname, indexdef from pg_indexes where schemaname = 'public' and tablename = any($1) and indexname not like '%_pkey'`,
+      [tables.map((x) => x.table_name)],
+    );
+    // Identity lookups (a user's own memberships, a credential by its hash) are the documented exceptions.
+    const exceptions = /_user_idx$|_hash_unique$|_by_hash/;
+    for (const index of indexes.filter((i) => !exceptions.test(i.indexname))) {
+      expect(index.indexdef, index.indexname).toMatch(/\(company_id[,)]/);
+    }
+  });
+});
