@@ -72,6 +72,9 @@ export class AuthorizationGuard implements CanActivate {
     }
     if (meta.kind === 'public') {
       this.count(reply, `ip:${request.ip}`, this.config.rateLimit.publicPerMinute);
+      if (meta.authenticate === 'optional' && request.headers.authorization !== undefined) {
+        this.tenancy.enter(await this.authenticate(context, request, reply));
+      }
       return true;
     }
 

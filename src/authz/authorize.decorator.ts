@@ -7,7 +7,7 @@ import type { Action, SubjectName } from './abilities.js';
 export const ROUTE_AUTH = 'tenantry:route-auth';
 
 export type RouteAuth =
-  | { kind: 'public' }
+  | { kind: 'public'; authenticate?: 'optional' }
   | { kind: 'ability'; action: Action; subject: SubjectName; principals?: PrincipalType[] }
   | { kind: 'platform' };
 
@@ -37,9 +37,17 @@ const AUTHENTICATED_ERRORS = () => [
   problem(404, 'Not found, not yours, or not allowed on this resource (NOT_FOUND)'),
 ];
 
-/** A route anyone may call (sign-up, login, token, health). */
-export function Public(): MethodDecorator & ClassDecorator {
-  return applyDecorators(SetMetadata(ROUTE_AUTH, { kind: 'public' } satisfies RouteAuth), ...COMMON_ERRORS());
+/**
+ * A route anyone may call (sign-up, login, token, health). With `{ authenticate: 'optional' }` a credential,
+ * when one is sent, is verified (401 if invalid) and scopes the request like on any other route
+ * (read it with `@OptionalTenant()`): accepting an invitation as a signed-in user, for example.
+ */
+export function Public(options: { authenticate?: 'optional' } = {}): MethodDecorator & ClassDecorator {
+  return applyDecorators(
+    SetMetadata(ROUTE_AUTH, { kind: 'public', ...options } satisfies RouteAuth),
+    ...COMMON_ERRORS(),
+    ...(options.authenticate ? [ApiSecurity('bearer'), ApiSecurity({})] : []),
+  );
 }
 
 /**

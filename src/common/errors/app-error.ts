@@ -29,6 +29,8 @@ export class AppError extends Error {
     readonly detail: string,
     readonly errors?: FieldError[],
     readonly headers?: Record<string, string>,
+    /** Extension members of the problem body (RFC 9457 §3.2), e.g. OAuth's `error` on the token endpoint. */
+    readonly extensions?: Record<string, string>,
   ) {
     super(detail);
     this.name = 'AppError';

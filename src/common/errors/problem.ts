@@ -9,6 +9,8 @@ export interface ProblemDetails {
   code: ErrorCode;
   requestId: string;
   errors?: FieldError[];
+  /** Extension members (RFC 9457 §3.2). */
+  [extension: string]: unknown;
 }
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';

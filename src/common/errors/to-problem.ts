@@ -76,16 +76,25 @@ export function toProblem(error: unknown, requestId: string): RenderedProblem {
     status: number,
     code: ErrorCode,
     detail: string,
-    extra: { errors?: FieldError[]; headers?: Record<string, string>; wallHit?: boolean } = {},
+    extra: {
+      errors?: FieldError[];
+      headers?: Record<string, string>;
+      wallHit?: boolean;
+      extensions?: Record<string, string>;
+    } = {},
   ): RenderedProblem => ({
-    body: problem(status, code, detail, requestId, extra.errors),
+    body: { ...extra.extensions, ...problem(status, code, detail, requestId, extra.errors) },
     headers: extra.headers ?? {},
     serverFault: status >= 500,
     wallHit: extra.wallHit ?? false,
   });
 
   if (error instanceof AppError) {
-    return out(error.status, error.code, error.detail, { errors: error.errors, headers: error.headers });
+    return out(error.status, error.code, error.detail, {
+      errors: error.errors,
+      headers: error.headers,
+      extensions: error.extensions,
+    });
   }
   if (error instanceof NotFoundError) {
     return out(404, 'NOT_FOUND', 'Resource not found');
