@@ -1,4 +1,4 @@
-import { Module, type DynamicModule } from '@nestjs/common';
+import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import type { Logger } from 'pino';
@@ -6,7 +6,8 @@ import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { AuthorizationGuard, RATE_LIMITER } from './authz/authorization.guard.js';
 import { ProblemFilter, ROOT_LOGGER } from './common/errors/problem.filter.js';
-import { RateLimiter } from './common/rate-limiter.js';
+import { createRateLimiter } from './common/rate-limiter.factory.js';
+import type { RateLimiter } from './common/rate-limiter.js';
 import { ApiValidationPipe } from './common/validation.pipe.js';
 import { CompaniesModule } from './companies/companies.module.js';
 import type { AppConfig } from './config/config.js';
@@ -27,7 +28,13 @@ export interface AppOptions {
 
 /** The modular monolith: one module per feature; cross-cutting concerns registered once, here. */
 @Module({})
-export class AppModule {
+export class AppModule implements OnApplicationShutdown {
+  constructor(@Inject(RATE_LIMITER) private readonly limiter: RateLimiter) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.limiter.close?.();
+  }
+
   static forRoot(options: AppOptions): DynamicModule {
     return {
       module: AppModule,
@@ -54,7 +61,7 @@ export class AppModule {
       ],
       providers: [
         { provide: ROOT_LOGGER, useValue: options.logger },
-        { provide: RATE_LIMITER, useValue: new RateLimiter() },
+        { provide: RATE_LIMITER, useFactory: () => createRateLimiter(options.config, options.logger) },
         { provide: APP_GUARD, useClass: AuthorizationGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
         { provide: APP_PIPE, useClass: ApiValidationPipe },

@@ -13,7 +13,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard.js';
 import { CompanySettingsCache } from '../companies/company-settings.cache.js';
 import { AppError, Errors } from '../common/errors/app-error.js';
-import { RateLimiter, rateLimitHeaders } from '../common/rate-limiter.js';
+import { rateLimitHeaders, type RateLimiter } from '../common/rate-limiter.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { TenantContext } from '../tenancy/request-store.js';
@@ -71,7 +71,7 @@ export class AuthorizationGuard implements CanActivate {
       throw Errors.forbidden('This route declares no authorization');
     }
     if (meta.kind === 'public') {
-      this.count(reply, `ip:${request.ip}`, this.config.rateLimit.publicPerMinute);
+      await this.count(reply, `ip:${request.ip}`, this.config.rateLimit.publicPerMinute);
       if (meta.authenticate === 'optional' && request.headers.authorization !== undefined) {
         this.tenancy.enter(await this.authenticate(context, request, reply));
       }
@@ -82,7 +82,7 @@ export class AuthorizationGuard implements CanActivate {
     this.tenancy.enter(tenant);
     if (meta.kind === 'platform') {
       // Navigation across companies: the path's company is the target, not the caller's.
-      this.count(reply, `operator:${tenant.principalId}`, this.config.rateLimit.publicPerMinute);
+      await this.count(reply, `operator:${tenant.principalId}`, this.config.rateLimit.publicPerMinute);
       return this.checkOperator(tenant);
     }
 
@@ -92,7 +92,7 @@ export class AuthorizationGuard implements CanActivate {
     }
     const company = await this.companies.get(tenant.companyId);
     if (!company) throw Errors.unauthenticated();
-    this.count(reply, `company:${tenant.companyId}`, company.rateLimitPerMinute);
+    await this.count(reply, `company:${tenant.companyId}`, company.rateLimitPerMinute);
 
     if (meta.principals && !meta.principals.includes(tenant.principalType)) {
       throw Errors.forbidden(
@@ -134,7 +134,7 @@ export class AuthorizationGuard implements CanActivate {
       return (request as FastifyRequest & { user: TenantContext }).user;
     } catch (e) {
       // Failed credentials count against the caller's address, so guessing is rate limited too.
-      this.count(reply, `authfail:${request.ip}`, this.config.rateLimit.publicPerMinute);
+      await this.count(reply, `authfail:${request.ip}`, this.config.rateLimit.publicPerMinute);
       throw e instanceof AppError ? e : Errors.unauthenticated();
     }
   }
@@ -147,8 +147,8 @@ export class AuthorizationGuard implements CanActivate {
     return true;
   }
 
-  private count(reply: FastifyReply, key: string, limit: number): void {
-    const state = this.limiter.hit(key, limit);
+  private async count(reply: FastifyReply, key: string, limit: number): Promise<void> {
+    const state = await this.limiter.hit(key, limit);
     void reply.headers(rateLimitHeaders(state));
     if (state.limited) throw Errors.rateLimited(state.resetSeconds);
   }

@@ -1,3 +1,5 @@
+import type { Redis } from 'ioredis';
+
 /** The state of one bucket after a request was counted. */
 export interface RateLimitState {
   limit: number;
@@ -7,53 +9,105 @@ export interface RateLimitState {
   limited: boolean;
 }
 
+/** Counts requests per key in one-minute windows. */
+export interface RateLimiter {
+  hit(key: string, limit: number): Promise<RateLimitState>;
+  /** The current state without counting (for headers on responses that were not counted). */
+  peek(key: string, limit: number): RateLimitState;
+  close?(): Promise<void>;
+}
+
+const WINDOW_MS = 60_000;
+
+function state(count: number, limit: number, windowStart: number, now: number): RateLimitState {
+  return {
+    limit,
+    remaining: Math.max(0, limit - count),
+    resetSeconds: Math.max(1, Math.ceil((windowStart + WINDOW_MS - now) / 1000)),
+    limited: count > limit,
+  };
+}
+
 interface Window {
   start: number;
   count: number;
 }
 
 /**
- * Fixed one-minute windows per key, in process memory. Counters are per instance: behind a load balancer
- * the effective limit is the configured one times the number of instances (README, "Scaling").
+ * Fixed one-minute windows in process memory. Counters are per instance: behind a load balancer the effective
+ * limit is the configured one times the number of instances, unless REDIS_URL shares them (RedisRateLimiter).
  */
-export class RateLimiter {
+export class MemoryRateLimiter implements RateLimiter {
   private readonly windows = new Map<string, Window>();
   private lastSweep = Date.now();
 
-  constructor(private readonly windowMs = 60_000) {}
-
-  hit(key: string, limit: number, now = Date.now()): RateLimitState {
+  hitSync(key: string, limit: number, now = Date.now()): RateLimitState {
     this.sweep(now);
     let w = this.windows.get(key);
-    if (!w || now - w.start >= this.windowMs) {
+    if (!w || now - w.start >= WINDOW_MS) {
       w = { start: now, count: 0 };
       this.windows.set(key, w);
     }
     w.count++;
-    return this.state(w, limit, now);
+    return state(w.count, limit, w.start, now);
+  }
+
+  hit(key: string, limit: number): Promise<RateLimitState> {
+    return Promise.resolve(this.hitSync(key, limit));
+  }
+
+  /** Records a count observed elsewhere (the shared store), so `peek` stays meaningful. */
+  observe(key: string, count: number, start: number): void {
+    this.windows.set(key, { start, count });
   }
 
   peek(key: string, limit: number, now = Date.now()): RateLimitState {
     const w = this.windows.get(key);
-    if (!w || now - w.start >= this.windowMs) {
-      return { limit, remaining: limit, resetSeconds: Math.ceil(this.windowMs / 1000), limited: false };
-    }
-    return this.state(w, limit, now);
-  }
-
-  private state(w: Window, limit: number, now: number): RateLimitState {
-    return {
-      limit,
-      remaining: Math.max(0, limit - w.count),
-      resetSeconds: Math.max(1, Math.ceil((w.start + this.windowMs - now) / 1000)),
-      limited: w.count > limit,
-    };
+    if (!w || now - w.start >= WINDOW_MS) return state(0, limit, now, now);
+    return state(w.count, limit, w.start, now);
   }
 
   private sweep(now: number): void {
-    if (now - this.lastSweep < this.windowMs) return;
+    if (now - this.lastSweep < WINDOW_MS) return;
     this.lastSweep = now;
-    for (const [key, w] of this.windows) if (now - w.start >= this.windowMs) this.windows.delete(key);
+    for (const [key, w] of this.windows) if (now - w.start >= WINDOW_MS) this.windows.delete(key);
+  }
+}
+
+/**
+ * Windows shared by every instance through Redis (aligned to the minute: `INCR` + `PEXPIRE NX` in one round
+ * trip). If Redis is unreachable the instance falls back to its own memory counters rather than failing
+ * requests, and says so in the log.
+ */
+export class RedisRateLimiter implements RateLimiter {
+  private readonly local = new MemoryRateLimiter();
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly warn: (message: string) => void,
+  ) {}
+
+  async hit(key: string, limit: number): Promise<RateLimitState> {
+    const now = Date.now();
+    const start = now - (now % WINDOW_MS);
+    const redisKey = `tenantry:rl:${key}:${start}`;
+    try {
+      const results = await this.redis.multi().incr(redisKey).pexpire(redisKey, WINDOW_MS, 'NX').exec();
+      const count = Number(results?.[0]?.[1] ?? 0);
+      this.local.observe(key, count, start);
+      return state(count, limit, start, now);
+    } catch (e) {
+      this.warn(`rate limiter: Redis unavailable (${(e as Error).message}); counting in memory`);
+      return this.local.hitSync(key, limit, now);
+    }
+  }
+
+  peek(key: string, limit: number): RateLimitState {
+    return this.local.peek(key, limit);
+  }
+
+  async close(): Promise<void> {
+    await this.redis.quit().catch(() => undefined);
   }
 }
 
