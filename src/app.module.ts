@@ -2,6 +2,8 @@ import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import type { Logger } from 'pino';
+import { ApiKeysModule } from './api-keys/api-keys.module.js';
+import { ApplicationsModule } from './applications/applications.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
 import { AuthorizationGuard, RATE_LIMITER } from './authz/authorization.guard.js';
@@ -57,6 +59,9 @@ export class AppModule implements OnApplicationShutdown {
         MembersModule,
         AuthModule,
         PlatformModule,
+        // Exports API_KEY_AUTHENTICATOR to the global guard below.
+        ApiKeysModule,
+        ApplicationsModule,
         HealthModule,
       ],
       providers: [

@@ -40,6 +40,32 @@ export const AUDIT_ACTIONS = {
     version: 1,
     description: 'A platform operator switched into this company; metadata.reason, metadata.expiresAt',
   },
+  'api_key.created': {
+    version: 1,
+    description: 'An API key was created; metadata.name, role, expiresAt (rotatedFromId when by rotation)',
+  },
+  'api_key.revoked': { version: 1, description: 'An API key was revoked; metadata.reason' },
+  'api_key.rotated': {
+    version: 1,
+    description: 'An API key was replaced; metadata.newKeyId, overlapHours, previousExpiresAt',
+  },
+  'api_key.use_denied': {
+    version: 1,
+    description:
+      'A revoked, expired or orphaned API key was presented; metadata.reason, suppressedSinceLast (≤ 1/min/key)',
+  },
+  'application.created': {
+    version: 1,
+    description: 'An application was created; metadata.name, role, clientId',
+  },
+  'application.updated': { version: 1, description: 'An application was edited; metadata.fields (and role)' },
+  'application.deleted': { version: 1, description: 'An application was deleted; metadata.name, clientId' },
+  'application.secret_rotated': { version: 1, description: "An application's client secret was replaced" },
+  'application.token_denied': {
+    version: 1,
+    description:
+      'A token request with a wrong secret for this application; metadata.reason, suppressedSinceLast (≤ 1/min)',
+  },
   'authorization.denied': {
     version: 1,
     description: 'A request on a single resource was denied (answered 404); metadata.action, metadata.route',

@@ -1,0 +1,36 @@
+import { applyDecorators, createParamDecorator, type ExecutionContext } from '@nestjs/common';
+import { ApiHeader } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { ProblemResponse } from '../authz/authorize.decorator.js';
+import { Errors } from '../common/errors/app-error.js';
+
+const VALID = /^[\x21-\x7e]{1,255}$/;
+
+/** The request's `Idempotency-Key` header (1–255 visible ASCII characters; 400 otherwise), or undefined. */
+export const IdempotencyKey = createParamDecorator(
+  (_data: unknown, ctx: ExecutionContext): string | undefined => {
+    const value = ctx.switchToHttp().getRequest<FastifyRequest>().headers['idempotency-key'];
+    if (value === undefined) return undefined;
+    if (typeof value !== 'string' || !VALID.test(value)) {
+      throw Errors.field('Idempotency-Key', 'must be 1–255 visible ASCII characters, sent once');
+    }
+    return value;
+  },
+);
+
+/** Documents the `Idempotency-Key` header and its 409 on a creating POST. */
+export function AcceptsIdempotencyKey(): MethodDecorator {
+  return applyDecorators(
+    ApiHeader({
+      name: 'Idempotency-Key',
+      required: false,
+      description:
+        'A unique value per intended creation (a UUID). A retry with the same key within 24 h creates nothing ' +
+        'and answers 409 with `resourceId`: the secret is shown once, never replayed.',
+    }),
+    ProblemResponse(
+      409,
+      'The Idempotency-Key was already used (CONFLICT); `resourceId` names what it created',
+    ),
+  );
+}
