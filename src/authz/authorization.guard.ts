@@ -94,15 +94,11 @@ export class AuthorizationGuard implements CanActivate {
     if (!company) throw Errors.unauthenticated();
     await this.count(reply, `company:${tenant.companyId}`, company.rateLimitPerMinute);
 
-    if (meta.principals && !meta.principals.includes(tenant.principalType)) {
-      throw Errors.forbidden(
-        `This route is not available to ${tenant.principalType.replace('_', ' ')} credentials`,
-      );
-    }
     if (company.deletionScheduled && !(meta.subject === 'Company' || meta.subject === 'Session')) {
       throw Errors.forbidden('The company is scheduled for deletion; its owner can restore it');
     }
-    if (abilityFor(tenant).can(meta.action, meta.subject)) {
+    const principalAllowed = !meta.principals || meta.principals.includes(tenant.principalType);
+    if (principalAllowed && abilityFor(tenant).can(meta.action, meta.subject)) {
       return true;
     }
     if (isItemRoute(request.routeOptions.url ?? '')) {
@@ -113,11 +109,16 @@ export class AuthorizationGuard implements CanActivate {
           action: meta.action,
           route: `${request.method} ${request.routeOptions.url}`,
           role: tenant.role,
+          principalType: tenant.principalType,
         },
       });
       throw Errors.notFound(meta.subject);
     }
-    throw Errors.forbidden(`Your role (${tenant.role}) may not ${meta.action} ${meta.subject}`);
+    throw principalAllowed
+      ? Errors.forbidden(`Your role (${tenant.role}) may not ${meta.action} ${meta.subject}`)
+      : Errors.forbidden(
+          `This route is not available to ${tenant.principalType.replace('_', ' ')} credentials`,
+        );
   }
 
   private async authenticate(
