@@ -47,7 +47,10 @@ export function registerBodyParsers(fastify: FastifyInstance): void {
       const out: Record<string, string> = Object.create(null) as Record<string, string>;
       for (const [key, value] of new URLSearchParams(text)) {
         if (key in out) {
-          return done(new AppError(400, 'VALIDATION_FAILED', `Parameter ${key} is repeated`), undefined);
+          // Forms only reach the OAuth token endpoint: answer in its terms too (RFC 6749 §5.2).
+          const detail = `Parameter ${key} is repeated`;
+          const oauth = { error: 'invalid_request', error_description: detail };
+          return done(new AppError(400, 'VALIDATION_FAILED', detail, undefined, undefined, oauth), undefined);
         }
         out[key] = value;
       }
