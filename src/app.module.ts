@@ -15,9 +15,12 @@ import { CompaniesModule } from './companies/companies.module.js';
 import type { AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
 import { buildOrmConfig } from './database/orm.config.js';
+import { DraftsModule } from './drafts/drafts.module.js';
 import { HealthModule } from './health/health.module.js';
+import { MarketplaceModule } from './marketplace/marketplace.module.js';
 import { MembersModule } from './members/members.module.js';
 import { PlatformModule } from './platform/platform.module.js';
+import { TemplatesModule } from './templates/templates.module.js';
 import { TenancyModule } from './tenancy/tenancy.module.js';
 import { UsersModule } from './users/users.module.js';
 
@@ -62,6 +65,9 @@ export class AppModule implements OnApplicationShutdown {
         // Exports API_KEY_AUTHENTICATOR to the global guard below.
         ApiKeysModule,
         ApplicationsModule,
+        TemplatesModule,
+        DraftsModule,
+        MarketplaceModule,
         HealthModule,
       ],
       providers: [

@@ -66,6 +66,28 @@ export const AUDIT_ACTIONS = {
     description:
       'A token request with a wrong secret for this application; metadata.reason, suppressedSinceLast (≤ 1/min)',
   },
+  'draft.created': { version: 1, description: 'A draft was created; metadata.key' },
+  'draft.updated': {
+    version: 1,
+    description: 'A draft working copy changed; metadata.fields (changed fields), metadata.version',
+  },
+  'draft.deleted': {
+    version: 1,
+    description: 'A draft was deleted; metadata.key, metadata.kept (its published versions were kept)',
+  },
+  'draft.published': {
+    version: 1,
+    description: 'A draft was published; metadata.version, metadata.versionId, metadata.republished',
+  },
+  'draft.unpublished': {
+    version: 1,
+    description: 'A draft was unpublished: no new runs start from it; metadata.version',
+  },
+  'marketplace.installed': {
+    version: 1,
+    description:
+      'A marketplace listing was copied into a new draft; metadata.listingKey, metadata.listingVersion, metadata.draftId',
+  },
   'authorization.denied': {
     version: 1,
     description: 'A request on a single resource was denied (answered 404); metadata.action, metadata.route',

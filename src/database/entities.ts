@@ -5,6 +5,8 @@ import { AuditEvent } from '../audit/audit-event.entity.js';
 import { RefreshToken } from '../auth/refresh-token.entity.js';
 import { Company } from '../companies/company.entity.js';
 import { IdempotencyRecord } from '../idempotency/idempotency-record.entity.js';
+import { DraftVersion } from '../drafts/draft-version.entity.js';
+import { Draft } from '../drafts/draft.entity.js';
 import { Membership } from '../members/membership.entity.js';
 import { User } from '../users/user.entity.js';
 
@@ -22,4 +24,6 @@ export const ENTITIES = [
   ApiKey,
   Application,
   IdempotencyRecord,
+  Draft,
+  DraftVersion,
 ];

@@ -233,6 +233,18 @@ describe('validateDefinition', () => {
       expect(validateDefinition({ ...validDefinition(), steps: many.slice(0, MAX_STEPS) }).ok).toBe(true);
     });
 
+    it('reports a huge steps array as too many steps, before any size or depth check', () => {
+      const huge = Array.from({ length: 10_000 }, (_, i) => ({
+        id: `s${i}`,
+        kind: 'tool',
+        name: 'Step '.repeat(20),
+        toolId: 'a.b',
+      }));
+      expect(errorsOf({ ...validDefinition(), steps: huge })).toEqual([
+        { field: 'steps', message: `must hold at most ${MAX_STEPS} steps (got 10000)` },
+      ]);
+    });
+
     it('rejects a step that is not an object', () => {
       const def = validDefinition();
       steps(def).push('step' as unknown as Json);

@@ -685,6 +685,13 @@ function checkStep(
 // The validator
 // ---------------------------------------------------------------------------------------------
 
+/** Length of `value.steps` when it is an array (own data property only), else undefined. */
+function stepsLength(value: unknown): number | undefined {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return undefined;
+  const descriptor = Object.getOwnPropertyDescriptor(value, 'steps');
+  return descriptor && Array.isArray(descriptor.value) ? descriptor.value.length : undefined;
+}
+
 /**
  * Validates a template (or, with `requireKey: false`, a draft) definition. Collects every error,
  * each with a dotted `field` path from the definition's root (`''` is the definition itself).
@@ -707,6 +714,16 @@ export function validateDefinition(
   options: ValidateOptions = {},
 ): DefinitionValidation<TemplateDefinition | DraftDefinition> {
   const requireKey = options.requireKey !== false;
+
+  // 0. A cheap count before anything else, so a definition of 10,000 steps is told about its steps
+  //    (`steps`: at most MAX_STEPS) rather than about its size, and nothing walks the whole array.
+  const stepCount = stepsLength(value);
+  if (stepCount !== undefined && stepCount > MAX_STEPS) {
+    return {
+      ok: false,
+      errors: [{ field: 'steps', message: `must hold at most ${MAX_STEPS} steps (got ${stepCount})` }],
+    };
+  }
 
   // 1. Envelope first: depth, then size, so nothing below can be made slow or overflow the stack.
   const envelope = inspectEnvelope(value, MAX_DEPTH, MAX_DEFINITION_BYTES);

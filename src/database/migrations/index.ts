@@ -2,6 +2,7 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261122000000_bootstrap } from './Migration20261122000000_bootstrap.js';
 import { Migration20261122233201_identity } from './Migration20261122233201_identity.js';
 import { Migration20261122235303_machine_credentials } from './Migration20261122235303_machine_credentials.js';
+import { Migration20261122235818_drafts } from './Migration20261122235818_drafts.js';
 
 /**
  * Every migration, in order. Listed statically so the compiled app, the tests and the CLI run the same set;
@@ -14,4 +15,5 @@ export const MIGRATIONS: MigrationObject[] = [
     name: 'Migration20261122235303_machine_credentials',
     class: Migration20261122235303_machine_credentials,
   },
+  { name: 'Migration20261122235818_drafts', class: Migration20261122235818_drafts },
 ];

@@ -1,0 +1,12 @@
+import { Module } from '@nestjs/common';
+import { DraftsModule } from '../drafts/drafts.module.js';
+import { CatalogModule } from '../templates/catalog.module.js';
+import { MarketplaceController } from './marketplace.controller.js';
+import { MarketplaceService } from './marketplace.service.js';
+
+@Module({
+  imports: [CatalogModule, DraftsModule],
+  controllers: [MarketplaceController],
+  providers: [MarketplaceService],
+})
+export class MarketplaceModule {}

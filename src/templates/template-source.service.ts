@@ -1,0 +1,36 @@
+import { Injectable } from '@nestjs/common';
+import { Errors } from '../common/errors/app-error.js';
+import { DraftsService } from '../drafts/drafts.service.js';
+import type { RunnableTemplate, TemplateSource } from './template-source.js';
+import { TemplateCatalog } from './template-catalog.js';
+
+/**
+ * What a run starts from, in the current company: a catalog template by id, or a published version of one of
+ * the company's drafts. Definitions are returned as copies: a run can never change the catalog or a version.
+ */
+@Injectable()
+export class TemplateSourceService implements TemplateSource {
+  constructor(
+    private readonly catalog: TemplateCatalog,
+    private readonly drafts: DraftsService,
+  ) {}
+
+  async forRun(ref: { templateId?: string; draftVersionId?: string }): Promise<RunnableTemplate> {
+    const { templateId, draftVersionId } = ref;
+    if ((templateId === undefined) === (draftVersionId === undefined)) {
+      throw Errors.validation('Give exactly one of templateId and draftVersionId', [
+        { field: 'templateId', message: 'give exactly one of templateId and draftVersionId' },
+      ]);
+    }
+    if (draftVersionId !== undefined) return this.drafts.runnableVersion(draftVersionId);
+    const entry = this.catalog.findById(templateId!);
+    if (!entry) throw Errors.notFound('Template');
+    return {
+      source: 'template',
+      id: entry.id,
+      key: entry.definition.key,
+      version: entry.definition.version,
+      definition: structuredClone(entry.definition),
+    };
+  }
+}
