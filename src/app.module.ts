@@ -11,6 +11,7 @@ import { ApiValidationPipe } from './common/validation.pipe.js';
 import { CompaniesModule } from './companies/companies.module.js';
 import type { AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
+import { ConnectorsModule } from './connectors/connectors.module.js';
 import { buildOrmConfig } from './database/orm.config.js';
 import { HealthModule } from './health/health.module.js';
 import { MembersModule } from './members/members.module.js';
@@ -50,6 +51,7 @@ export class AppModule {
         MembersModule,
         AuthModule,
         PlatformModule,
+        ConnectorsModule,
         HealthModule,
       ],
       providers: [
