@@ -14,6 +14,7 @@ import { ApiValidationPipe } from './common/validation.pipe.js';
 import { CompaniesModule } from './companies/companies.module.js';
 import type { AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
+import { ConnectorsModule } from './connectors/connectors.module.js';
 import { buildOrmConfig } from './database/orm.config.js';
 import { DraftsModule } from './drafts/drafts.module.js';
 import { HealthModule } from './health/health.module.js';
@@ -68,6 +69,7 @@ export class AppModule implements OnApplicationShutdown {
         TemplatesModule,
         DraftsModule,
         MarketplaceModule,
+        ConnectorsModule,
         HealthModule,
       ],
       providers: [

@@ -88,6 +88,27 @@ export const AUDIT_ACTIONS = {
     description:
       'A marketplace listing was copied into a new draft; metadata.listingKey, metadata.listingVersion, metadata.draftId',
   },
+  'connector.created': {
+    version: 1,
+    description: 'A connector was bound; metadata.toolId, endpoint (origin and path), authScheme, hasSecret',
+  },
+  'connector.updated': {
+    version: 1,
+    description:
+      'A connector changed; metadata.changed lists the fields, metadata.secret is set/cleared (never the value)',
+  },
+  'connector.deleted': {
+    version: 1,
+    description: 'A connector and its secret were deleted; metadata.toolId',
+  },
+  'connector.tested': {
+    version: 1,
+    description: 'An admin test-called a connector; metadata.ok, metadata.status, metadata.reason',
+  },
+  'company.key_rewrapped': {
+    version: 1,
+    description: 'Master key rotation re-wrapped the company data key; metadata.fromKeyId, metadata.toKeyId',
+  },
   'authorization.denied': {
     version: 1,
     description: 'A request on a single resource was denied (answered 404); metadata.action, metadata.route',

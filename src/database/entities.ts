@@ -7,6 +7,8 @@ import { Company } from '../companies/company.entity.js';
 import { IdempotencyRecord } from '../idempotency/idempotency-record.entity.js';
 import { DraftVersion } from '../drafts/draft-version.entity.js';
 import { Draft } from '../drafts/draft.entity.js';
+import { CompanyKey } from '../connectors/company-key.entity.js';
+import { Connector } from '../connectors/connector.entity.js';
 import { Membership } from '../members/membership.entity.js';
 import { User } from '../users/user.entity.js';
 
@@ -26,4 +28,6 @@ export const ENTITIES = [
   IdempotencyRecord,
   Draft,
   DraftVersion,
+  CompanyKey,
+  Connector,
 ];

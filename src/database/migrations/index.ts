@@ -2,6 +2,7 @@ import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261122000000_bootstrap } from './Migration20261122000000_bootstrap.js';
 import { Migration20261122233201_identity } from './Migration20261122233201_identity.js';
 import { Migration20261122235303_machine_credentials } from './Migration20261122235303_machine_credentials.js';
+import { Migration20261122235530_connectors } from './Migration20261122235530_connectors.js';
 import { Migration20261122235818_drafts } from './Migration20261122235818_drafts.js';
 
 /**
@@ -15,5 +16,6 @@ export const MIGRATIONS: MigrationObject[] = [
     name: 'Migration20261122235303_machine_credentials',
     class: Migration20261122235303_machine_credentials,
   },
+  { name: 'Migration20261122235530_connectors', class: Migration20261122235530_connectors },
   { name: 'Migration20261122235818_drafts', class: Migration20261122235818_drafts },
 ];
