@@ -13,6 +13,8 @@ import type { AppConfig } from './config/config.js';
 import { ConfigModule } from './config/config.module.js';
 import { buildOrmConfig } from './database/orm.config.js';
 import { HealthModule } from './health/health.module.js';
+import { InvitationsModule } from './invitations/invitations.module.js';
+import { MembersAdminModule } from './members/members-admin.module.js';
 import { MembersModule } from './members/members.module.js';
 import { PlatformModule } from './platform/platform.module.js';
 import { TenancyModule } from './tenancy/tenancy.module.js';
@@ -50,6 +52,8 @@ export class AppModule {
         MembersModule,
         AuthModule,
         PlatformModule,
+        MembersAdminModule,
+        InvitationsModule,
         HealthModule,
       ],
       providers: [

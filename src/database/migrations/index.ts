@@ -1,6 +1,7 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261122000000_bootstrap } from './Migration20261122000000_bootstrap.js';
 import { Migration20261122233201_identity } from './Migration20261122233201_identity.js';
+import { Migration20261122235232_company_admin } from './Migration20261122235232_company_admin.js';
 
 /**
  * Every migration, in order. Listed statically so the compiled app, the tests and the CLI run the same set;
@@ -9,4 +10,5 @@ import { Migration20261122233201_identity } from './Migration20261122233201_iden
 export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261122000000_bootstrap', class: Migration20261122000000_bootstrap },
   { name: 'Migration20261122233201_identity', class: Migration20261122233201_identity },
+  { name: 'Migration20261122235232_company_admin', class: Migration20261122235232_company_admin },
 ];
