@@ -19,6 +19,8 @@ import { buildOrmConfig } from './database/orm.config.js';
 import { DraftsModule } from './drafts/drafts.module.js';
 import { HealthModule } from './health/health.module.js';
 import { MarketplaceModule } from './marketplace/marketplace.module.js';
+import { InvitationsModule } from './invitations/invitations.module.js';
+import { MembersAdminModule } from './members/members-admin.module.js';
 import { MembersModule } from './members/members.module.js';
 import { PlatformModule } from './platform/platform.module.js';
 import { TemplatesModule } from './templates/templates.module.js';
@@ -70,6 +72,8 @@ export class AppModule implements OnApplicationShutdown {
         DraftsModule,
         MarketplaceModule,
         ConnectorsModule,
+        MembersAdminModule,
+        InvitationsModule,
         HealthModule,
       ],
       providers: [

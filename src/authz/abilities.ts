@@ -38,6 +38,8 @@ export type SubjectName = (typeof SUBJECTS)[number];
 export interface SubjectRow {
   createdBy?: string | null;
   startedBy?: string | null;
+  /** A membership's user (`Member`): anyone may remove themselves. */
+  userId?: string | null;
 }
 
 /** A row tagged with its subject name (`subject('Run', row)`), for checks with conditions. */
@@ -61,6 +63,8 @@ export function defineAbility(ctx: TenantContext): AppAbility {
   can('create', ['Draft', 'Run']);
   can(['update', 'delete'], 'Draft', { createdBy: self });
   can('cancel', 'Run', { startedBy: self });
+  // Leaving a company: a signed-in user may remove their own membership (the last owner rule still holds).
+  if (ctx.principalType === 'user') can('delete', 'Member', { userId: self });
 
   if (roleAtLeast(role, 'manager')) {
     can(['verdict', 'cancel'], 'Run');

@@ -1,9 +1,16 @@
 import { Module } from '@nestjs/common';
+import { MembersModule } from '../members/members.module.js';
+import { SchedulerModule } from '../scheduler/scheduler.module.js';
+import { CompaniesController } from './companies.controller.js';
 import { CompaniesService } from './companies.service.js';
+import { CompanyAdminService } from './company-admin.service.js';
+import { CompanyPurgeService } from './company-purge.service.js';
 import { CompanySettingsCache } from './company-settings.cache.js';
 
 @Module({
-  providers: [CompaniesService, CompanySettingsCache],
-  exports: [CompaniesService, CompanySettingsCache],
+  imports: [MembersModule, SchedulerModule],
+  controllers: [CompaniesController],
+  providers: [CompaniesService, CompanySettingsCache, CompanyAdminService, CompanyPurgeService],
+  exports: [CompaniesService, CompanySettingsCache, CompanyPurgeService],
 })
 export class CompaniesModule {}

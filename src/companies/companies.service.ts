@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from '@mikro-orm/postgresql';
+import { EntityManager, LockMode } from '@mikro-orm/postgresql';
 import { Errors } from '../common/errors/app-error.js';
 import { Company } from './company.entity.js';
 import { slugify, suffixedSlug } from './slug.js';
@@ -33,6 +33,14 @@ export class CompaniesService {
 
   findBySlug(slug: string, em: EntityManager = this.em): Promise<Company | null> {
     return em.findOne(Company, { slug });
+  }
+
+  /**
+   * The company row locked `FOR UPDATE` until `em`'s transaction ends: serialises changes that must see each
+   * other within one company (invitations of one email, the resend limit, deletion), and only that company.
+   */
+  lockForUpdate(id: string, em: EntityManager): Promise<Company | null> {
+    return em.findOne(Company, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
   }
 
   findByIds(ids: string[], em: EntityManager = this.em): Promise<Company[]> {

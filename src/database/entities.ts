@@ -9,6 +9,9 @@ import { DraftVersion } from '../drafts/draft-version.entity.js';
 import { Draft } from '../drafts/draft.entity.js';
 import { CompanyKey } from '../connectors/company-key.entity.js';
 import { Connector } from '../connectors/connector.entity.js';
+import { InvitationResend } from '../invitations/invitation-resend.entity.js';
+import { Invitation } from '../invitations/invitation.entity.js';
+import { OutboxMessage } from '../mail/outbox-message.entity.js';
 import { Membership } from '../members/membership.entity.js';
 import { User } from '../users/user.entity.js';
 
@@ -30,4 +33,7 @@ export const ENTITIES = [
   DraftVersion,
   CompanyKey,
   Connector,
+  Invitation,
+  InvitationResend,
+  OutboxMessage,
 ];

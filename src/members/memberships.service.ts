@@ -1,8 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
-import type { Role } from '../authz/roles.js';
+import { weakerRole, type Role } from '../authz/roles.js';
+import { Errors } from '../common/errors/app-error.js';
 import { TENANT_FILTER } from '../tenancy/tenant.entity.js';
-import { requestStorage } from '../tenancy/request-store.js';
+import { requestStorage, type TenantContext } from '../tenancy/request-store.js';
 import type { User } from '../users/user.entity.js';
 import { Membership } from './membership.entity.js';
 
@@ -21,6 +22,20 @@ export class MembershipsService {
   /** The user's membership in the context's company, or null. */
   findInCompany(userId: string, em: EntityManager = this.em): Promise<Membership | null> {
     return em.findOne(Membership, { user: userId });
+  }
+
+  /**
+   * The role the caller holds *now*, for rules that grant or take away rights: an access token carries the role
+   * of when it was issued (≤ 15 minutes ago), so for a user it is intersected with their current membership.
+   * A user whose membership ended meanwhile is refused at once (401), whatever their token still says.
+   * Other principals hold no membership of their own: their role is the credential's (an API key's is
+   * re-derived from its creator's current role on every request).
+   */
+  async currentRole(ctx: TenantContext, em: EntityManager = this.em): Promise<Role> {
+    if (ctx.principalType !== 'user' || !ctx.userId) return ctx.role;
+    const membership = await this.findInCompany(ctx.userId, em);
+    if (!membership) throw Errors.unauthenticated('Your membership of this company has ended');
+    return weakerRole(ctx.role, membership.role);
   }
 
   /**

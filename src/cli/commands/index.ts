@@ -1,4 +1,5 @@
 import type { CliCommand } from '../command.js';
+import { companiesCommand } from './companies.command.js';
 import { migrateCheckCommand, migrateCommand } from './migrate.command.js';
 import { masterKeyCommand } from './master-key.command.js';
 import { platformAdminCommand } from './platform-admin.command.js';
@@ -9,4 +10,5 @@ export const COMMANDS: CliCommand[] = [
   migrateCheckCommand,
   platformAdminCommand,
   masterKeyCommand,
+  companiesCommand,
 ];

@@ -1,6 +1,7 @@
 import type { MigrationObject } from '@mikro-orm/core';
 import { Migration20261122000000_bootstrap } from './Migration20261122000000_bootstrap.js';
 import { Migration20261122233201_identity } from './Migration20261122233201_identity.js';
+import { Migration20261122235232_company_admin } from './Migration20261122235232_company_admin.js';
 import { Migration20261122235303_machine_credentials } from './Migration20261122235303_machine_credentials.js';
 import { Migration20261122235530_connectors } from './Migration20261122235530_connectors.js';
 import { Migration20261122235818_drafts } from './Migration20261122235818_drafts.js';
@@ -12,6 +13,7 @@ import { Migration20261122235818_drafts } from './Migration20261122235818_drafts
 export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261122000000_bootstrap', class: Migration20261122000000_bootstrap },
   { name: 'Migration20261122233201_identity', class: Migration20261122233201_identity },
+  { name: 'Migration20261122235232_company_admin', class: Migration20261122235232_company_admin },
   {
     name: 'Migration20261122235303_machine_credentials',
     class: Migration20261122235303_machine_credentials,

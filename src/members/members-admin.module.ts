@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module.js';
+import { UsersModule } from '../users/users.module.js';
+import { MembersController } from './members.controller.js';
+import { MembersModule } from './members.module.js';
+import { MembersService } from './members.service.js';
+
+/**
+ * The members API (list, role changes, removal, ownership transfer). Separate from `MembersModule`, which the
+ * auth module imports for memberships, because removing a member revokes sessions through `AuthService`.
+ */
+@Module({
+  imports: [MembersModule, UsersModule, AuthModule],
+  controllers: [MembersController],
+  providers: [MembersService],
+})
+export class MembersAdminModule {}
