@@ -10,7 +10,6 @@ import { deniedAsNotFound, RowDenied } from '../authz/row-denial.js';
 import { CompaniesService } from '../companies/companies.service.js';
 import type { Company } from '../companies/company.entity.js';
 import { AppError, Errors, type FieldError } from '../common/errors/app-error.js';
-import { committing } from '../common/errors/deferred-trigger-error.js';
 import { newId } from '../common/ids.js';
 import { keysetFind, toPage, type Page } from '../common/pagination.js';
 import type { AppConfig } from '../config/config.js';
@@ -266,62 +265,58 @@ export class InvitationsService {
       userId,
       operatorId: undefined,
     };
-    return committing(() =>
-      this.tenancy.run(ctx, (em) =>
-        em.transactional(async (tx) => {
-          const company = await this.companies.findById(found.companyId, tx);
-          if (!company) throw UNKNOWN();
-          if (company.purgeAfter) {
-            throw Errors.conflict(
-              'The company is scheduled for deletion; its invitations cannot be accepted',
-            );
-          }
-          if (signedIn && (await this.memberships.findInCompany(userId, tx))) {
-            throw Errors.conflict('You are a member of this company already');
-          }
-          const now = new Date();
-          const claimed = await tx.nativeUpdate(
-            Invitation,
-            { id: found.id, tokenHash: hash, acceptedAt: null, revokedAt: null, expiresAt: { $gt: now } },
-            { acceptedAt: now, acceptedBy: userId },
-          );
-          if (claimed === 0) throw invalid('This invitation is no longer valid');
-          const user = signedIn
-            ? await this.users.findById(userId, tx)
-            : this.users.create(tx, {
-                id: userId,
-                email: found.email,
-                name: dto.name!,
-                passwordHash: passwordHash!,
-              });
-          if (!user) throw Errors.unauthenticated();
-          await tx.flush();
-          this.memberships.add(tx, user, found.role);
-          const tokens = this.tokens.issuePair(tx, user, found.role);
-          await this.audit.record(
-            {
-              action: 'invitation.accepted',
-              target: { type: 'Invitation', id: found.id },
-              metadata: { email: found.email, role: found.role, newAccount: !signedIn },
-            },
-            tx,
-          );
-          await this.audit.record(
-            {
-              action: 'member.joined',
-              target: { type: 'Member', id: userId },
-              metadata: { role: found.role, via: 'invitation', invitationId: found.id },
-            },
-            tx,
-          );
-          return {
-            user: { id: user.id, email: user.email, name: user.name, platformAdmin: user.platformAdmin },
-            company: { id: company.id, name: company.name, slug: company.slug },
-            role: found.role,
-            ...tokens,
-          };
-        }),
-      ),
+    return this.tenancy.run(ctx, (em) =>
+      em.transactional(async (tx) => {
+        const company = await this.companies.findById(found.companyId, tx);
+        if (!company) throw UNKNOWN();
+        if (company.purgeAfter) {
+          throw Errors.conflict('The company is scheduled for deletion; its invitations cannot be accepted');
+        }
+        if (signedIn && (await this.memberships.findInCompany(userId, tx))) {
+          throw Errors.conflict('You are a member of this company already');
+        }
+        const now = new Date();
+        const claimed = await tx.nativeUpdate(
+          Invitation,
+          { id: found.id, tokenHash: hash, acceptedAt: null, revokedAt: null, expiresAt: { $gt: now } },
+          { acceptedAt: now, acceptedBy: userId },
+        );
+        if (claimed === 0) throw invalid('This invitation is no longer valid');
+        const user = signedIn
+          ? await this.users.findById(userId, tx)
+          : this.users.create(tx, {
+              id: userId,
+              email: found.email,
+              name: dto.name!,
+              passwordHash: passwordHash!,
+            });
+        if (!user) throw Errors.unauthenticated();
+        await tx.flush();
+        this.memberships.add(tx, user, found.role);
+        const tokens = this.tokens.issuePair(tx, user, found.role);
+        await this.audit.record(
+          {
+            action: 'invitation.accepted',
+            target: { type: 'Invitation', id: found.id },
+            metadata: { email: found.email, role: found.role, newAccount: !signedIn },
+          },
+          tx,
+        );
+        await this.audit.record(
+          {
+            action: 'member.joined',
+            target: { type: 'Member', id: userId },
+            metadata: { role: found.role, via: 'invitation', invitationId: found.id },
+          },
+          tx,
+        );
+        return {
+          user: { id: user.id, email: user.email, name: user.name, platformAdmin: user.platformAdmin },
+          company: { id: company.id, name: company.name, slug: company.slug },
+          role: found.role,
+          ...tokens,
+        };
+      }),
     );
   }
 

@@ -7,7 +7,6 @@ import { abilityFor } from '../authz/abilities.js';
 import { roleAtLeast, type Role } from '../authz/roles.js';
 import { deniedAsNotFound, RowDenied } from '../authz/row-denial.js';
 import { Errors } from '../common/errors/app-error.js';
-import { committing } from '../common/errors/deferred-trigger-error.js';
 import { keysetFind, toPage, type Page, type PageQueryDto } from '../common/pagination.js';
 import type { TenantContext } from '../tenancy/request-store.js';
 import { UsersService } from '../users/users.service.js';
@@ -62,36 +61,34 @@ export class MembersService {
   async changeRole(ctx: TenantContext, userId: string, role: Role): Promise<MemberDto> {
     const actorRole = await this.memberships.currentRole(ctx);
     return deniedAsNotFound(this.audit, `PATCH ${MEMBER_ROUTE}`, () =>
-      committing(() =>
-        this.em.transactional(async (tx) => {
-          const target = await this.lockMember(tx, userId);
-          // The token's role passed the guard; a demotion since then counts from now on.
-          if (!roleAtLeast(actorRole, 'admin')) {
-            throw new RowDenied('update', 'Member', userId, `${actorRole} may not change roles`);
-          }
-          if (!roleAtLeast(actorRole, target.role)) {
-            throw new RowDenied('update', 'Member', userId, `${actorRole} may not change a ${target.role}`);
-          }
-          if (!roleAtLeast(actorRole, role)) {
-            throw Errors.forbidden(`You cannot grant a role above your own (${actorRole})`);
-          }
-          const user = await this.userOf(tx, userId);
-          const from = target.role;
-          if (from === role) return toDto(target, user);
-          if (from === 'owner') await this.ensureAnotherOwner(tx, userId);
-          target.role = role;
-          await tx.flush();
-          await this.audit.record(
-            {
-              action: 'member.role_changed',
-              target: { type: 'Member', id: userId },
-              metadata: { from, to: role },
-            },
-            tx,
-          );
-          return toDto(target, user);
-        }),
-      ),
+      this.em.transactional(async (tx) => {
+        const target = await this.lockMember(tx, userId);
+        // The token's role passed the guard; a demotion since then counts from now on.
+        if (!roleAtLeast(actorRole, 'admin')) {
+          throw new RowDenied('update', 'Member', userId, `${actorRole} may not change roles`);
+        }
+        if (!roleAtLeast(actorRole, target.role)) {
+          throw new RowDenied('update', 'Member', userId, `${actorRole} may not change a ${target.role}`);
+        }
+        if (!roleAtLeast(actorRole, role)) {
+          throw Errors.forbidden(`You cannot grant a role above your own (${actorRole})`);
+        }
+        const user = await this.userOf(tx, userId);
+        const from = target.role;
+        if (from === role) return toDto(target, user);
+        if (from === 'owner') await this.ensureAnotherOwner(tx, userId);
+        target.role = role;
+        await tx.flush();
+        await this.audit.record(
+          {
+            action: 'member.role_changed',
+            target: { type: 'Member', id: userId },
+            metadata: { from, to: role },
+          },
+          tx,
+        );
+        return toDto(target, user);
+      }),
     );
   }
 
@@ -101,34 +98,32 @@ export class MembersService {
     const self = ctx.principalType === 'user' && ctx.userId === userId;
     const actorRole = await this.memberships.currentRole(ctx);
     await deniedAsNotFound(this.audit, `DELETE ${MEMBER_ROUTE}`, () =>
-      committing(() =>
-        this.em.transactional(async (tx) => {
-          const target = await this.lockMember(tx, userId);
-          if (!ability.can('delete', subject('Member', { userId }))) {
-            throw new RowDenied('delete', 'Member', userId, `${actorRole} may only remove themselves`);
-          }
-          if (!self && !roleAtLeast(actorRole, target.role)) {
-            throw new RowDenied('delete', 'Member', userId, `${actorRole} may not remove a ${target.role}`);
-          }
-          if (!self && !roleAtLeast(actorRole, 'admin')) {
-            throw new RowDenied('delete', 'Member', userId, `${actorRole} may only remove themselves`);
-          }
-          if (target.role === 'owner') await this.ensureAnotherOwner(tx, userId);
-          tx.remove(target);
-          await tx.flush();
-          // The removed member's sessions of this company end now; an access token already issued expires
-          // within JWT_ACCESS_TTL_SECONDS, and administrative routes re-check the membership at once.
-          const revokedSessions = await this.auth.revokeUserSessions(tx, userId);
-          await this.audit.record(
-            {
-              action: 'member.removed',
-              target: { type: 'Member', id: userId },
-              metadata: { role: target.role, self, revokedSessions },
-            },
-            tx,
-          );
-        }),
-      ),
+      this.em.transactional(async (tx) => {
+        const target = await this.lockMember(tx, userId);
+        if (!ability.can('delete', subject('Member', { userId }))) {
+          throw new RowDenied('delete', 'Member', userId, `${actorRole} may only remove themselves`);
+        }
+        if (!self && !roleAtLeast(actorRole, target.role)) {
+          throw new RowDenied('delete', 'Member', userId, `${actorRole} may not remove a ${target.role}`);
+        }
+        if (!self && !roleAtLeast(actorRole, 'admin')) {
+          throw new RowDenied('delete', 'Member', userId, `${actorRole} may only remove themselves`);
+        }
+        if (target.role === 'owner') await this.ensureAnotherOwner(tx, userId);
+        tx.remove(target);
+        await tx.flush();
+        // The removed member's sessions of this company end now; an access token already issued expires
+        // within JWT_ACCESS_TTL_SECONDS, and administrative routes re-check the membership at once.
+        const revokedSessions = await this.auth.revokeUserSessions(tx, userId);
+        await this.audit.record(
+          {
+            action: 'member.removed',
+            target: { type: 'Member', id: userId },
+            metadata: { role: target.role, self, revokedSessions },
+          },
+          tx,
+        );
+      }),
     );
   }
 
@@ -137,37 +132,35 @@ export class MembersService {
     const ownerId = ctx.principalType === 'user' ? ctx.userId : undefined;
     if (!ownerId) throw Errors.forbidden('Only a signed-in owner can transfer ownership');
     if (userId === ownerId) throw Errors.field('userId', 'must be another member of the company');
-    return committing(() =>
-      this.em.transactional(async (tx) => {
-        // Both rows locked in one statement, in id order: two opposite transfers cannot deadlock.
-        const rows = await tx.find(
-          Membership,
-          { user: { $in: [ownerId, userId] } },
-          { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { id: 'asc' } },
-        );
-        const current = rows.find((m) => m.user.id === ownerId);
-        const next = rows.find((m) => m.user.id === userId);
-        if (!current) throw Errors.unauthenticated('Your membership of this company has ended');
-        if (current.role !== 'owner') throw Errors.forbidden('Only an owner can transfer ownership');
-        if (!next) throw Errors.notFound('Member');
-        const previousRole = next.role;
-        next.role = 'owner';
-        current.role = 'admin';
-        await tx.flush();
-        await this.audit.record(
-          {
-            action: 'member.ownership_transferred',
-            target: { type: 'Member', id: userId },
-            metadata: { from: ownerId, to: userId, previousRole },
-          },
-          tx,
-        );
-        return {
-          owner: toDto(next, await this.userOf(tx, userId)),
-          previousOwner: toDto(current, await this.userOf(tx, ownerId)),
-        };
-      }),
-    );
+    return this.em.transactional(async (tx) => {
+      // Both rows locked in one statement, in id order: two opposite transfers cannot deadlock.
+      const rows = await tx.find(
+        Membership,
+        { user: { $in: [ownerId, userId] } },
+        { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { id: 'asc' } },
+      );
+      const current = rows.find((m) => m.user.id === ownerId);
+      const next = rows.find((m) => m.user.id === userId);
+      if (!current) throw Errors.unauthenticated('Your membership of this company has ended');
+      if (current.role !== 'owner') throw Errors.forbidden('Only an owner can transfer ownership');
+      if (!next) throw Errors.notFound('Member');
+      const previousRole = next.role;
+      next.role = 'owner';
+      current.role = 'admin';
+      await tx.flush();
+      await this.audit.record(
+        {
+          action: 'member.ownership_transferred',
+          target: { type: 'Member', id: userId },
+          metadata: { from: ownerId, to: userId, previousRole },
+        },
+        tx,
+      );
+      return {
+        owner: toDto(next, await this.userOf(tx, userId)),
+        previousOwner: toDto(current, await this.userOf(tx, ownerId)),
+      };
+    });
   }
 
   /** The membership of `userId` in the context's company, locked for the transaction; 404 when none. */

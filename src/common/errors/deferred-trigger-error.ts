@@ -21,12 +21,3 @@ export function fromDeferredTriggerError(error: unknown): unknown {
   const status = Number(state[1]);
   return new AppError(status, codeForStatus(status), message.split('\n')[0] ?? 'Refused');
 }
-
-/** Runs a unit of work whose commit may fire a deferred trigger, translating its refusal (see above). */
-export async function committing<T>(fn: () => Promise<T>): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    throw fromDeferredTriggerError(e);
-  }
-}

@@ -8,6 +8,7 @@ import {
   UniqueConstraintViolationException,
 } from '@mikro-orm/core';
 import { AppError, type ErrorCode, type FieldError } from './app-error.js';
+import { fromDeferredTriggerError } from './deferred-trigger-error.js';
 import { codeForStatus, problem, type ProblemDetails } from './problem.js';
 
 export interface RenderedProblem {
@@ -71,7 +72,9 @@ function httpExceptionDetail(e: HttpException): string {
  * Maps anything thrown while serving a request to problem+json. Domain errors keep their code; framework,
  * parser and database errors are translated; anything else is a 500 whose cause is logged, never returned.
  */
-export function toProblem(error: unknown, requestId: string): RenderedProblem {
+export function toProblem(thrown: unknown, requestId: string): RenderedProblem {
+  // A deferred constraint trigger refuses at COMMIT, outside the ORM's error conversion (see the helper).
+  const error = fromDeferredTriggerError(thrown);
   const out = (
     status: number,
     code: ErrorCode,
