@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import type { Role } from '../authz/roles.js';
 
 export const JWT_ISSUER = 'tenantry';
@@ -19,4 +20,19 @@ export interface AccessClaims {
   exp?: number;
   iss?: string;
   aud?: string;
+}
+
+const keys = new WeakMap<object, KeyObject>();
+
+/**
+ * The HS256 key as a KeyObject, built once. jsonwebtoken turns a string secret into a key on every sign and
+ * verify, first trying (and failing) to parse it as a public key: a measurable share of every request.
+ */
+export function jwtKey(auth: { jwtSecret: string }): KeyObject {
+  let key = keys.get(auth);
+  if (!key) {
+    key = createSecretKey(Buffer.from(auth.jwtSecret, 'utf8'));
+    keys.set(auth, key);
+  }
+  return key;
 }

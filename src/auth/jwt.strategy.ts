@@ -6,7 +6,7 @@ import { isUuid } from '../common/ids.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { TenantContext } from '../tenancy/request-store.js';
-import { JWT_AUDIENCE, JWT_ISSUER, type AccessClaims } from './jwt-claims.js';
+import { JWT_AUDIENCE, JWT_ISSUER, jwtKey, type AccessClaims } from './jwt-claims.js';
 
 const PRINCIPALS = new Set(['user', 'application', 'platform_admin']);
 
@@ -16,7 +16,8 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
     super({
       jwtFromRequest: ExtractJwt.fromAuthHeaderAsBearerToken(),
-      secretOrKey: config.auth.jwtSecret,
+      // A KeyObject: passed through to jsonwebtoken, which then skips per-request key parsing.
+      secretOrKey: jwtKey(config.auth) as unknown as string,
       algorithms: ['HS256'],
       issuer: JWT_ISSUER,
       audience: JWT_AUDIENCE,
