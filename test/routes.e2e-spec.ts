@@ -1,21 +1,12 @@
-import { RequestMethod } from '@nestjs/common';
-import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants.js';
-import { ModulesContainer } from '@nestjs/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ROUTE_AUTH, type RouteAuth } from '../src/authz/authorize.decorator.js';
+import type { RouteAuth } from '../src/authz/authorize.decorator.js';
 import { isItemRoute } from '../src/authz/authorization.guard.js';
 import { startTestApp, type TestApp } from './harness/app.js';
-
-function join(...parts: (string | undefined)[]): string {
-  return `/${parts
-    .flatMap((p) => (p ?? '').split('/'))
-    .filter(Boolean)
-    .join('/')}`;
-}
+import { collectRoutes } from './harness/routes.js';
 
 function describeAuth(auth: RouteAuth | undefined, path: string): string {
   if (!auth) return 'NONE';
-  if (auth.kind === 'public') return 'public';
+  if (auth.kind === 'public') return auth.authenticate ? 'public (credential optional)' : 'public';
   if (auth.kind === 'platform') return 'platform operator';
   const scope = isItemRoute(path.replace(/\{(\w+)\}/g, ':$1'))
     ? 'item (404 on denial)'
@@ -38,27 +29,9 @@ describe('route authorization declarations', () => {
   });
 
   it('declares @Public(), @Authorize() or @PlatformOperator() on every route', async () => {
-    const lines: string[] = [];
-    const modules = t.app.get(ModulesContainer);
-    for (const module of modules.values()) {
-      for (const wrapper of module.controllers.values()) {
-        const type = wrapper.metatype as (new (...args: never[]) => unknown) | null;
-        if (!type) continue;
-        const base = Reflect.getMetadata(PATH_METADATA, type) as string | undefined;
-        const classAuth = Reflect.getMetadata(ROUTE_AUTH, type) as RouteAuth | undefined;
-        for (const name of Object.getOwnPropertyNames(type.prototype)) {
-          const handler = (type.prototype as Record<string, unknown>)[name];
-          if (name === 'constructor' || typeof handler !== 'function') continue;
-          const path = Reflect.getMetadata(PATH_METADATA, handler) as string | undefined;
-          if (path === undefined) continue;
-          const method = RequestMethod[Reflect.getMetadata(METHOD_METADATA, handler) as number];
-          const auth = (Reflect.getMetadata(ROUTE_AUTH, handler) as RouteAuth | undefined) ?? classAuth;
-          const fullPath = join(base, path).replace(/:(\w+)/g, '{$1}');
-          lines.push(`${method.padEnd(6)} ${fullPath.padEnd(56)} ${describeAuth(auth, fullPath)}`);
-        }
-      }
-    }
-    lines.sort();
+    const lines = collectRoutes(t.app)
+      .map((r) => `${r.method.padEnd(6)} ${r.path.padEnd(56)} ${describeAuth(r.auth, r.path)}`)
+      .sort();
     expect(
       lines.filter((l) => l.endsWith('NONE')),
       'routes without an authorization declaration',
