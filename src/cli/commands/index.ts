@@ -1,6 +1,12 @@
 import type { CliCommand } from '../command.js';
+import { auditCommand } from './audit.command.js';
 import { migrateCheckCommand, migrateCommand } from './migrate.command.js';
 import { platformAdminCommand } from './platform-admin.command.js';
 
 /** Every CLI command. Add new ones here. */
-export const COMMANDS: CliCommand[] = [migrateCommand, migrateCheckCommand, platformAdminCommand];
+export const COMMANDS: CliCommand[] = [
+  migrateCommand,
+  migrateCheckCommand,
+  platformAdminCommand,
+  auditCommand,
+];
