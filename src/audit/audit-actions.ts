@@ -109,6 +109,11 @@ export const AUDIT_ACTIONS = {
     version: 1,
     description: 'Master key rotation re-wrapped the company data key; metadata.fromKeyId, metadata.toKeyId',
   },
+  'audit.exported': {
+    version: 1,
+    description:
+      'The audit trail was exported over the API; metadata.format, .from, .to, .firstSeq, .lastSeq (null when empty)',
+  },
   'authorization.denied': {
     version: 1,
     description: 'A request on a single resource was denied (answered 404); metadata.action, metadata.route',

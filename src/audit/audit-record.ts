@@ -1,4 +1,14 @@
+import type { PrincipalType } from '../tenancy/request-store.js';
 import type { AuditEvent } from './audit-event.entity.js';
+
+/** Who can act: people, API keys, OAuth applications, switched-in platform operators, and the system (jobs). */
+export const ACTOR_TYPES = [
+  'user',
+  'api_key',
+  'application',
+  'platform_admin',
+  'system',
+] as const satisfies readonly PrincipalType[];
 
 /** The exported, hashed shape of an event: what `hash` covers and what the offline verifier recomputes. */
 export interface AuditRecord {
@@ -8,7 +18,7 @@ export interface AuditRecord {
   occurredAt: string;
   action: string;
   actionVersion: number;
-  actor: { type: string; id: string; onBehalfOf?: string };
+  actor: { type: (typeof ACTOR_TYPES)[number]; id: string; onBehalfOf?: string };
   target: { type: string; id: string | null } | null;
   context: { requestId: string | null; ip: string | null; userAgent: string | null };
   metadata: Record<string, unknown>;
@@ -16,7 +26,29 @@ export interface AuditRecord {
   hash: string;
 }
 
-export function toAuditRecord(e: AuditEvent): AuditRecord {
+/** The stored columns a record is built from: an `AuditEvent` entity or a plain row of one. */
+export type AuditEventFields = Pick<
+  AuditEvent,
+  | 'id'
+  | 'companyId'
+  | 'seq'
+  | 'occurredAt'
+  | 'action'
+  | 'actionVersion'
+  | 'actorType'
+  | 'actorId'
+  | 'actorOnBehalfOf'
+  | 'targetType'
+  | 'targetId'
+  | 'requestId'
+  | 'ip'
+  | 'userAgent'
+  | 'metadata'
+  | 'prevHash'
+  | 'hash'
+>;
+
+export function toAuditRecord(e: AuditEventFields): AuditRecord {
   return {
     id: e.id,
     companyId: e.companyId,

@@ -1,7 +1,13 @@
 import { Global, Module } from '@nestjs/common';
+import { AuditQueryService } from './audit-query.service.js';
+import { AuditController } from './audit.controller.js';
 import { AuditService } from './audit.service.js';
 
-/** Global: every module records its changes through `AuditService`. */
+/** Global: every module records its changes through `AuditService`. Admins read, verify and export the trail. */
 @Global()
-@Module({ providers: [AuditService], exports: [AuditService] })
+@Module({
+  controllers: [AuditController],
+  providers: [AuditService, AuditQueryService],
+  exports: [AuditService],
+})
 export class AuditModule {}

@@ -1,5 +1,6 @@
 import type { CliCommand } from '../command.js';
 import { companiesCommand } from './companies.command.js';
+import { auditCommand } from './audit.command.js';
 import { migrateCheckCommand, migrateCommand } from './migrate.command.js';
 import { masterKeyCommand } from './master-key.command.js';
 import { platformAdminCommand } from './platform-admin.command.js';
@@ -11,4 +12,5 @@ export const COMMANDS: CliCommand[] = [
   platformAdminCommand,
   masterKeyCommand,
   companiesCommand,
+  auditCommand,
 ];

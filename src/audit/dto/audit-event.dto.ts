@@ -1,0 +1,109 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import type { ActorType } from '../audit-event.entity.js';
+import { ACTOR_TYPES } from '../audit-record.js';
+
+export class AuditActorDto {
+  @ApiProperty({ enum: ACTOR_TYPES })
+  type: ActorType;
+
+  /** A user id, an API key id, an application id, the operator's user id, or `system`. */
+  @ApiProperty()
+  id: string;
+
+  /** For API keys: the user on whose behalf the key acts (its creator). */
+  @ApiPropertyOptional({ format: 'uuid' })
+  onBehalfOf?: string;
+}
+
+export class AuditTargetDto {
+  /** The kind of thing acted on (`Company`, `Member`, `Connector`, …). */
+  @ApiProperty()
+  type: string;
+
+  @ApiProperty({ type: String, nullable: true })
+  id: string | null;
+}
+
+export class AuditContextDto {
+  @ApiProperty({ type: String, nullable: true })
+  requestId: string | null;
+
+  @ApiProperty({ type: String, nullable: true })
+  ip: string | null;
+
+  @ApiProperty({ type: String, nullable: true })
+  userAgent: string | null;
+}
+
+/**
+ * One event of the company's hash chain, exactly as hashed and exported:
+ * `hash = SHA-256(prevHash ‖ canonical JSON of this object without hash)`.
+ */
+export class AuditEventDto {
+  @ApiProperty({ format: 'uuid' })
+  id: string;
+
+  @ApiProperty({ format: 'uuid' })
+  companyId: string;
+
+  /** Position in the company's chain: 1, 2, 3, … without gaps. */
+  @ApiProperty({ minimum: 1 })
+  seq: number;
+
+  @ApiProperty({ format: 'date-time' })
+  occurredAt: string;
+
+  /** One of the documented actions (README, "Audit trail"). */
+  @ApiProperty({ example: 'member.role_changed' })
+  action: string;
+
+  /** Version of this action's metadata shape. */
+  @ApiProperty({ minimum: 1 })
+  actionVersion: number;
+
+  @ApiProperty({ type: AuditActorDto })
+  actor: AuditActorDto;
+
+  @ApiProperty({ type: AuditTargetDto, nullable: true })
+  target: AuditTargetDto | null;
+
+  @ApiProperty({ type: AuditContextDto })
+  context: AuditContextDto;
+
+  @ApiProperty({ type: 'object', additionalProperties: true })
+  metadata: Record<string, unknown>;
+
+  /** Hash of the previous event (64 zeros before the first). */
+  @ApiProperty({ pattern: '^[0-9a-f]{64}$' })
+  prevHash: string;
+
+  @ApiProperty({ pattern: '^[0-9a-f]{64}$' })
+  hash: string;
+}
+
+/** The result of recomputing the company's chain. */
+export class AuditVerificationDto {
+  /** True when every event's hash, link and seq check out and the chain ends at the head. */
+  @ApiProperty()
+  valid: boolean;
+
+  /** Events examined. */
+  @ApiProperty()
+  checked: number;
+
+  /** Seq of the chain head (the last appended event; 0 before any). */
+  @ApiProperty()
+  headSeq: number;
+
+  /** Hash of the chain head: keep it to check later exports and verifications against. */
+  @ApiProperty({ pattern: '^[0-9a-f]{64}$' })
+  headHash: string;
+
+  /** The first seq at which anything fails; absent when valid. */
+  @ApiPropertyOptional()
+  firstBrokenSeq?: number;
+
+  /** What failed first; absent when valid. */
+  @ApiPropertyOptional()
+  reason?: string;
+}
