@@ -59,8 +59,15 @@ function installHooks(app: NestFastifyApplication, options: AppOptions): void {
     done(null, payload);
   });
 
+  fastify.addHook('onRequestAbort', (_request, done) => {
+    requestStorage.getStore()?.releaseWriteSlot?.();
+    done();
+  });
+
   fastify.addHook('onResponse', (request, reply, done) => {
-    const tenant = requestStorage.getStore()?.tenant;
+    const store = requestStorage.getStore();
+    store?.releaseWriteSlot?.();
+    const tenant = store?.tenant;
     const line = {
       requestId: request.id,
       companyId: tenant?.companyId,

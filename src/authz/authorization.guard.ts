@@ -17,6 +17,8 @@ import { rateLimitHeaders, type RateLimiter } from '../common/rate-limiter.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { TenantContext } from '../tenancy/request-store.js';
+import type { CompanyWriteGate } from '../tenancy/company-write-gate.js';
+import { requestStorage } from '../tenancy/request-store.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
 import { User } from '../users/user.entity.js';
 import { abilityFor } from './abilities.js';
@@ -24,6 +26,9 @@ import { API_KEY_AUTHENTICATOR, API_KEY_PREFIX, type ApiKeyAuthenticator } from 
 import { ROUTE_AUTH, type RouteAuth } from './authorize.decorator.js';
 
 export const RATE_LIMITER = Symbol('RATE_LIMITER');
+export const WRITE_GATE = Symbol('WRITE_GATE');
+
+const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** A path parameter other than `{companyId}` makes a route a single-resource route (denials answer 404). */
 export function isItemRoute(url: string): boolean {
@@ -51,6 +56,7 @@ export class AuthorizationGuard implements CanActivate {
     private readonly companies: CompanySettingsCache,
     private readonly em: EntityManager,
     @Inject(RATE_LIMITER) private readonly limiter: RateLimiter,
+    @Inject(WRITE_GATE) private readonly writeGate: CompanyWriteGate,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Optional() @Inject(API_KEY_AUTHENTICATOR) private readonly apiKeys?: ApiKeyAuthenticator,
   ) {}
@@ -99,6 +105,11 @@ export class AuthorizationGuard implements CanActivate {
     }
     const principalAllowed = !meta.principals || meta.principals.includes(tenant.principalType);
     if (principalAllowed && abilityFor(tenant).can(meta.action, meta.subject)) {
+      if (!READ_METHODS.has(request.method)) {
+        // Released by the response hook (src/app.ts) once the request has finished.
+        const store = requestStorage.getStore();
+        if (store) store.releaseWriteSlot = await this.writeGate.acquire(tenant.companyId);
+      }
       return true;
     }
     if (isItemRoute(request.routeOptions.url ?? '')) {
