@@ -52,3 +52,23 @@ export function pathParams(path: string): string[] {
 export function isMutating(route: RouteInfo): boolean {
   return route.method !== 'GET' && route.method !== 'HEAD' && route.method !== 'OPTIONS';
 }
+
+/** `METHOD /path/{param}`: how suites key their per-route tables. */
+export function routeKey(route: { method: string; path: string }): string {
+  return `${route.method} ${route.path}`;
+}
+
+/** The route's path with its `{param}`s replaced (every one must have a value). */
+export function fillPath(path: string, values: Record<string, string>): string {
+  return path.replace(/\{(\w+)\}/g, (_, name: string) => {
+    const value = values[name];
+    if (value === undefined) throw new Error(`no value for {${name}} in ${path}`);
+    return encodeURIComponent(value);
+  });
+}
+
+/** Whether a concrete request path (no query) is an instance of the route's path pattern. */
+export function matchesRoute(path: string, routePath: string): boolean {
+  const pattern = routePath.replace(/[.*+?^$()|[\]\\]/g, '\\$&').replace(/\{\w+\}/g, '[^/]+');
+  return new RegExp(`^${pattern}$`).test(path.split('?')[0]);
+}
