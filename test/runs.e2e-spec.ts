@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { newId } from '../src/common/ids.js';
 import { RunClaims } from '../src/runs/run-claims.js';
 import { RunEngine, workerContext, type RunWorkerHandle } from '../src/runs/run-engine.js';
+import { RunQueue } from '../src/runs/run-queue.js';
 import { RunLeaseSweeper } from '../src/runs/run-sweeper.js';
 import { RunWorker } from '../src/runs/run-worker.js';
 import { TenancyService } from '../src/tenancy/tenancy.service.js';
@@ -660,6 +661,14 @@ describe('runs', () => {
         c.companyId,
       ]);
       expect(runs.rows[0].n).toBe(5);
+      // The refused starts rolled back with their jobs: every job of the company is a job of one of its runs.
+      const jobs = await t.owner.query<{ run_id: string; known: boolean }>(
+        `select distinct j.data->>'runId' as run_id, exists (select 1 from runs r where r.id::text = j.data->>'runId') as known
+           from pgboss.job j where j.name = 'runs' and j.data->>'companyId' = $1`,
+        [c.companyId],
+      );
+      expect(jobs.rows).toHaveLength(5);
+      expect(jobs.rows.every((j) => j.known)).toBe(true);
       // A replay does not count again; a budget of 0 refuses every start.
       await client(t, c.admin).patch(`/v1/companies/${c.companyId}`, { monthlyRunBudget: null });
       const key = { 'Idempotency-Key': `budget-${newId()}` };
@@ -906,6 +915,52 @@ describe('runs across workers', () => {
     ]);
   });
 
+  it('sends a job exactly when the transaction that sends it commits', async () => {
+    const c = await createCompanySession(t1, 'Job atomicity');
+    const tenancy = t1.app.get(TenancyService);
+    const queue = t1.app.get(RunQueue);
+    const jobsOf = async (runId: string) =>
+      (
+        await t1.owner.query(
+          "select count(*)::int as n from pgboss.job where name = 'runs' and data->>'runId' = $1",
+          [runId],
+        )
+      ).rows[0].n as number;
+    const rolledBack = newId();
+    await expect(
+      tenancy.run(workerContext(c.companyId), (em) =>
+        em.transactional(async (tx) => {
+          await queue.enqueue(
+            tx,
+            { companyId: c.companyId, runId: rolledBack },
+            { cap: 4, startAfter: new Date(Date.now() + 3_600_000) },
+          );
+          expect(await jobsOf(rolledBack)).toBe(0); // not visible before the commit
+          throw new Error('the change failed after its job was sent');
+        }),
+      ),
+    ).rejects.toThrow('the change failed');
+    expect(await jobsOf(rolledBack)).toBe(0);
+    const committed = newId();
+    await tenancy.run(workerContext(c.companyId), (em) =>
+      em.transactional((tx) =>
+        queue.enqueue(
+          tx,
+          { companyId: c.companyId, runId: committed },
+          { cap: 4, startAfter: new Date(Date.now() + 3_600_000) },
+        ),
+      ),
+    );
+    expect(await jobsOf(committed)).toBe(1);
+    await t1.owner.query("delete from pgboss.job where name = 'runs' and data->>'runId' = $1", [committed]);
+    // Outside a transaction there is nothing to send it with.
+    await expect(
+      tenancy.run(workerContext(c.companyId), (em) =>
+        queue.enqueue(em, { companyId: c.companyId, runId: newId() }, { cap: 4 }),
+      ),
+    ).rejects.toThrow(/inside the transaction/);
+  });
+
   it('takes the company lock only inside that company’s own context', async () => {
     const c = await createCompanySession(t1, 'Lock scope');
     const other = newId();
@@ -1085,6 +1140,38 @@ describe('runs across workers', () => {
     expect(aSeenAtFirstB).toBeDefined();
     expect(aSeenAtFirstB!).toBeLessThan(12);
   }, 90_000);
+
+  it('cancels a run executing in another process at that worker’s next lease renewal, abandoning its call', async () => {
+    const w1 = t1.app.get(RunWorker);
+    const w2 = t2.app.get(RunWorker);
+    await Promise.all([w1.stop(), w2.stop()]);
+    w2.start(WORKER_TIMINGS);
+    const hanging: ServerResponse[] = [];
+    endpoint.handle('/remote/hang', (_req, res) => hanging.push(res));
+    const { session: c, version } = await company(t1, endpoint, 'Remote cancel', {
+      steps: [tool('wait', 'svc.wait'), tool('next', 'svc.next')],
+      tools: { 'svc.wait': '/remote/hang', 'svc.next': '/remote/next' },
+    });
+    const id = (await client(t1, c.member).post('/v1/runs', { draftVersionId: version })).body.id as string;
+    await waitFor(
+      async () => hanging.length,
+      (n) => n > 0,
+      'the call, from the other worker',
+    );
+    // Cancelled through the API of the first application: the run executes in the second one.
+    const res = await client(t1, c.member).post(`/v1/runs/${id}/cancel`);
+    expect(res.body).toMatchObject({ status: 'running', cancelRequestedAt: expect.any(String) });
+    const run = await waitForRun(t1, c.member, id, ['cancelled', 'succeeded', 'failed']);
+    expect(run).toMatchObject({
+      status: 'cancelled',
+      steps: [{ status: 'cancelled' }, { status: 'pending' }],
+    });
+    expect(endpoint.on('/remote/next')).toHaveLength(0);
+    hanging.forEach((r) => r.destroy());
+    await w2.stop();
+    w1.start(WORKER_TIMINGS);
+    w2.start(WORKER_TIMINGS);
+  }, 60_000);
 
   it('hands a run back at the next step when its worker stops gracefully; another worker finishes it', async () => {
     const w1 = t1.app.get(RunWorker);

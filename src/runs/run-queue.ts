@@ -48,10 +48,16 @@ export class RunQueue implements OnModuleInit, OnApplicationShutdown {
 
   private started(): Promise<PgBoss> {
     if (this.boss) return Promise.resolve(this.boss);
-    this.starting ??= this.start({ supervise: this.config.worker.mode === 'inline' }).then((boss) => {
-      this.boss = boss;
-      return boss;
-    });
+    this.starting ??= this.start({ supervise: this.config.worker.mode === 'inline' }).then(
+      (boss) => {
+        this.boss = boss;
+        return boss;
+      },
+      (e: unknown) => {
+        this.starting = undefined; // the next use tries again
+        throw e;
+      },
+    );
     return this.starting;
   }
 
@@ -111,12 +117,5 @@ export class RunQueue implements OnModuleInit, OnApplicationShutdown {
   async fail(job: Job<RunJob>, error: unknown): Promise<void> {
     const boss = await this.started();
     await boss.fail(RUN_QUEUE, job, { message: error instanceof Error ? error.message : String(error) });
-  }
-
-  /** Jobs of a run, for tests and operations (`findJobs` by payload). */
-  async jobsOf(runId: string): Promise<{ id: string; state: string; startAfter: Date }[]> {
-    const boss = await this.started();
-    const jobs = await boss.findJobs<RunJob>(RUN_QUEUE, { data: { runId } });
-    return jobs.map((j) => ({ id: j.id, state: j.state, startAfter: j.startAfter }));
   }
 }
