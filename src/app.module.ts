@@ -24,6 +24,7 @@ import { InvitationsModule } from './invitations/invitations.module.js';
 import { MembersAdminModule } from './members/members-admin.module.js';
 import { MembersModule } from './members/members.module.js';
 import { PlatformModule } from './platform/platform.module.js';
+import { RunsModule } from './runs/runs.module.js';
 import { TemplatesModule } from './templates/templates.module.js';
 import { TenancyModule } from './tenancy/tenancy.module.js';
 import { UsersModule } from './users/users.module.js';
@@ -75,6 +76,7 @@ export class AppModule implements OnApplicationShutdown {
         ConnectorsModule,
         MembersAdminModule,
         InvitationsModule,
+        RunsModule,
         HealthModule,
       ],
       providers: [

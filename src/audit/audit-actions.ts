@@ -114,6 +114,41 @@ export const AUDIT_ACTIONS = {
     description:
       'The audit trail was exported over the API; metadata.format, .from, .to, .firstSeq, .lastSeq (null when empty)',
   },
+  'run.started': {
+    version: 1,
+    description:
+      'A run was started (queued); metadata.source, templateId, templateKey, templateVersion, budget month count',
+  },
+  'run.running': {
+    version: 1,
+    description: 'A worker claimed a run within the company cap; metadata.stepId (next step)',
+  },
+  'run.parked': {
+    version: 1,
+    description: 'A run parked on an approval step; metadata.stepId, metadata.minRole',
+  },
+  'run.verdict_given': {
+    version: 1,
+    description: 'A verdict on a parked run; metadata.stepId, metadata.decision',
+  },
+  'run.resumed': { version: 1, description: 'An approved run was queued again; metadata.stepId' },
+  'run.retried': {
+    version: 1,
+    description:
+      'A run whose worker stopped (lease expired) was queued again; metadata.stepId, interruptedAttempt',
+  },
+  'run.released': {
+    version: 1,
+    description: 'A stopping worker handed a running run back to the queue between steps; metadata.stepId',
+  },
+  'run.cancel_requested': {
+    version: 1,
+    description: 'Cancellation of a running run was requested; the worker cancels it before its next step',
+  },
+  'run.succeeded': { version: 1, description: 'A run completed every step' },
+  'run.failed': { version: 1, description: 'A run failed; metadata.stepId, metadata.reason' },
+  'run.rejected': { version: 1, description: 'A run ended on a rejection; metadata.stepId' },
+  'run.cancelled': { version: 1, description: 'A run was cancelled; metadata.stepId (where it stood)' },
   'authorization.denied': {
     version: 1,
     description: 'A request on a single resource was denied (answered 404); metadata.action, metadata.route',

@@ -13,6 +13,11 @@ import { InvitationResend } from '../invitations/invitation-resend.entity.js';
 import { Invitation } from '../invitations/invitation.entity.js';
 import { OutboxMessage } from '../mail/outbox-message.entity.js';
 import { Membership } from '../members/membership.entity.js';
+import { RunBudgetUsage } from '../runs/run-budget-usage.entity.js';
+import { RunEvent } from '../runs/run-event.entity.js';
+import { RunStep } from '../runs/run-step.entity.js';
+import { RunVerdict } from '../runs/run-verdict.entity.js';
+import { Run } from '../runs/run.entity.js';
 import { User } from '../users/user.entity.js';
 
 /**
@@ -36,4 +41,9 @@ export const ENTITIES = [
   Invitation,
   InvitationResend,
   OutboxMessage,
+  Run,
+  RunStep,
+  RunEvent,
+  RunVerdict,
+  RunBudgetUsage,
 ];

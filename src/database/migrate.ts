@@ -1,5 +1,6 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
+import { installRunQueue } from '../runs/run-queue.schema.js';
 import { APP_DB_ROLE, buildOrmConfig } from './orm.config.js';
 
 const { escapeLiteral } = pg;
@@ -11,6 +12,8 @@ export interface MigrationReport {
 /**
  * Applies pending migrations as the owner, then (when it has the right) sets the password of `tenantry_app`,
  * the non-owner login role the application connects as. Migration 0 creates that role if it is missing.
+ * Last, installs or upgrades the job queue's schema (pg-boss, schema `pgboss`) and grants the app role its use:
+ * the application starts pg-boss without migrating, so it never needs CREATE.
  */
 export async function runMigrations(
   ownerUrl: string,
@@ -18,8 +21,9 @@ export async function runMigrations(
   log: (msg: string) => void,
 ): Promise<MigrationReport> {
   const orm = await MikroORM.init(buildOrmConfig({ url: ownerUrl, poolMax: 2 }));
+  let applied: Awaited<ReturnType<typeof orm.migrator.up>>;
   try {
-    const applied = await orm.migrator.up();
+    applied = await orm.migrator.up();
     for (const m of applied) log(`migrated: ${m.name}`);
     if (appPassword) {
       try {
@@ -33,10 +37,11 @@ export async function runMigrations(
         );
       }
     }
-    return { applied: applied.map((m) => m.name) };
   } finally {
     await orm.close(true);
   }
+  await installRunQueue(ownerUrl, APP_DB_ROLE, log);
+  return { applied: applied.map((m) => m.name) };
 }
 
 export interface SchemaCheck {

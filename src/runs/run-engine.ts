@@ -1,0 +1,449 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { DeadlockException, LockWaitTimeoutException } from '@mikro-orm/core';
+import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
+import {
+  CONNECTOR_INVOKER,
+  ToolCallError,
+  type ConnectorInvoker,
+  type ToolResult,
+} from '../connectors/connector-invoker.js';
+import { SecretUnavailableError } from '../connectors/keyring.service.js';
+import { newId } from '../common/ids.js';
+import { interpolate, type JsonValue, type ToolStep } from '../templates/definition.js';
+import type { TenantContext } from '../tenancy/request-store.js';
+import { TenancyService } from '../tenancy/tenancy.service.js';
+import { RunClaims } from './run-claims.js';
+import type { RunJob } from './run-queue.schema.js';
+import { RunStep } from './run-step.entity.js';
+import { maxAttempts, RunTransitions, stepOutputs } from './run-transitions.js';
+import { Run } from './run.entity.js';
+
+/** What a worker lends the engine while it executes a run. */
+export interface RunWorkerHandle {
+  /** Identifies the worker in the lease of the runs it claims (`<instanceId>#<claim>`). */
+  readonly instanceId: string;
+  readonly settings: RunExecutionSettings;
+  /** True once the worker is shutting down: runs are handed back between steps. */
+  readonly stopping: boolean;
+  /** Registers the controller that aborts the run's in-flight call (cancel, lost lease, forced stop). */
+  track(runId: string, controller: AbortController): void;
+  untrack(runId: string): void;
+}
+
+export interface RunExecutionSettings {
+  /** How long a claim holds without renewal; renewed every third of it while the run executes. */
+  leaseMs: number;
+  /** How long a job waits when the company's cap is full. */
+  deferMs: number;
+  /** Backoff between attempts of a tool step: base × 2^(attempt − 1), capped. */
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+}
+
+/** Why an in-flight call was abandoned. */
+export class RunAbort extends Error {
+  constructor(readonly why: 'cancelled' | 'lease_lost' | 'worker_stopped') {
+    super(`run execution aborted: ${why}`);
+    this.name = 'RunAbort';
+  }
+}
+
+/** The tenant context of background work: the system principal of the run's own company. */
+export function workerContext(companyId: string): TenantContext {
+  return {
+    companyId,
+    principalId: 'worker',
+    principalType: 'system',
+    role: 'owner',
+    userId: undefined,
+    operatorId: undefined,
+  };
+}
+
+interface Claimed {
+  companyId: string;
+  runId: string;
+  /**
+   * This claim's lease token (`leaseOwner`): the worker's id plus a fresh suffix, so that even the same worker
+   * claiming a run again (after its own lease expired) fences out its earlier execution.
+   */
+  lease: string;
+}
+
+type CallAction = { kind: 'call'; step: ToolStep; stepIndex: number; attempt: number; input: JsonValue };
+/** What the loop does next: call the connector, wait and try the step again, or stop (parked, ended, lost). */
+type NextAction = { kind: 'stop' } | CallAction | { kind: 'retry'; attempt: number };
+
+type CallOutcome =
+  | { kind: 'ok'; result: ToolResult }
+  | { kind: 'error'; error: ToolCallError }
+  | { kind: 'aborted'; why: RunAbort['why'] }
+  | { kind: 'fault'; message: string };
+
+const sleep = (ms: number, signal: AbortSignal) =>
+  new Promise<void>((resolve) => {
+    if (signal.aborted) return resolve();
+    const timer = setTimeout(done, ms);
+    function done() {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', done);
+      resolve();
+    }
+    signal.addEventListener('abort', done, { once: true });
+  });
+
+const TRANSIENT_RETRIES = 3;
+
+/**
+ * Runs a worker transaction, again when the database broke it off as a deadlock victim (or a lock wait timed
+ * out): the transaction rolled back as a whole, so running it again is safe. Worker transactions meet every
+ * other writer of the company on the audit chain head, so an occasional deadlock is expected under load.
+ */
+export async function retryTransient<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (e) {
+      const transient = e instanceof DeadlockException || e instanceof LockWaitTimeoutException;
+      if (!transient || attempt >= TRANSIENT_RETRIES) throw e;
+      await new Promise((r) => setTimeout(r, 10 + Math.random() * 40 * attempt));
+    }
+  }
+}
+
+/** Resolves with the call, or rejects with the signal's reason as soon as it aborts. */
+function abortable<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: Error) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}
+
+/**
+ * Executes runs, one job at a time: claims the run within its company's cap, then walks its steps from
+ * `currentStepIndex`. Every transition is its own short transaction holding the run's row lock, and every write
+ * first checks that this worker still holds the lease (status `running`, `leaseOwner` = this worker): a worker
+ * that lost its lease stops without writing anything more. Tool calls happen outside any transaction.
+ */
+@Injectable()
+export class RunEngine {
+  private readonly logger = new Logger('RunEngine');
+
+  constructor(
+    private readonly tenancy: TenancyService,
+    private readonly claims: RunClaims,
+    private readonly transitions: RunTransitions,
+    @Inject(CONNECTOR_INVOKER) private readonly invoker: ConnectorInvoker,
+  ) {}
+
+  /**
+   * Handles one job `{ companyId, runId }`. Idempotent: a job for a run that is not `queued` (already running
+   * under a live lease, parked, finished, gone) does nothing, so duplicates and re-deliveries are harmless.
+   */
+  async process(job: RunJob, worker: RunWorkerHandle): Promise<void> {
+    const claimed = await this.claim(job, worker);
+    if (claimed && claimed.next.kind !== 'stop') await this.execute(claimed, worker, claimed.next);
+  }
+
+  private inTenant<T>(companyId: string, fn: (em: EntityManager) => Promise<T>): Promise<T> {
+    return this.tenancy.run(workerContext(companyId), fn);
+  }
+
+  /** One worker transaction in the run's company, retried when it was a deadlock victim. */
+  private transaction<T>(companyId: string, fn: (tx: EntityManager) => Promise<T>): Promise<T> {
+    return retryTransient(() => this.inTenant(companyId, (em) => em.transactional(fn)));
+  }
+
+  /** Runs `fn` on the run, locked, if this claim still holds its lease; otherwise returns `lost`. */
+  private held<T>(claimed: Claimed, fn: (tx: EntityManager, run: Run) => Promise<T>): Promise<T | 'lost'> {
+    return this.transaction(claimed.companyId, async (tx) => {
+      const run = await tx.findOne(
+        Run,
+        { id: claimed.runId },
+        { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
+      );
+      if (!run || run.status !== 'running' || run.leaseOwner !== claimed.lease) return 'lost';
+      return fn(tx, run);
+    });
+  }
+
+  /**
+   * The exact cap: under the company's advisory lock, a queued run becomes `running` only while fewer than
+   * `maxConcurrentRuns` of the company's runs are. Otherwise the job is sent again a moment later (in the same
+   * transaction) and this one ends; nothing of the run changes, so its retry budget is untouched. A `running`
+   * run whose lease expired (its worker died) is recovered first, then claimed like a queued one.
+   */
+  async claim(job: RunJob, worker: RunWorkerHandle): Promise<(Claimed & { next: NextAction }) | null> {
+    return this.transaction(job.companyId, async (tx) => {
+      await this.claims.lockCompany(tx, job.companyId);
+      const run = await tx.findOne(
+        Run,
+        { id: job.runId },
+        { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
+      );
+      if (!run) return null;
+      if (run.status === 'running') {
+        if (run.leaseExpiresAt && run.leaseExpiresAt.getTime() > Date.now()) return null;
+        await this.transitions.recover(tx, run, { enqueue: false });
+        await tx.flush();
+      }
+      if (run.status !== 'queued') return null;
+      const company = await this.transitions.company(tx, job.companyId);
+      if ((await this.claims.countRunning(tx)) >= company.maxConcurrentRuns) {
+        const jitter = Math.floor(Math.random() * worker.settings.deferMs);
+        await this.transitions.enqueue(tx, run, new Date(Date.now() + worker.settings.deferMs + jitter));
+        return null;
+      }
+      const lease = `${worker.instanceId}#${newId().slice(-8)}`;
+      await this.transitions.claim(tx, run, lease, worker.settings.leaseMs);
+      // The first decision (start an attempt, park, …) commits with the claim.
+      return { companyId: job.companyId, runId: run.id, lease, next: await this.decide(tx, run, worker) };
+    });
+  }
+
+  /**
+   * Walks the steps from `first` (decided when the run was claimed) until the run parks, ends, is cancelled,
+   * is handed back, or the lease is lost. Each outcome is recorded together with the decision that follows it.
+   */
+  async execute(claimed: Claimed, worker: RunWorkerHandle, first: NextAction): Promise<void> {
+    const controller = new AbortController();
+    worker.track(claimed.runId, controller);
+    const renewEvery = Math.max(50, Math.floor(worker.settings.leaseMs / 3));
+    let renewing: Promise<void> | undefined;
+    const renewal = setInterval(() => {
+      renewing ??= this.renewLease(claimed, worker, controller).finally(() => {
+        renewing = undefined;
+      });
+    }, renewEvery);
+    try {
+      let next = first;
+      for (;;) {
+        if (next.kind === 'stop') return;
+        if (next.kind === 'retry') {
+          const backoff = Math.min(
+            worker.settings.backoffBaseMs * 2 ** (next.attempt - 1),
+            worker.settings.backoffMaxMs,
+          );
+          await sleep(backoff, controller.signal);
+          const reason: unknown = controller.signal.reason;
+          if (reason instanceof RunAbort && reason.why !== 'cancelled') return;
+          next = await this.nextAction(claimed, worker);
+          continue;
+        }
+        const outcome = await this.call(claimed, next, controller.signal);
+        next = await this.recordOutcome(claimed, worker, next, outcome);
+      }
+    } finally {
+      clearInterval(renewal);
+      await renewing;
+      worker.untrack(claimed.runId);
+    }
+  }
+
+  /**
+   * Extends the lease while the run executes; aborts the in-flight call when the lease is gone, or when a
+   * cancellation was requested from another process.
+   */
+  private async renewLease(claimed: Claimed, worker: RunWorkerHandle, controller: AbortController) {
+    try {
+      const state = await this.held(claimed, async (_tx, run) => {
+        run.leaseExpiresAt = new Date(Date.now() + worker.settings.leaseMs);
+        return run.cancelRequestedAt ? 'cancel' : 'ok';
+      });
+      if (state === 'lost') controller.abort(new RunAbort('lease_lost'));
+      else if (state === 'cancel') controller.abort(new RunAbort('cancelled'));
+    } catch (e) {
+      // A renewal that could not run says nothing about the lease; the next one tries again.
+      this.logger.warn(`lease renewal of run ${claimed.runId} failed: ${(e as Error).message}`);
+    }
+  }
+
+  /** Decides what comes next in a transaction of its own (after a backoff). */
+  private async nextAction(claimed: Claimed, worker: RunWorkerHandle): Promise<NextAction> {
+    const next = await this.held(claimed, (tx, run) => this.decide(tx, run, worker));
+    return next === 'lost' ? { kind: 'stop' } : next;
+  }
+
+  /**
+   * Decides what comes next for a run this worker holds, inside the caller's transaction: cancel, hand back,
+   * finish, park, or start the next attempt of a tool step.
+   */
+  private async decide(tx: EntityManager, run: Run, worker: RunWorkerHandle): Promise<NextAction> {
+    if (run.cancelRequestedAt) {
+      await this.transitions.cancel(tx, run, { requestedAt: run.cancelRequestedAt.toISOString() });
+      return { kind: 'stop' };
+    }
+    if (worker.stopping) {
+      await this.transitions.release(tx, run);
+      return { kind: 'stop' };
+    }
+    const step = this.transitions.currentStep(run);
+    if (!step) {
+      await this.transitions.succeed(tx, run);
+      return { kind: 'stop' };
+    }
+    if (step.kind === 'approval') {
+      await this.transitions.park(tx, run, step);
+      return { kind: 'stop' };
+    }
+    const row =
+      (await this.transitions.stepRow(tx, run)) ??
+      new RunStep(run.id, run.currentStepIndex, step.id, 'tool', 'running');
+    if (row.attempts >= maxAttempts(step)) {
+      row.status = 'failed';
+      row.finishedAt = new Date();
+      await this.transitions.fail(tx, run, this.exhaustedReason(step, row), step.id);
+      return { kind: 'stop' };
+    }
+    row.attempts += 1;
+    row.status = 'running';
+    row.startedAt ??= new Date();
+    tx.persist(row);
+    // Committed before the call: a worker that dies during the call leaves this attempt visible, and the
+    // recovery marks it interrupted before any retry.
+    this.transitions.event(tx, run, 'step.started', step.id, { attempt: row.attempts });
+    const input = interpolate(step.input ?? {}, {
+      input: run.input,
+      steps: await stepOutputs(tx, run.id, step),
+    }) as JsonValue;
+    return { kind: 'call', step, stepIndex: run.currentStepIndex, attempt: row.attempts, input };
+  }
+
+  private exhaustedReason(step: ToolStep, row: RunStep): string {
+    const last = row.error ? `: ${row.error.message}` : '';
+    return `Step "${step.id}" failed after ${row.attempts} attempt${row.attempts === 1 ? '' : 's'}${last}`;
+  }
+
+  /** One call of the step's connector, in the run's tenant context, outside any transaction. */
+  private async call(claimed: Claimed, next: CallAction, signal: AbortSignal): Promise<CallOutcome> {
+    try {
+      const result = await abortable(
+        this.inTenant(claimed.companyId, () =>
+          this.invoker.invoke({
+            toolId: next.step.toolId,
+            input: next.input,
+            ...(next.step.timeoutMs !== undefined ? { timeoutMs: next.step.timeoutMs } : {}),
+            // Stable across attempts (and across workers), so the endpoint can recognise a repeat.
+            idempotencyKey: `${claimed.runId}:${next.step.id}`,
+          }),
+        ),
+        signal,
+      );
+      return { kind: 'ok', result };
+    } catch (e) {
+      if (e instanceof RunAbort) return { kind: 'aborted', why: e.why };
+      if (e instanceof ToolCallError) return { kind: 'error', error: e };
+      if (e instanceof SecretUnavailableError) {
+        this.logger.error(
+          `run ${claimed.runId} step ${next.step.id}: the connector secret is unavailable: ${e.message}`,
+        );
+        return {
+          kind: 'fault',
+          message:
+            'The connector’s secret could not be decrypted (a server fault, logged for the administrators)',
+        };
+      }
+      this.logger.error(
+        `run ${claimed.runId} step ${next.step.id}: the tool call failed unexpectedly: ${(e as Error)?.stack ?? String(e)}`,
+      );
+      return { kind: 'fault', message: 'The tool call failed unexpectedly (a server fault, logged)' };
+    }
+  }
+
+  /**
+   * Records the attempt's outcome and, in the same transaction, decides what follows: the next attempt after a
+   * backoff, the next step, or the end.
+   */
+  private async recordOutcome(
+    claimed: Claimed,
+    worker: RunWorkerHandle,
+    next: CallAction,
+    outcome: CallOutcome,
+  ): Promise<NextAction> {
+    const stop: NextAction = { kind: 'stop' };
+    if (outcome.kind === 'aborted' && outcome.why !== 'cancelled') return stop;
+    const after = await this.held(claimed, async (tx, run): Promise<NextAction> => {
+      const row = await this.transitions.stepRow(tx, run, next.stepIndex);
+      if (!row || run.currentStepIndex !== next.stepIndex) return stop;
+      const { step, attempt } = next;
+      const now = new Date();
+      switch (outcome.kind) {
+        case 'ok':
+          row.status = 'succeeded';
+          row.output = outcome.result.output;
+          row.error = null;
+          row.finishedAt = now;
+          run.currentStepIndex += 1;
+          this.transitions.event(tx, run, 'step.succeeded', step.id, {
+            attempt,
+            status: outcome.result.status,
+            durationMs: outcome.result.durationMs,
+          });
+          return this.decide(tx, run, worker);
+        case 'aborted':
+          // Cancelled while the call was in flight: its outcome is unknown, the run ends here.
+          await this.transitions.cancel(tx, run, {
+            requestedAt: run.cancelRequestedAt?.toISOString() ?? null,
+            during: 'call',
+          });
+          return stop;
+        case 'error': {
+          const { error } = outcome;
+          const willRetry = error.retryable && attempt < maxAttempts(step) && !run.cancelRequestedAt;
+          row.error = {
+            reason: error.reason,
+            message: error.message,
+            ...(error.status !== undefined ? { status: error.status } : {}),
+          };
+          this.transitions.event(tx, run, 'step.failed', step.id, {
+            attempt,
+            reason: error.reason,
+            message: error.message,
+            ...(error.status !== undefined ? { status: error.status } : {}),
+            retryable: error.retryable,
+            willRetry,
+          });
+          if (willRetry) {
+            row.status = 'retrying';
+            return { kind: 'retry', attempt };
+          }
+          row.status = 'failed';
+          row.finishedAt = now;
+          const reason =
+            error.reason === 'not_bound'
+              ? `Tool "${step.toolId}" is not bound to a connector`
+              : error.retryable && attempt >= maxAttempts(step)
+                ? this.exhaustedReason(step, row)
+                : `Step "${step.id}" failed: ${error.message}`;
+          await this.transitions.fail(tx, run, reason, step.id);
+          return stop;
+        }
+        case 'fault':
+          row.status = 'failed';
+          row.finishedAt = now;
+          row.error = { reason: 'internal', message: outcome.message };
+          this.transitions.event(tx, run, 'step.failed', step.id, {
+            attempt,
+            reason: 'internal',
+            message: outcome.message,
+            retryable: false,
+            willRetry: false,
+          });
+          await this.transitions.fail(tx, run, outcome.message, step.id);
+          return stop;
+      }
+    });
+    return after === 'lost' ? stop : after;
+  }
+}

@@ -1,0 +1,103 @@
+import { PgBoss, type GroupConcurrencyConfig, type Queue } from 'pg-boss';
+import pg from 'pg';
+
+/** The schema pg-boss lives in (created by `npm run migrate`, as the owner). */
+export const PGBOSS_SCHEMA = 'pgboss';
+/** The one queue of run jobs. */
+export const RUN_QUEUE = 'runs';
+
+/** A job: "look at this run". Handling it is idempotent (see `RunEngine.process`). */
+export interface RunJob {
+  companyId: string;
+  runId: string;
+}
+
+/**
+ * The queue's options, applied by `npm run migrate` (so a change here reaches the database with the next
+ * migrate). A job is active for as long as its run executes (until it parks or ends), so expiry is long and a
+ * dead worker is noticed through the heartbeat instead: its job is failed and retried, and the lease sweeper
+ * recovers the run itself. Handling a job is idempotent and fails only on database faults, so it is retried
+ * generously (backoff capped at a minute, for about an hour and a half) to outlast a database outage.
+ */
+export const RUN_QUEUE_OPTIONS: Omit<Queue, 'name'> = {
+  policy: 'standard',
+  expireInSeconds: 24 * 3600,
+  heartbeatSeconds: 20,
+  retryLimit: 100,
+  retryDelay: 1,
+  retryBackoff: true,
+  retryDelayMax: 60,
+  deleteAfterSeconds: 24 * 3600,
+  retentionSeconds: 14 * 24 * 3600,
+};
+
+/** Companies may set `maxConcurrentRuns` from 1 to 100: one pg-boss group tier per value. */
+const MAX_CAP = 100;
+const DEFAULT_CAP = 4;
+
+/**
+ * pg-boss `groupConcurrency` keyed by the company's cap (the job's group tier): a fetch never takes more of one
+ * company's jobs than its cap while they are active, so a backlog of one company is not fetched ahead of
+ * another's. Only a fairness aid: concurrent fetches can overshoot it, and a job outlives its run's slot for a
+ * moment. The exact cap is the claim under the company's advisory lock (`RunClaims`).
+ */
+export const RUN_GROUP_CONCURRENCY: GroupConcurrencyConfig = {
+  default: DEFAULT_CAP,
+  tiers: Object.fromEntries(Array.from({ length: MAX_CAP }, (_, i) => [String(i + 1), i + 1])),
+};
+
+/**
+ * Installs (or upgrades) pg-boss's schema and the run queue as the database owner, then lets the application
+ * role use it: DML on its tables and sequences, now and for tables a later pg-boss upgrade adds. The
+ * application itself never runs DDL (it starts pg-boss with `migrate: false`). Called by `runMigrations`.
+ */
+export async function installRunQueue(
+  ownerUrl: string,
+  appRole: string,
+  log: (msg: string) => void,
+): Promise<void> {
+  const boss = new PgBoss({
+    connectionString: ownerUrl,
+    schema: PGBOSS_SCHEMA,
+    max: 2,
+    migrate: true,
+    supervise: false,
+    schedule: false,
+    registerInstance: false,
+  });
+  const errors: Error[] = [];
+  boss.on('error', (e) => errors.push(e));
+  await boss.start();
+  try {
+    const existing = await boss.getQueue(RUN_QUEUE);
+    if (!existing) {
+      await boss.createQueue(RUN_QUEUE, RUN_QUEUE_OPTIONS);
+      log(`pg-boss: created queue ${RUN_QUEUE}`);
+    } else {
+      const { policy: _policy, heartbeatSeconds, ...rest } = RUN_QUEUE_OPTIONS;
+      void _policy;
+      await boss.updateQueue(RUN_QUEUE, { ...rest, heartbeatSeconds: heartbeatSeconds ?? null });
+    }
+  } finally {
+    await boss.stop({ graceful: false });
+  }
+  if (errors.length > 0) throw errors[0];
+
+  const client = new pg.Client({ connectionString: ownerUrl });
+  await client.connect();
+  try {
+    const role = client.escapeIdentifier(appRole);
+    const schema = client.escapeIdentifier(PGBOSS_SCHEMA);
+    for (const sql of [
+      `grant usage on schema ${schema} to ${role}`,
+      `grant select, insert, update, delete on all tables in schema ${schema} to ${role}`,
+      `grant usage, select, update on all sequences in schema ${schema} to ${role}`,
+      `alter default privileges in schema ${schema} grant select, insert, update, delete on tables to ${role}`,
+      `alter default privileges in schema ${schema} grant usage, select, update on sequences to ${role}`,
+    ]) {
+      await client.query(sql);
+    }
+  } finally {
+    await client.end();
+  }
+}

@@ -1,0 +1,37 @@
+import { Module } from '@nestjs/common';
+import { ConnectorsModule } from '../connectors/connectors.module.js';
+import { IdempotencyModule } from '../idempotency/idempotency.module.js';
+import { SchedulerModule } from '../scheduler/scheduler.module.js';
+import { TemplatesModule } from '../templates/templates.module.js';
+import { RunBudget } from './run-budget.js';
+import { RunClaims } from './run-claims.js';
+import { RunDecisionsService } from './run-decisions.service.js';
+import { RunEngine } from './run-engine.js';
+import { RunQueue } from './run-queue.js';
+import { RunLeaseSweeper } from './run-sweeper.js';
+import { RunTransitions } from './run-transitions.js';
+import { RunWorker } from './run-worker.js';
+import { RunsController } from './runs.controller.js';
+import { RunsService } from './runs.service.js';
+
+/**
+ * Runs: starting (budget, idempotency, the job in the same transaction), the background worker (pg-boss queue,
+ * exact per-company caps, leases, the sweeper), verdicts and cancellation, and the history.
+ */
+@Module({
+  imports: [TemplatesModule, ConnectorsModule, IdempotencyModule, SchedulerModule],
+  controllers: [RunsController],
+  providers: [
+    RunsService,
+    RunDecisionsService,
+    RunBudget,
+    RunClaims,
+    RunTransitions,
+    RunQueue,
+    RunEngine,
+    RunWorker,
+    RunLeaseSweeper,
+  ],
+  exports: [RunWorker, RunLeaseSweeper, RunQueue],
+})
+export class RunsModule {}

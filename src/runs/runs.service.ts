@@ -1,0 +1,190 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { EntityManager } from '@mikro-orm/postgresql';
+import type { ErrorObject, ValidateFunction } from 'ajv';
+import { Errors, type FieldError } from '../common/errors/app-error.js';
+import { newId } from '../common/ids.js';
+import { decodeCursor, keysetFind, toPage, type Page, type PageQueryDto } from '../common/pagination.js';
+import { IdempotencyService } from '../idempotency/idempotency.service.js';
+import { compileInputSchema, type JsonObject } from '../templates/definition.js';
+import { TEMPLATE_SOURCE, type RunnableTemplate, type TemplateSource } from '../templates/template-source.js';
+import type { TenantContext } from '../tenancy/request-store.js';
+import type { RunDto, RunEventDto, RunQueryDto, RunSummaryDto, StartRunDto } from './dto/runs.dto.js';
+import { RunBudget } from './run-budget.js';
+import { RunEvent } from './run-event.entity.js';
+import { RunStep } from './run-step.entity.js';
+import { RunTransitions } from './run-transitions.js';
+import { RunVerdict } from './run-verdict.entity.js';
+import { toRunDto, toRunEventDto, toRunSummary } from './run-views.js';
+import { RunWorker } from './run-worker.js';
+import { Run } from './run.entity.js';
+
+const MAX_INPUT_ERRORS = 100;
+const VALIDATOR_CACHE_SIZE = 200;
+
+/** Ajv's errors as API field errors, each named by its path from `input`. */
+export function inputFieldErrors(errors: ErrorObject[]): FieldError[] {
+  return errors.slice(0, MAX_INPUT_ERRORS).map((e) => {
+    const path = e.instancePath
+      .split('/')
+      .slice(1)
+      .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const params = e.params as { missingProperty?: string; additionalProperty?: string };
+    if ((e.keyword === 'required' || e.keyword === 'dependentRequired') && params.missingProperty) {
+      return { field: ['input', ...path, params.missingProperty].join('.'), message: 'is required' };
+    }
+    if (e.keyword === 'additionalProperties' && params.additionalProperty) {
+      return {
+        field: ['input', ...path, params.additionalProperty].join('.'),
+        message: 'is not a field of this template’s input',
+      };
+    }
+    return { field: ['input', ...path].join('.'), message: e.message ?? 'is invalid' };
+  });
+}
+
+/**
+ * Starting runs and reading them. A start resolves the template version, validates the input against its
+ * schema, counts the run against the monthly budget, and stores the run (with a snapshot of the definition),
+ * its first timeline event, its audit event, the `Idempotency-Key` and its job, all in one transaction.
+ */
+@Injectable()
+export class RunsService {
+  /** Compiled input validators by template version (immutable: a catalog id + version, or a draft version). */
+  private readonly validators = new Map<string, ValidateFunction>();
+
+  constructor(
+    private readonly em: EntityManager,
+    @Inject(TEMPLATE_SOURCE) private readonly templates: TemplateSource,
+    private readonly idempotency: IdempotencyService,
+    private readonly budget: RunBudget,
+    private readonly transitions: RunTransitions,
+    private readonly worker: RunWorker,
+  ) {}
+
+  async start(
+    ctx: TenantContext,
+    dto: StartRunDto,
+    idempotencyKey: string | undefined,
+  ): Promise<{ run: RunDto; replayed: boolean }> {
+    const request = {
+      templateId: dto.templateId ?? null,
+      draftVersionId: dto.draftVersionId ?? null,
+      input: dto.input ?? {},
+    };
+    const result = await this.em.transactional(async (tx): Promise<{ replayOf: string } | { run: Run }> => {
+      const runId = newId();
+      // A retry of a request already answered replays it, whatever became of its template since.
+      const replayOf = await this.idempotency.claimOrReplay(tx, {
+        scope: 'POST /v1/runs',
+        key: idempotencyKey,
+        request,
+        resourceType: 'Run',
+        resourceId: runId,
+      });
+      if (replayOf !== undefined) return { replayOf };
+      const template = await this.templates.forRun({
+        ...(dto.templateId !== undefined ? { templateId: dto.templateId } : {}),
+        ...(dto.draftVersionId !== undefined ? { draftVersionId: dto.draftVersionId } : {}),
+      });
+      this.validateInput(template, request.input);
+      const run = new Run({
+        source: template.source,
+        templateRefId: template.id,
+        templateKey: template.key,
+        templateVersion: template.version,
+        definition: template.definition,
+        input: request.input,
+        startedBy: ctx.principalId,
+        startedByType: ctx.principalType,
+        startedByUserId: ctx.userId ?? null,
+      });
+      run.id = runId;
+      const company = await this.transitions.company(tx, ctx.companyId);
+      const used = await this.budget.consume(tx, company.monthlyRunBudget);
+      tx.persist(run);
+      this.transitions.event(tx, run, 'run.queued', null, {
+        source: run.source,
+        templateId: run.templateRefId,
+        templateKey: run.templateKey,
+        templateVersion: run.templateVersion,
+      });
+      await this.transitions.record(tx, 'run.started', run, {
+        source: run.source,
+        templateId: run.templateRefId,
+        templateKey: run.templateKey,
+        templateVersion: run.templateVersion,
+        monthCount: used,
+      });
+      await this.transitions.enqueue(tx, run);
+      return { run };
+    });
+    if ('replayOf' in result) return { run: await this.get(result.replayOf), replayed: true };
+    // With the worker in this process, fetch now rather than at the next poll.
+    this.worker.wake();
+    return { run: toRunDto(result.run, [], []), replayed: false };
+  }
+
+  async list(query: RunQueryDto): Promise<Page<RunSummaryDto>> {
+    const page = keysetFind(query);
+    const rows = await this.em.find(
+      Run,
+      {
+        ...page.where,
+        ...(query.status ? { status: query.status } : {}),
+        ...(query.templateId ? { templateRefId: query.templateId } : {}),
+        ...(query.startedBy
+          ? { $or: [{ startedBy: query.startedBy }, { startedByUserId: query.startedBy }] }
+          : {}),
+      },
+      page.options,
+    );
+    return toPage(rows, page.limit, toRunSummary);
+  }
+
+  async get(id: string): Promise<RunDto> {
+    const run = await this.load(id);
+    const [steps, verdicts] = await Promise.all([
+      this.em.find(RunStep, { runId: run.id }, { orderBy: { stepIndex: 'asc' } }),
+      this.em.find(RunVerdict, { runId: run.id }, { orderBy: { id: 'asc' } }),
+    ]);
+    return toRunDto(run, steps, verdicts);
+  }
+
+  /** The timeline, oldest first (a timeline reads forward), keyset-paginated on the event id. */
+  async events(id: string, query: PageQueryDto): Promise<Page<RunEventDto>> {
+    const run = await this.load(id);
+    const { limit } = keysetFind(query);
+    const after = decodeCursor(query.cursor);
+    const rows = await this.em.find(
+      RunEvent,
+      { runId: run.id, ...(after ? { id: { $gt: after } } : {}) },
+      { orderBy: { id: 'asc' }, limit: limit + 1 },
+    );
+    return toPage(rows, limit, toRunEventDto);
+  }
+
+  private async load(id: string): Promise<Run> {
+    const run = await this.em.findOne(Run, { id });
+    if (!run) throw Errors.notFound('Run');
+    return run;
+  }
+
+  private validateInput(template: RunnableTemplate, input: JsonObject): void {
+    const key = `${template.source}:${template.id}:${template.version}`;
+    let validate = this.validators.get(key);
+    if (!validate) {
+      validate = compileInputSchema(template.definition.inputSchema);
+      if (this.validators.size >= VALIDATOR_CACHE_SIZE) {
+        this.validators.delete(this.validators.keys().next().value as string);
+      }
+      this.validators.set(key, validate);
+    }
+    if (!validate(input)) {
+      const errors = inputFieldErrors(validate.errors ?? []);
+      throw Errors.validation(
+        `The input does not match the template's input schema: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`,
+        errors,
+      );
+    }
+  }
+}
