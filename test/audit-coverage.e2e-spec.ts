@@ -75,6 +75,13 @@ const draftBody = (name = `Audit draft ${hex()}`) => ({
   ],
 });
 
+/** Publishes a fresh draft (preparation) and returns its version id, to start runs from. */
+async function publishedVersion(a: CompanySession, prep: RecipeContext['prep']): Promise<string> {
+  const d = await prep('POST', '/v1/drafts', a.member, draftBody());
+  const published = await prep('POST', `/v1/drafts/${d.id}/publish`, a.manager);
+  return published.publishedVersionId as string;
+}
+
 interface RecipeContext {
   t: TestApp;
   /** A company shared by the recipes that do not need one of their own. */
@@ -360,6 +367,54 @@ const RECIPES: Record<string, Recipe> = {
   },
 
   // Drafts and the marketplace.
+  'POST /v1/runs': {
+    actions: ['run.started'],
+    run: async ({ a, prep, send }) => {
+      const versionId = await publishedVersion(a, prep);
+      return {
+        res: await send('POST', '/v1/runs', {
+          token: token(a.member),
+          body: { draftVersionId: versionId, input: { vendorId: `v-${hex()}` } },
+        }),
+        companyId: a.companyId,
+      };
+    },
+  },
+  'POST /v1/runs/{id}/cancel': {
+    actions: ['run.cancelled'],
+    run: async ({ a, prep, send }) => {
+      const run = await prep('POST', '/v1/runs', a.member, {
+        draftVersionId: await publishedVersion(a, prep),
+        input: { vendorId: `v-${hex()}` },
+      });
+      return {
+        res: await send('POST', `/v1/runs/${run.id}/cancel`, { token: token(a.member), body: {} }),
+        companyId: a.companyId,
+      };
+    },
+  },
+  'POST /v1/runs/{id}/verdict': {
+    actions: ['run.verdict_given', 'run.resumed'],
+    run: async ({ t, a, prep, send }) => {
+      const run = await prep('POST', '/v1/runs', a.member, {
+        draftVersionId: await publishedVersion(a, prep),
+        input: { vendorId: `v-${hex()}` },
+      });
+      // Parked on its approval step as a worker would leave it (no worker runs in this suite).
+      await t.owner.query(
+        `update runs set status = 'parked', current_step_index = 1, parked_step_id = 'approve',
+                parked_min_role = 'manager', parked_prompt = 'Pay?', parked_since = now() where id = $1`,
+        [run.id],
+      );
+      return {
+        res: await send('POST', `/v1/runs/${run.id}/verdict`, {
+          token: token(a.manager),
+          body: { decision: 'approve', comment: 'ok' },
+        }),
+        companyId: a.companyId,
+      };
+    },
+  },
   'POST /v1/drafts': {
     actions: ['draft.created'],
     run: async ({ a, send }) => ({

@@ -168,6 +168,17 @@ const fixtures = {
     const versionId = (await need('draft')).extra!.versionId;
     return { id: versionId, markers: [versionId] };
   },
+  run: async ({ t, s, need }: BuildContext): Promise<Built> => {
+    const vendorId = `xt-vendor-${hex()}`;
+    const body = ok(
+      await call(t, 'POST', '/v1/runs', {
+        token: s.member.accessToken,
+        body: { draftVersionId: (await need('draftVersion')).id, input: { vendorId } },
+      }),
+      'run',
+    );
+    return { id: body.id, markers: [body.id, vendorId] };
+  },
   apiKey: async ({ t, s }: BuildContext): Promise<Built> => {
     const name = `xt-key-${hex()}`;
     const body = ok(
@@ -267,6 +278,14 @@ const ROUTES: Record<string, RouteCase> = {
   'POST /v1/drafts/{id}/unpublish': { params: { id: 'draft' } },
   'GET /v1/drafts/{id}/versions': { params: { id: 'draft' } },
   'GET /v1/drafts/{id}/versions/{versionId}': { params: { id: 'draft', versionId: 'draftVersion' } },
+
+  'GET /v1/runs/{id}': { params: { id: 'run' } },
+  'GET /v1/runs/{id}/events': { params: { id: 'run' } },
+  'POST /v1/runs/{id}/verdict': {
+    params: { id: 'run' },
+    body: () => ({ decision: 'approve', comment: 'cross-tenant probe' }),
+  },
+  'POST /v1/runs/{id}/cancel': { params: { id: 'run' }, body: () => ({}) },
 };
 
 /**
@@ -593,6 +612,17 @@ describe("cross-tenant: another company's ids answer exactly like missing ones, 
       expect(withoutRequestId(res.body)).toEqual(withoutRequestId((await transfer(newId())).body));
       expect(leaks(res)).toEqual([]);
     }
+    // Starting a run from A's published draft version.
+    const startFrom = (draftVersionId: string) =>
+      call(t, 'POST', '/v1/runs', {
+        token: b.member.accessToken,
+        body: { draftVersionId, input: { vendorId: 'probe' } },
+      });
+    const started = await startFrom(aIds.draftVersion);
+    expectProblem(started, 404, 'NOT_FOUND');
+    expect(withoutRequestId(started.body)).toEqual(withoutRequestId((await startFrom(newId())).body));
+    expect(leaks(started)).toEqual([]);
+
     // Switching the session into A.
     const switchTo = (companyId: string) =>
       call(t, 'POST', '/v1/auth/switch-company', { token: b.owner.accessToken, body: { companyId } });
