@@ -11,7 +11,7 @@ import { RunWorker, type RunWorkerSettings } from './runs/run-worker.js';
 
 const USAGE = `Usage: npm run worker [-- --concurrency <n>] [--lease-ms <ms>] [--poll-ms <ms>]
 
-Runs the background worker without HTTP: run jobs (at most <n> at once in this process), the lease sweeper,
+Runs the background worker without HTTP: run jobs (at most <n> at once in this process),
 mail delivery and the company purge. Needs DATABASE_URL (or DATABASE_APP_URL) of the API's database; it never
 migrates (the API or \`npm run migrate\` does). Any number of workers may run at once. SIGTERM or SIGINT stop
 it gracefully: runs in flight are handed back to the queue at their next step.`;
@@ -71,7 +71,7 @@ async function main(): Promise<void> {
   await assertAppRoleIsBound(db.appUrl);
   logger.info({ database: redactUrl(db.appUrl) }, 'worker connecting as the application role');
 
-  // The worker process always works: the run worker, its sweeper and the other periodic tasks.
+  // The worker process always works: the run worker and the other periodic tasks.
   const workerConfig: AppConfig = Object.freeze({ ...config, worker: { mode: 'inline' as const } });
   const app = await NestFactory.createApplicationContext(
     AppModule.forRoot({ config: workerConfig, databaseUrl: db.appUrl, logger }),

@@ -278,9 +278,9 @@ describe('members', () => {
   it("answers 409 with the trigger's message when the database refuses a demotion at commit", async () => {
     const c = await createCompanySession(t, 'Members Race Commit');
     const second = await extra(c, 'owner');
-    // A concurrent transaction demotes the first owner and checks its constraint now: it holds the company
-    // row lock until it commits, so the HTTP demotion of the second owner passes the service's own check
-    // (the first owner still looks like an owner to it) and then waits at commit for that lock.
+    // A concurrent transaction demotes the first owner and checks its constraint now: it holds the company's
+    // owner-check lock until it commits, so the HTTP demotion of the second owner passes the service's own
+    // check (the first owner still looks like an owner to it) and then waits at commit for that lock.
     const tx = await t.appRole.connect();
     try {
       await tx.query('begin');
@@ -290,11 +290,6 @@ describe('members', () => {
         c.owner.userId,
       ]);
       await tx.query('set constraints all immediate');
-      const xid = (
-        await tx.query<{ xid: string }>(
-          'select backend_xid::text as xid from pg_stat_activity where pid = pg_backend_pid()',
-        )
-      ).rows[0].xid;
       // `.then` sends the request now; it is awaited below, after the lock is released.
       const pending = patch(c, c.owner.accessToken, second.userId, { role: 'admin' }).then((r) => r);
       // Wait (no timing assumed) until the request's commit is blocked on this transaction.
@@ -303,8 +298,10 @@ describe('members', () => {
         await new Promise((r) => setTimeout(r, 25));
         waiting = (
           await t.owner.query<{ n: number }>(
-            "select count(*)::int as n from pg_locks where not granted and locktype = 'transactionid' and transactionid::text = $1",
-            [xid],
+            `select count(*)::int as n from pg_locks
+              where not granted and locktype = 'advisory'
+                and ((classid::bigint << 32) | objid::bigint) = hashtextextended('owners:' || $1, 0)`,
+            [c.companyId],
           )
         ).rows[0].n;
       }

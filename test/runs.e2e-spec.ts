@@ -5,7 +5,6 @@ import { newId } from '../src/common/ids.js';
 import { RunClaims } from '../src/runs/run-claims.js';
 import { RunEngine, workerContext, type RunWorkerHandle } from '../src/runs/run-engine.js';
 import { RunQueue } from '../src/runs/run-queue.js';
-import { RunLeaseSweeper } from '../src/runs/run-sweeper.js';
 import { RunWorker } from '../src/runs/run-worker.js';
 import { TenancyService } from '../src/tenancy/tenancy.service.js';
 import { startTestApp, type TestApp } from './harness/app.js';
@@ -976,7 +975,7 @@ describe('runs across workers', () => {
     ).rejects.toThrow(/transaction/);
   });
 
-  it('opens the sweeper’s side door to expired running runs only, read-only, and to nobody else', async () => {
+  it('has no side door: without its own company the app role sees no run, whatever else the session says', async () => {
     const { session: c, version } = await company(t1, endpoint, 'Side door', {
       steps: [{ id: 'wait', kind: 'approval', name: 'Wait', minRole: 'manager', prompt: 'ok?' }],
       tools: {},
@@ -1014,7 +1013,9 @@ describe('runs across workers', () => {
         return { ids: rows.map((r) => r.id), updated: updated.rowCount, deleted: deleted.rowCount };
       };
       expect(await visible(false)).toEqual({ ids: [], updated: 0, deleted: 0 });
-      expect(await visible(true)).toEqual({ ids: [expired], updated: 0, deleted: 0 });
+      // Not even the runs a worker would have to recover (expired leases), whatever setting a session carries:
+      // recovery happens from each run's own job, inside its own company.
+      expect(await visible(true)).toEqual({ ids: [], updated: 0, deleted: 0 });
       // Another company's context opens nothing of this one either.
       await app.query('begin');
       await app.query("select set_config('app.company_id', $1, true)", [newId()]);
@@ -1040,9 +1041,6 @@ describe('runs across workers', () => {
         client.release();
       }
     }
-    const sweeper = t1.app.get(RunLeaseSweeper);
-    expect((await sweeper.expiredLeases()).map((r) => r.id)).toContain(expired);
-    expect((await sweeper.expiredLeases()).map((r) => r.id)).not.toContain(live);
     await t1.owner.query(
       "update runs set status = 'cancelled', lease_owner = null, lease_expires_at = null where id = any($1)",
       [ids],
@@ -1218,6 +1216,55 @@ describe('runs across workers', () => {
     w1.start(WORKER_TIMINGS);
   }, 60_000);
 
+  it('recovers at once a run whose call a stopping worker had to abandon; another worker retries it', async () => {
+    const w1 = t1.app.get(RunWorker);
+    const w2 = t2.app.get(RunWorker);
+    await Promise.all([w1.stop(), w2.stop()]);
+    w1.start({ ...WORKER_TIMINGS, stopGraceMs: 200 });
+    const calls: string[] = [];
+    const hanging: ServerResponse[] = [];
+    endpoint.handle('/abandon', (req, res) => {
+      calls.push(req.headers['idempotency-key'] as string);
+      if (calls.length === 1) hanging.push(res);
+      else sendJson(res, 200, { second: true });
+    });
+    const { session: c, version } = await company(t1, endpoint, 'Abandoned call', {
+      steps: [tool('call', 'svc.call', { retries: 2 })],
+      tools: { 'svc.call': '/abandon' },
+    });
+    const id = (await client(t1, c.member).post('/v1/runs', { draftVersionId: version })).body.id as string;
+    await waitFor(
+      async () => calls.length,
+      (n) => n === 1,
+      'the first call',
+    );
+    // The grace period ends with the call still in flight: its outcome is unknown, so the run is recovered
+    // right away (attempt interrupted, retry recorded) instead of waiting for its lease to run out.
+    await w1.stop();
+    const handedBack = await client(t1, c.member).get(`/v1/runs/${id}`);
+    expect(handedBack.body).toMatchObject({
+      status: 'queued',
+      steps: [{ status: 'interrupted', attempts: 1 }],
+    });
+    w2.start(WORKER_TIMINGS);
+    await waitForRun(t1, c.member, id, ['succeeded']);
+    expect(calls).toEqual([`${id}:call`, `${id}:call`]);
+    const types = (await timeline(t1, c.member, id)).map((e) => e.type);
+    expect(types).toEqual([
+      'run.queued',
+      'run.running',
+      'step.started',
+      'step.interrupted',
+      'run.retried',
+      'run.running',
+      'step.started',
+      'step.succeeded',
+      'run.succeeded',
+    ]);
+    hanging.forEach((r) => r.destroy());
+    w1.start(WORKER_TIMINGS);
+  }, 60_000);
+
   it('fails a run whose worker stopped during the last attempt of a step (recorded as interrupted)', async () => {
     const hanging: ServerResponse[] = [];
     endpoint.handle('/last/hang', (_req, res) => hanging.push(res));
@@ -1236,12 +1283,9 @@ describe('runs across workers', () => {
       "update runs set lease_owner = 'stalled-worker', lease_expires_at = now() - interval '1 second' where id = $1",
       [id],
     );
-    const sweeper = t2.app.get(RunLeaseSweeper);
-    await waitFor(
-      () => sweeper.sweep(),
-      (recovered) => recovered.includes(id),
-      'the sweeper to recover the run',
-    );
+    // Its job is delivered again (pg-boss does so once the stalled worker's heartbeats stop) and handled by
+    // another worker, in the run's own company: the claim finds the lease expired and recovers the run.
+    await t2.app.get(RunEngine).process({ companyId: c.companyId, runId: id }, t2.app.get(RunWorker));
     const run = await waitForRun(t1, c.member, id, ['failed']);
     expect(run).toMatchObject({
       failureReason:
@@ -1284,15 +1328,16 @@ describe('runs across workers', () => {
       child.kill('SIGKILL');
       killed = true;
 
-      // Another worker (this process) recovers it once the dead worker's lease has expired.
+      // The dead worker's job stops being heart-beaten; pg-boss's supervision fails it and delivers it again,
+      // and another worker (this process) recovers the run once its lease has expired. The heartbeat is aged
+      // here so the test need not wait out its 20 seconds.
       t1.app.get(RunWorker).start(WORKER_TIMINGS);
-      const sweeper = t1.app.get(RunLeaseSweeper);
-      await waitFor(
-        () => sweeper.sweep(),
-        (recovered) => recovered.includes(id),
-        'the sweeper to recover the run',
-        30_000,
+      await t1.owner.query(
+        `update pgboss.job set heartbeat_on = now() - interval '1 hour'
+          where name = 'runs' and state = 'active' and data->>'runId' = $1`,
+        [id],
       );
+      await t1.app.get(RunQueue).supervise();
       const run = await waitForRun(t1, c.member, id, ['succeeded', 'failed']);
       expect(run).toMatchObject({
         status: 'succeeded',

@@ -1,6 +1,8 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager, LockMode } from '@mikro-orm/postgresql';
+import { EntityManager } from '@mikro-orm/postgresql';
 import { Errors } from '../common/errors/app-error.js';
+import { lockCompany } from '../tenancy/company-lock.js';
+import { currentTenant } from '../tenancy/request-store.js';
 import { Company } from './company.entity.js';
 import { slugify, suffixedSlug } from './slug.js';
 
@@ -36,11 +38,13 @@ export class CompaniesService {
   }
 
   /**
-   * The company row locked `FOR UPDATE` until `em`'s transaction ends: serialises changes that must see each
-   * other within one company (invitations of one email, the resend limit, deletion), and only that company.
+   * The context's company, read after taking its `administration` lock (held until `em`'s transaction ends):
+   * serialises changes that must see each other within one company (settings, deletion, invitations of one
+   * email, the resend limit), and only that company. An advisory lock, not `FOR UPDATE` (see `lockCompany`).
    */
-  lockForUpdate(id: string, em: EntityManager): Promise<Company | null> {
-    return em.findOne(Company, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+  async lockForAdministration(em: EntityManager): Promise<Company | null> {
+    await lockCompany(em, 'administration');
+    return em.findOne(Company, { id: currentTenant().companyId }, { refresh: true });
   }
 
   findByIds(ids: string[], em: EntityManager = this.em): Promise<Company[]> {

@@ -62,7 +62,7 @@ export class CompanyAdminService {
     }
     await this.requireRole(ctx, 'admin');
     const result = await this.em.transactional(async (tx) => {
-      const company = await this.companies.lockForUpdate(ctx.companyId, tx);
+      const company = await this.companies.lockForAdministration(tx);
       if (!company) throw Errors.notFound('Company');
       const changes: Partial<Record<Setting, { from: unknown; to: unknown }>> = {};
       for (const field of fields) {
@@ -96,7 +96,7 @@ export class CompanyAdminService {
   async scheduleDeletion(ctx: TenantContext): Promise<CompanyDto> {
     await this.requireRole(ctx, 'owner');
     const result = await this.em.transactional(async (tx) => {
-      const company = await this.companies.lockForUpdate(ctx.companyId, tx);
+      const company = await this.companies.lockForAdministration(tx);
       if (!company) throw Errors.notFound('Company');
       if (company.purgeAfter) return company;
       const now = new Date();
@@ -121,7 +121,7 @@ export class CompanyAdminService {
   async restore(ctx: TenantContext): Promise<CompanyDto> {
     await this.requireRole(ctx, 'owner');
     const result = await this.em.transactional(async (tx) => {
-      const company = await this.companies.lockForUpdate(ctx.companyId, tx);
+      const company = await this.companies.lockForAdministration(tx);
       if (!company) throw Errors.notFound('Company');
       if (!company.purgeAfter) throw Errors.conflict('The company is not scheduled for deletion');
       if (company.purgeAfter.getTime() <= Date.now()) {

@@ -110,7 +110,7 @@ export class InvitationsService {
     const inviterName = await this.inviterName(ctx);
     const invitation = await this.em.transactional(async (tx) => {
       // Serialises invitations of this company: no two pending invitations for one email, even concurrently.
-      const company = await this.lockCompany(tx, ctx);
+      const company = await this.lockCompany(tx);
       await this.ensureNotMember(tx, dto.email);
       const pending = await tx.count(Invitation, {
         email: dto.email,
@@ -183,7 +183,7 @@ export class InvitationsService {
     const inviterName = await this.inviterName(ctx);
     const invitation = await deniedAsNotFound(this.audit, `POST ${ITEM_ROUTE}/resend`, () =>
       this.em.transactional(async (tx) => {
-        const company = await this.lockCompany(tx, ctx);
+        const company = await this.lockCompany(tx);
         const found = await this.lockInvitation(tx, id, actorRole, 'update');
         const status = found.status();
         if (status === 'accepted') throw Errors.conflict('The invitation was accepted already');
@@ -324,8 +324,8 @@ export class InvitationsService {
     return new Date(from.getTime() + this.config.invitationTtlDays * 86_400_000);
   }
 
-  private async lockCompany(tx: EntityManager, ctx: TenantContext): Promise<Company> {
-    const company = await this.companies.lockForUpdate(ctx.companyId, tx);
+  private async lockCompany(tx: EntityManager): Promise<Company> {
+    const company = await this.companies.lockForAdministration(tx);
     if (!company) throw Errors.notFound('Company');
     return company;
   }

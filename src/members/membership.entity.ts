@@ -16,8 +16,10 @@ import { User } from '../users/user.entity.js';
 export const LAST_OWNER_TRIGGER_SQL = `create or replace function "memberships_last_owner_fn"() returns trigger as $$
 begin
   if old.role <> 'owner' or (tg_op = 'UPDATE' and new.role = 'owner') then return null; end if;
-  perform 1 from companies where id = old.company_id for update;
-  if not found then return null; end if;
+  -- Serialise the owner checks of one company (an advisory lock: a row lock on companies would deadlock with
+  -- writers, whose foreign keys share-lock that row while they hold the audit chain head).
+  perform pg_advisory_xact_lock(hashtextextended('owners:' || old.company_id::text, 0));
+  if not exists (select 1 from companies where id = old.company_id) then return null; end if;
   if not exists (select 1 from memberships m where m.company_id = old.company_id and m.role = 'owner') then
     raise exception 'A company must keep at least one owner: make another member owner (or transfer ownership) first' using errcode = 'TY409';
   end if;

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { lockCompany } from '../tenancy/company-lock.js';
 import { currentTenant } from '../tenancy/request-store.js';
 import { Run } from './run.entity.js';
 
@@ -12,24 +13,12 @@ import { Run } from './run.entity.js';
  */
 @Injectable()
 export class RunClaims {
-  /**
-   * `pg_advisory_xact_lock` keyed by the company, held until `tx` ends. The one raw statement of the runs
-   * feature (the ORM has no advisory locks): its only parameter is the context's own company id, bound as a
-   * value, and it reads or writes no rows. Tested by the cap tests (two workers, one company).
-   */
+  /** The company's `runs` lock (see `lockCompany`), held until `tx` ends; only inside that company's context. */
   async lockCompany(tx: EntityManager, companyId: string): Promise<void> {
-    if (!tx.isInTransaction()) throw new Error('The company lock is held by a transaction');
     if (companyId !== currentTenant().companyId) {
       throw new Error('A company lock is only taken inside that company’s own tenant context');
     }
-    await tx
-      .getConnection()
-      .execute(
-        'select pg_advisory_xact_lock(hashtextextended(?, 0))',
-        [`runs:${companyId}`],
-        'all',
-        tx.getTransactionContext(),
-      );
+    await lockCompany(tx, 'runs');
   }
 
   /** The company's runs holding a slot (tenant filter and row-level security scope the count). */

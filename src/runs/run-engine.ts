@@ -148,12 +148,22 @@ export class RunEngine {
   ) {}
 
   /**
-   * Handles one job `{ companyId, runId }`. Idempotent: a job for a run that is not `queued` (already running
-   * under a live lease, parked, finished, gone) does nothing, so duplicates and re-deliveries are harmless.
+   * Handles one job `{ companyId, runId }`, always inside the job's own company. Idempotent: a job for a run
+   * that is parked, finished or gone does nothing, so duplicates and re-deliveries are harmless.
+   *
+   * This is also how a run whose worker died is recovered, without any cross-company scan: its job stays
+   * active while the run executes and is heart-beaten by the worker; when the worker dies, pg-boss fails the
+   * job and delivers it again, and the claim below finds the run `running` under an expired lease and recovers
+   * it (or, while the lease is still live, sends the job again for the moment it expires).
    */
   async process(job: RunJob, worker: RunWorkerHandle): Promise<void> {
     const claimed = await this.claim(job, worker);
-    if (claimed && claimed.next.kind !== 'stop') await this.execute(claimed, worker, claimed.next);
+    if (!claimed || claimed.next.kind === 'stop') return;
+    if ((await this.execute(claimed, worker, claimed.next)) === 'abandoned') {
+      // A stopping worker gave up on a call in flight: its outcome is unknown. Recover the run now (the attempt
+      // is marked interrupted and the retry recorded), exactly as a redelivered job would once the lease expired.
+      await this.held(claimed, (tx, run) => this.transitions.recover(tx, run, { enqueue: true }));
+    }
   }
 
   private inTenant<T>(companyId: string, fn: (em: EntityManager) => Promise<T>): Promise<T> {
@@ -194,7 +204,13 @@ export class RunEngine {
       );
       if (!run) return null;
       if (run.status === 'running') {
-        if (run.leaseExpiresAt && run.leaseExpiresAt.getTime() > Date.now()) return null;
+        if (run.leaseExpiresAt && run.leaseExpiresAt.getTime() > Date.now()) {
+          // Redelivered while the lease is live (its worker may be stalled, not dead): look again when the
+          // lease runs out. A live worker keeps renewing it, and then this chain ends once the run does.
+          const jitter = Math.floor(Math.random() * worker.settings.deferMs);
+          await this.transitions.enqueue(tx, run, new Date(run.leaseExpiresAt.getTime() + jitter));
+          return null;
+        }
         await this.transitions.recover(tx, run, { enqueue: false });
         await tx.flush();
       }
@@ -216,7 +232,7 @@ export class RunEngine {
    * Walks the steps from `first` (decided when the run was claimed) until the run parks, ends, is cancelled,
    * is handed back, or the lease is lost. Each outcome is recorded together with the decision that follows it.
    */
-  async execute(claimed: Claimed, worker: RunWorkerHandle, first: NextAction): Promise<void> {
+  async execute(claimed: Claimed, worker: RunWorkerHandle, first: NextAction): Promise<'done' | 'abandoned'> {
     const controller = new AbortController();
     worker.track(claimed.runId, controller);
     const renewEvery = Math.max(50, Math.floor(worker.settings.leaseMs / 3));
@@ -226,10 +242,14 @@ export class RunEngine {
         renewing = undefined;
       });
     }, renewEvery);
+    const abandoned = (): boolean => {
+      const reason: unknown = controller.signal.reason;
+      return reason instanceof RunAbort && reason.why === 'worker_stopped';
+    };
     try {
       let next = first;
       for (;;) {
-        if (next.kind === 'stop') return;
+        if (next.kind === 'stop') return abandoned() ? 'abandoned' : 'done';
         if (next.kind === 'retry') {
           const backoff = Math.min(
             worker.settings.backoffBaseMs * 2 ** (next.attempt - 1),
@@ -237,7 +257,8 @@ export class RunEngine {
           );
           await sleep(backoff, controller.signal);
           const reason: unknown = controller.signal.reason;
-          if (reason instanceof RunAbort && reason.why !== 'cancelled') return;
+          if (reason instanceof RunAbort && reason.why !== 'cancelled')
+            return abandoned() ? 'abandoned' : 'done';
           next = await this.nextAction(claimed, worker);
           continue;
         }

@@ -15,8 +15,8 @@ export interface RunJob {
 /**
  * The queue's options, applied by `npm run migrate` (so a change here reaches the database with the next
  * migrate). A job is active for as long as its run executes (until it parks or ends), so expiry is long and a
- * dead worker is noticed through the heartbeat instead: its job is failed and retried, and the lease sweeper
- * recovers the run itself. Handling a job is idempotent and fails only on database faults, so it is retried
+ * dead worker is noticed through the heartbeat instead: its job is failed and delivered again, and its handler
+ * recovers the run inside the run's own company (`RunEngine.process`). Handling a job is idempotent and fails only on database faults, so it is retried
  * generously (backoff capped at a minute, for about an hour and a half) to outlast a database outage.
  */
 export const RUN_QUEUE_OPTIONS: Omit<Queue, 'name'> = {

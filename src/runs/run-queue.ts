@@ -114,6 +114,15 @@ export class RunQueue implements OnModuleInit, OnApplicationShutdown {
     await boss.complete(RUN_QUEUE, job);
   }
 
+  /**
+   * Runs pg-boss's supervision of the run queue now (it also runs every few seconds in workers): jobs whose
+   * worker stopped heart-beating are failed and so delivered again, which is how their runs are recovered.
+   */
+  async supervise(): Promise<void> {
+    const boss = await this.started();
+    await boss.supervise(RUN_QUEUE);
+  }
+
   async fail(job: Job<RunJob>, error: unknown): Promise<void> {
     const boss = await this.started();
     await boss.fail(RUN_QUEUE, job, { message: error instanceof Error ? error.message : String(error) });

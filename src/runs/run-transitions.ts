@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AuditAction } from '../audit/audit-actions.js';
 import { AuditService } from '../audit/audit.service.js';
 import { Company } from '../companies/company.entity.js';
@@ -50,23 +50,20 @@ function promptText(value: unknown): string {
  */
 @Injectable()
 export class RunTransitions {
-  /** The company row, share-locked once per transaction (see `record`). */
-  private readonly locked = new WeakMap<EntityManager, Company>();
+  /** The run's company, read once per transaction. */
+  private readonly companies = new WeakMap<EntityManager, Company>();
 
   constructor(
     private readonly audit: AuditService,
     private readonly queue: RunQueue,
   ) {}
 
-  /**
-   * The run's company (its cap, budget, four-eyes setting), read with a share lock held until `tx` ends; once per
-   * transaction. See `record` for why the lock.
-   */
+  /** The run's company (its cap, budget, four-eyes setting), read once per transaction. */
   async company(tx: EntityManager, companyId: string): Promise<Company> {
-    let company = this.locked.get(tx);
+    let company = this.companies.get(tx);
     if (!company) {
-      company = await tx.findOneOrFail(Company, { id: companyId }, { lockMode: LockMode.PESSIMISTIC_READ });
-      this.locked.set(tx, company);
+      company = await tx.findOneOrFail(Company, { id: companyId });
+      this.companies.set(tx, company);
     }
     return company;
   }
@@ -81,13 +78,7 @@ export class RunTransitions {
     tx.persist(new RunEvent(run.id, type, stepId, data));
   }
 
-  /**
-   * Appends the audit event of a transition. The company row is share-locked first: the audit append holds the
-   * company's chain head while it inserts (and every insert's foreign key share-locks the company row), and
-   * company administration locks the company row `FOR UPDATE` before it appends its own event. Taking the
-   * company row before the chain head keeps one lock order, so a run transition and a settings change wait for
-   * each other instead of deadlocking.
-   */
+  /** Appends the audit event of a transition (the company is read once per transaction for its settings). */
   async record(
     tx: EntityManager,
     action: AuditAction,
@@ -187,7 +178,7 @@ export class RunTransitions {
    * attempt it was making is marked `interrupted` and the run is queued again, recording the retry, so the
    * attempt that follows (which repeats the call, with the same `Idempotency-Key`) is never an unrecorded
    * repeat. A step that was on its last attempt fails the run instead; a run whose cancellation was requested
-   * is cancelled. With `enqueue`, a job is sent for it (the sweeper); a worker recovering the run of the job in
+   * is cancelled. With `enqueue`, a job is sent for it (a stopping worker handing a run back); a worker recovering the run of the job in
    * its hands claims it right away instead.
    */
   async recover(tx: EntityManager, run: Run, options: { enqueue: boolean }): Promise<void> {

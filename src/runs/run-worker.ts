@@ -19,7 +19,7 @@ export interface RunWorkerSettings extends RunExecutionSettings {
   concurrency: number;
   /** How often an idle worker looks for jobs (it also looks at once when a slot frees or a job is sent here). */
   pollIntervalMs: number;
-  /** On shutdown, how long runs in flight get to reach a step boundary before they are abandoned to the sweeper. */
+  /** On shutdown, how long runs in flight get to reach a step boundary before their calls are abandoned. */
   stopGraceMs: number;
 }
 
@@ -101,8 +101,9 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
 
   /**
    * Stops gracefully: no more fetching; runs in flight are handed back to the queue at their next step boundary
-   * (or park or finish first). After `stopGraceMs` the calls still in flight are abandoned: their leases expire
-   * and the sweeper of another worker recovers those runs, recording the retry.
+   * (or park or finish first). After `stopGraceMs` the calls still in flight are abandoned: their outcome is
+   * unknown, so each run is recovered at once (the attempt marked interrupted, the retry recorded, the run
+   * queued again for another worker).
    */
   async stop(): Promise<void> {
     if (!this.active) return;

@@ -3,7 +3,7 @@ import { Entity, Enum, Index, Property } from '@mikro-orm/decorators/legacy';
 import type { Role } from '../authz/roles.js';
 import type { JsonObject, TemplateDefinition } from '../templates/definition.js';
 import type { PrincipalType } from '../tenancy/request-store.js';
-import { settingSql, TenantEntity } from '../tenancy/tenant.entity.js';
+import { TenantEntity } from '../tenancy/tenant.entity.js';
 
 export const RUN_STATUSES = [
   'queued',
@@ -26,34 +26,17 @@ export const RUN_SOURCES = ['template', 'draft'] as const;
 export type RunSource = (typeof RUN_SOURCES)[number];
 
 /**
- * The session setting that opens the sweeper's side door (see the `runs_expired_lease_sweep` policy). Set only
- * on the sweeper's own EntityManager fork (`RunLeaseSweeper`), never on a request's.
- */
-export const RUN_SWEEP_SETTING = 'app.run_sweep';
-
-/**
  * One process run: a snapshot of the template version it started from, its input, where it stands, and who
  * holds it. Steps, events and verdicts live in their own tables.
  *
- * Row-level security admits only the context's company, plus one narrow, read-only side door: a session with
- * `app.run_sweep = 'on'` (the lease sweeper's own connection) may *read* runs that are `running` with an
- * expired lease, in any company, to recover them after a worker died. It selects ids only and then recovers
- * each run inside that run's own tenant context.
+ * Row-level security admits only the context's company, like every tenant table: the worker that recovers a
+ * run whose executor died does so from the run's own job, inside the run's own company (see `RunEngine.process`).
  */
-@Entity({
-  tableName: 'runs',
-  policies: [
-    {
-      name: 'runs_expired_lease_sweep',
-      command: 'select',
-      using: `${settingSql(RUN_SWEEP_SETTING, 'text')} = 'on' and status = 'running' and lease_expires_at < now()`,
-    },
-  ],
-})
+@Entity({ tableName: 'runs' })
 @Index({ name: 'runs_company_id_idx', properties: ['companyId', 'id'] })
 @Index({ name: 'runs_company_status_idx', properties: ['companyId', 'status', 'id'] })
 @Index({ name: 'runs_company_template_idx', properties: ['companyId', 'templateRefId', 'id'] })
-// Only running runs (a handful per company): what the claim counts and what the sweeper scans.
+// Only running runs (a handful per company): what the claim counts.
 @Index({
   name: 'runs_company_running_lease_idx',
   properties: ['companyId', 'leaseExpiresAt'],

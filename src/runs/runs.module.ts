@@ -8,7 +8,6 @@ import { RunClaims } from './run-claims.js';
 import { RunDecisionsService } from './run-decisions.service.js';
 import { RunEngine } from './run-engine.js';
 import { RunQueue } from './run-queue.js';
-import { RunLeaseSweeper } from './run-sweeper.js';
 import { RunTransitions } from './run-transitions.js';
 import { RunWorker } from './run-worker.js';
 import { RunsController } from './runs.controller.js';
@@ -16,7 +15,7 @@ import { RunsService } from './runs.service.js';
 
 /**
  * Runs: starting (budget, idempotency, the job in the same transaction), the background worker (pg-boss queue,
- * exact per-company caps, leases, the sweeper), verdicts and cancellation, and the history.
+ * exact per-company caps, leases and the recovery of runs whose worker died), verdicts and cancellation, and the history.
  */
 @Module({
   imports: [TemplatesModule, ConnectorsModule, IdempotencyModule, SchedulerModule],
@@ -30,8 +29,7 @@ import { RunsService } from './runs.service.js';
     RunQueue,
     RunEngine,
     RunWorker,
-    RunLeaseSweeper,
   ],
-  exports: [RunWorker, RunLeaseSweeper, RunQueue],
+  exports: [RunWorker, RunQueue],
 })
 export class RunsModule {}

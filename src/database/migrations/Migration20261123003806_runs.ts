@@ -56,9 +56,6 @@ export class Migration20261123003806_runs extends Migration {
     this.addSql(
       `create policy "runs_tenant_isolation" on "runs" using (company_id = nullif(current_setting('app.company_id', true), '')::uuid) with check (company_id = nullif(current_setting('app.company_id', true), '')::uuid);`,
     );
-    this.addSql(
-      `create policy "runs_expired_lease_sweep" on "runs" for select using (nullif(current_setting('app.run_sweep', true), '') = 'on' and status = 'running' and lease_expires_at < now());`,
-    );
 
     this.addSql(
       `alter table "run_budget_usage" add constraint "run_budget_usage_company_id_foreign" foreign key ("company_id") references "companies" ("id") on update cascade on delete cascade;`,
