@@ -56,7 +56,7 @@ export class ConnectorCaller implements ConnectorInvoker {
     if (!connector) {
       throw new ToolCallError(`No connector is bound to ${String(call.toolId)}`, 'not_bound', false);
     }
-    return this.call(connector, call.input, call.idempotencyKey, call.timeoutMs);
+    return this.call(connector, call.input, call.idempotencyKey, call.timeoutMs, call.signal);
   }
 
   /** One POST of `input` to the connector's endpoint with its authentication; the parsed JSON answer. */
@@ -65,6 +65,7 @@ export class ConnectorCaller implements ConnectorInvoker {
     input: JsonValue,
     idempotencyKey: string,
     timeoutMs?: number,
+    signal?: AbortSignal,
   ): Promise<ToolResult> {
     const limit = this.config.connectors.timeoutMs;
     const timeout = Math.max(1, Math.min(timeoutMs ?? limit, limit));
@@ -98,6 +99,7 @@ export class ConnectorCaller implements ConnectorInvoker {
       headers,
       body: JSON.stringify(input ?? null),
       timeoutMs: timeout,
+      ...(signal ? { signal } : {}),
     });
     const { status, durationMs } = response;
     if (status >= 300 && status < 400) {

@@ -13,6 +13,8 @@ export interface ToolCall {
   timeoutMs?: number;
   /** Idempotency key sent as `Idempotency-Key`, so a retried call can be de-duplicated by the endpoint. */
   idempotencyKey: string;
+  /** Aborts the call in flight (the run was cancelled, or its worker lost its lease or is stopping). */
+  signal?: AbortSignal;
 }
 
 export interface ToolResult {

@@ -143,4 +143,27 @@ describe('outbound HTTP', () => {
     const unknown = await failure(post(client, 'http://no-such-host.test/'));
     expect(unknown).toMatchObject({ reason: 'network', retryable: true });
   });
+
+  it('ends the request itself when its signal is aborted (the server sees the connection close)', async () => {
+    let closed: Promise<void> | undefined;
+    handler = (req) => {
+      // Never answers; resolves once the client went away.
+      closed = new Promise<void>((resolve) => req.socket.once('close', () => resolve()));
+    };
+    const controller = new AbortController();
+    const http = new OutboundHttp(allowLoopbackIp);
+    const pending = failure(
+      http.post({
+        url: `http://127.0.0.1:${port}/hangs`,
+        headers: {},
+        body: '{}',
+        timeoutMs: 30_000,
+        signal: controller.signal,
+      }),
+    );
+    while (seen.length === 0) await new Promise((r) => setTimeout(r, 5));
+    controller.abort();
+    expect((await pending).message).toMatch(/abandoned/);
+    await closed;
+  });
 });

@@ -20,6 +20,8 @@ export interface OutboundRequest {
   /** The JSON body. */
   body: string;
   timeoutMs: number;
+  /** Aborting it destroys the request (its socket too): the call fails at once. */
+  signal?: AbortSignal;
 }
 
 export interface OutboundResponse {
@@ -107,10 +109,13 @@ export class OutboundHttp {
 
     return new Promise<OutboundResponse>((resolve, reject) => {
       let settled = false;
+      const onAbort = () =>
+        finish(new ToolCallError('The call was abandoned by its caller', 'network', false));
       const finish = (error: ToolCallError | undefined, response?: OutboundResponse) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
+        request.signal?.removeEventListener('abort', onAbort);
         if (error) {
           req.destroy();
           reject(error);
@@ -142,6 +147,8 @@ export class OutboundHttp {
         res.on('error', (e) => finish(networkError(e)));
       });
       req.on('error', (e) => finish(networkError(e)));
+      if (request.signal?.aborted) onAbort();
+      else request.signal?.addEventListener('abort', onAbort, { once: true });
       req.end(body);
     });
   }

@@ -357,6 +357,8 @@ export class RunEngine {
             ...(next.step.timeoutMs !== undefined ? { timeoutMs: next.step.timeoutMs } : {}),
             // Stable across attempts (and across workers), so the endpoint can recognise a repeat.
             idempotencyKey: `${claimed.runId}:${next.step.id}`,
+            // Cancelling, losing the lease or stopping also ends the HTTP request itself.
+            signal,
           }),
         ),
         signal,
