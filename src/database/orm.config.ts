@@ -47,6 +47,12 @@ export function buildOrmConfig(input: OrmConfigInput): Options {
       safe: false,
       fileName: (timestamp: string, name?: string) => `Migration${timestamp}${name ? '_' + name : ''}`,
     },
-    schemaGenerator: { disableForeignKeys: false, createForeignKeyConstraints: true },
+    schemaGenerator: {
+      disableForeignKeys: false,
+      createForeignKeyConstraints: true,
+      // The tenant-scoped read functions (`tenant_*`) are hand-written in migrations, not entity metadata:
+      // the schema diff must leave them alone rather than propose dropping them.
+      ignoreRoutines: true,
+    },
   });
 }

@@ -1,12 +1,74 @@
 import type { RunDto, RunEventDto, RunStepDto, RunSummaryDto, RunVerdictDto } from './dto/runs.dto.js';
 import type { RunEvent } from './run-event.entity.js';
-import type { RunStep } from './run-step.entity.js';
-import type { RunVerdict } from './run-verdict.entity.js';
+import type { RunStepError, RunStepStatus } from './run-step.entity.js';
+import type { VerdictDecision } from './run-verdict.entity.js';
 import type { Run } from './run.entity.js';
 
-const iso = (d: Date | null): string | null => d?.toISOString() ?? null;
+/** A point in time as the ORM hydrates it (Date) or as a scoped read returns it (text or a JSON string). */
+type Instant = Date | string;
 
-export function toRunSummary(run: Run): RunSummaryDto {
+function iso(value: Instant): string;
+function iso(value: Instant | null | undefined): string | null;
+function iso(value: Instant | null | undefined): string | null {
+  if (value === null || value === undefined) return null;
+  return (typeof value === 'string' ? new Date(value) : value).toISOString();
+}
+
+/** What a run's summary is made of: a row of `RunReads` (named like the entity), or `recordOf(run)`. */
+export interface RunRecord extends Pick<
+  Run,
+  | 'id'
+  | 'status'
+  | 'source'
+  | 'templateRefId'
+  | 'templateKey'
+  | 'templateVersion'
+  | 'currentStepIndex'
+  | 'startedBy'
+  | 'startedByType'
+  | 'startedByUserId'
+  | 'parkedStepId'
+  | 'parkedMinRole'
+  | 'parkedPrompt'
+  | 'failureReason'
+> {
+  templateName: string;
+  stepCount: number;
+  parkedSince: Instant | null;
+  cancelRequestedAt: Instant | null;
+  createdAt: Instant;
+  updatedAt: Instant;
+  finishedAt: Instant | null;
+}
+
+/** A run with what its detail view needs besides the summary. */
+export interface RunDetailRecord extends RunRecord, Pick<Run, 'input' | 'definition'> {}
+
+export interface StepRecord {
+  stepIndex: number;
+  status: RunStepStatus;
+  attempts: number;
+  output: unknown;
+  error: RunStepError | null;
+  startedAt: Instant | null;
+  finishedAt: Instant | null;
+}
+
+export interface VerdictRecord {
+  stepId: string;
+  decision: VerdictDecision;
+  comment: string | null;
+  givenBy: string;
+  givenByUserId: string | null;
+  createdAt: Instant;
+}
+
+/** The record of a run entity the ORM loaded (start, verdict and cancel answer with the run they changed). */
+export function recordOf(run: Run): RunDetailRecord {
+  return { ...run, templateName: run.definition.name, stepCount: run.definition.steps.length };
+}
+
+export function toRunSummary(run: RunRecord): RunSummaryDto {
   return {
     id: run.id,
     status: run.status,
@@ -14,9 +76,9 @@ export function toRunSummary(run: Run): RunSummaryDto {
     templateId: run.templateRefId,
     templateKey: run.templateKey,
     templateVersion: run.templateVersion,
-    templateName: run.definition.name,
+    templateName: run.templateName,
     currentStepIndex: run.currentStepIndex,
-    stepCount: run.definition.steps.length,
+    stepCount: run.stepCount,
     startedBy: { type: run.startedByType, id: run.startedBy, userId: run.startedByUserId },
     parked:
       run.status === 'parked' && run.parkedStepId && run.parkedMinRole && run.parkedSince
@@ -24,18 +86,22 @@ export function toRunSummary(run: Run): RunSummaryDto {
             stepId: run.parkedStepId,
             minRole: run.parkedMinRole,
             prompt: run.parkedPrompt ?? '',
-            since: run.parkedSince.toISOString(),
+            since: iso(run.parkedSince),
           }
         : null,
     failureReason: run.failureReason,
     cancelRequestedAt: iso(run.cancelRequestedAt),
-    createdAt: run.createdAt.toISOString(),
-    updatedAt: run.updatedAt.toISOString(),
+    createdAt: iso(run.createdAt),
+    updatedAt: iso(run.updatedAt),
     finishedAt: iso(run.finishedAt),
   };
 }
 
-export function toRunDto(run: Run, steps: RunStep[], verdicts: RunVerdict[]): RunDto {
+export function toRunDto(
+  run: RunDetailRecord,
+  steps: readonly StepRecord[],
+  verdicts: readonly VerdictRecord[],
+): RunDto {
   const byIndex = new Map(steps.map((s) => [s.stepIndex, s]));
   return {
     ...toRunSummary(run),
@@ -50,10 +116,10 @@ export function toRunDto(run: Run, steps: RunStep[], verdicts: RunVerdict[]): Ru
         ...(step.kind === 'tool' ? { toolId: step.toolId } : { minRole: step.minRole }),
         status: row?.status ?? 'pending',
         attempts: row?.attempts ?? 0,
-        output: row?.output ?? null,
+        output: (row?.output ?? null) as RunStepDto['output'],
         error: row?.error ?? null,
-        startedAt: iso(row?.startedAt ?? null),
-        finishedAt: iso(row?.finishedAt ?? null),
+        startedAt: iso(row?.startedAt),
+        finishedAt: iso(row?.finishedAt),
       };
     }),
     verdicts: verdicts.map((v): RunVerdictDto => ({
@@ -62,7 +128,7 @@ export function toRunDto(run: Run, steps: RunStep[], verdicts: RunVerdict[]): Ru
       comment: v.comment,
       givenBy: v.givenBy,
       givenByUserId: v.givenByUserId,
-      givenAt: v.createdAt.toISOString(),
+      givenAt: iso(v.createdAt),
     })),
   };
 }

@@ -8,6 +8,7 @@ import { RunClaims } from './run-claims.js';
 import { RunDecisionsService } from './run-decisions.service.js';
 import { RunEngine } from './run-engine.js';
 import { RunQueue } from './run-queue.js';
+import { RunReads } from './run-reads.js';
 import { RunTransitions } from './run-transitions.js';
 import { RunWorker } from './run-worker.js';
 import { RunsController } from './runs.controller.js';
@@ -29,6 +30,7 @@ import { RunsService } from './runs.service.js';
     RunQueue,
     RunEngine,
     RunWorker,
+    RunReads,
   ],
   exports: [RunWorker, RunQueue],
 })

@@ -3,7 +3,14 @@ import { EntityManager } from '@mikro-orm/postgresql';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { Errors, type FieldError } from '../common/errors/app-error.js';
 import { newId } from '../common/ids.js';
-import { decodeCursor, keysetFind, toPage, type Page, type PageQueryDto } from '../common/pagination.js';
+import {
+  decodeCursor,
+  keyset,
+  keysetFind,
+  toPage,
+  type Page,
+  type PageQueryDto,
+} from '../common/pagination.js';
 import { IdempotencyService } from '../idempotency/idempotency.service.js';
 import { compileInputSchema, type JsonObject } from '../templates/definition.js';
 import { TEMPLATE_SOURCE, type RunnableTemplate, type TemplateSource } from '../templates/template-source.js';
@@ -11,10 +18,9 @@ import type { TenantContext } from '../tenancy/request-store.js';
 import type { RunDto, RunEventDto, RunQueryDto, RunSummaryDto, StartRunDto } from './dto/runs.dto.js';
 import { RunBudget } from './run-budget.js';
 import { RunEvent } from './run-event.entity.js';
-import { RunStep } from './run-step.entity.js';
 import { RunTransitions } from './run-transitions.js';
-import { RunVerdict } from './run-verdict.entity.js';
-import { toRunDto, toRunEventDto, toRunSummary } from './run-views.js';
+import { RunReads } from './run-reads.js';
+import { recordOf, toRunDto, toRunEventDto, toRunSummary } from './run-views.js';
 import { RunWorker } from './run-worker.js';
 import { Run } from './run.entity.js';
 
@@ -59,6 +65,7 @@ export class RunsService {
     private readonly budget: RunBudget,
     private readonly transitions: RunTransitions,
     private readonly worker: RunWorker,
+    private readonly reads: RunReads,
   ) {}
 
   async start(
@@ -121,33 +128,25 @@ export class RunsService {
     if ('replayOf' in result) return { run: await this.get(result.replayOf), replayed: true };
     // With the worker in this process, fetch now rather than at the next poll.
     this.worker.wake();
-    return { run: toRunDto(result.run, [], []), replayed: false };
+    return { run: toRunDto(recordOf(result.run), [], []), replayed: false };
   }
 
   async list(query: RunQueryDto): Promise<Page<RunSummaryDto>> {
-    const page = keysetFind(query);
-    const rows = await this.em.find(
-      Run,
-      {
-        ...page.where,
-        ...(query.status ? { status: query.status } : {}),
-        ...(query.templateId ? { templateRefId: query.templateId } : {}),
-        ...(query.startedBy
-          ? { $or: [{ startedBy: query.startedBy }, { startedByUserId: query.startedBy }] }
-          : {}),
-      },
-      page.options,
-    );
-    return toPage(rows, page.limit, toRunSummary);
+    const { limit, after } = keyset(query);
+    const rows = await this.reads.page({
+      before: after,
+      limit: limit + 1,
+      ...(query.status ? { status: query.status } : {}),
+      ...(query.templateId ? { templateId: query.templateId } : {}),
+      ...(query.startedBy ? { startedBy: query.startedBy } : {}),
+    });
+    return toPage(rows, limit, toRunSummary);
   }
 
   async get(id: string): Promise<RunDto> {
-    const run = await this.load(id);
-    const [steps, verdicts] = await Promise.all([
-      this.em.find(RunStep, { runId: run.id }, { orderBy: { stepIndex: 'asc' } }),
-      this.em.find(RunVerdict, { runId: run.id }, { orderBy: { id: 'asc' } }),
-    ]);
-    return toRunDto(run, steps, verdicts);
+    const found = await this.reads.one(id);
+    if (!found) throw Errors.notFound('Run');
+    return toRunDto(found.run, found.steps, found.verdicts);
   }
 
   /** The timeline, oldest first (a timeline reads forward), keyset-paginated on the event id. */

@@ -7,6 +7,7 @@ import { Migration20261122235530_connectors } from './Migration20261122235530_co
 import { Migration20261122235818_drafts } from './Migration20261122235818_drafts.js';
 import { Migration20261123003806_runs } from './Migration20261123003806_runs.js';
 import { Migration20261123020000_lock_order } from './Migration20261123020000_lock_order.js';
+import { Migration20261123030000_run_reads } from './Migration20261123030000_run_reads.js';
 
 /**
  * Every migration, in order. Listed statically so the compiled app, the tests and the CLI run the same set;
@@ -24,4 +25,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261122235818_drafts', class: Migration20261122235818_drafts },
   { name: 'Migration20261123003806_runs', class: Migration20261123003806_runs },
   { name: 'Migration20261123020000_lock_order', class: Migration20261123020000_lock_order },
+  { name: 'Migration20261123030000_run_reads', class: Migration20261123030000_run_reads },
 ];
