@@ -2,7 +2,7 @@ import type { IncomingMessage } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
-import { MikroORM, RequestContext } from '@mikro-orm/postgresql';
+import { MikroORM } from '@mikro-orm/postgresql';
 import type { FastifyRequest } from 'fastify';
 import { AppModule, type AppOptions } from './app.module.js';
 import { RATE_LIMITER } from './authz/authorization.guard.js';
@@ -11,7 +11,7 @@ import { newId } from './common/ids.js';
 import { NestPinoLogger } from './common/logger.js';
 import { type RateLimiter, rateLimitHeaders } from './common/rate-limiter.js';
 import { buildOpenApiDocument } from './openapi.js';
-import { requestStorage, type RequestStore } from './tenancy/request-store.js';
+import { newStore, requestStorage } from './tenancy/request-store.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -39,15 +39,13 @@ function installHooks(app: NestFastifyApplication, options: AppOptions): void {
 
   fastify.addHook('onRequest', (request, reply, done) => {
     void reply.header('X-Request-Id', request.id);
-    const store: RequestStore = {
+    const store = newStore(orm.em, {
       requestId: String(request.id),
       ip: request.ip,
       userAgent: request.headers['user-agent'],
-      tenant: undefined,
-      identityUserId: undefined,
-    };
-    // One async context per request: the tenant store and a fresh EntityManager fork (MikroORM's request context).
-    requestStorage.run(store, () => RequestContext.create(orm.em, done));
+    });
+    // One async context per request; its EntityManager fork is created if and when the request uses the ORM.
+    requestStorage.run(store, done);
   });
 
   fastify.addHook('onSend', (request: FastifyRequest, reply, payload, done) => {

@@ -3,6 +3,7 @@ import 'reflect-metadata';
 import { ReflectMetadataProvider } from '@mikro-orm/decorators/legacy';
 import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig, type Options } from '@mikro-orm/postgresql';
+import { requestEntityManager } from '../tenancy/request-em.js';
 import { attachTenantPolicy } from '../tenancy/tenant.entity.js';
 import { ENTITIES } from './entities.js';
 import { MIGRATIONS } from './migrations/index.js';
@@ -25,6 +26,8 @@ export function buildOrmConfig(input: OrmConfigInput): Options {
     entities: ENTITIES,
     metadataProvider: ReflectMetadataProvider,
     discovery: { onMetadata: attachTenantPolicy },
+    // The injected EntityManager resolves to the current request's (or job's) own fork, made on first use.
+    context: requestEntityManager,
     extensions: [Migrator],
     pool: { min: 0, max: input.poolMax ?? 10 },
     forceUtcTimezone: true,

@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Role } from '../authz/roles.js';
 
 /** Who acts. `user` for people (also when a platform operator has switched in: see `operatorId`). */
@@ -33,6 +34,21 @@ export interface RequestStore {
   identityUserId: string | undefined;
   /** Releases the company write slot this request holds (see CompanyWriteGate), once it has finished. */
   releaseWriteSlot?: () => void;
+  /** The root EntityManager the request's fork is made from. */
+  readonly root: EntityManager;
+  /**
+   * The request's own EntityManager fork, created on first use by `requestEntityManager()` (a request served
+   * without the ORM never pays for one) and scoped to `tenant` / `identityUserId` as they are set.
+   */
+  em?: EntityManager;
+}
+
+/** A store for a new request or job, with nothing scoped yet. */
+export function newStore(
+  root: EntityManager,
+  fields: Pick<RequestStore, 'requestId' | 'ip' | 'userAgent'>,
+): RequestStore {
+  return { ...fields, root, tenant: undefined, identityUserId: undefined };
 }
 
 export const requestStorage = new AsyncLocalStorage<RequestStore>();

@@ -29,7 +29,7 @@ export class ScopedReader {
 
   async rows<R>(statement: ScopedStatement, args: readonly unknown[]): Promise<R[]> {
     const { companyId } = currentTenant();
-    this.pool ??= await (this.orm.em.getConnection()).getNativeClient();
+    this.pool ??= await this.orm.em.getConnection().getNativeClient();
     const result = await this.pool.query<R & pg.QueryResultRow>({
       name: statement.name,
       text: statement.sql,

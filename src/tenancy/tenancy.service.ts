@@ -1,14 +1,9 @@
 import { Injectable } from '@nestjs/common';
-import {
-  EntityManager,
-  MikroORM,
-  RequestContext,
-  type EntityClass,
-  type FilterQuery,
-} from '@mikro-orm/postgresql';
+import { EntityManager, MikroORM, type EntityClass, type FilterQuery } from '@mikro-orm/postgresql';
 import { newId } from '../common/ids.js';
-import { requestStorage, type RequestStore, type TenantContext } from './request-store.js';
-import { SESSION, TENANT_FILTER, type TenantFilterArgs } from './tenant.entity.js';
+import { applyScope, requestEntityManager } from './request-em.js';
+import { newStore, requestStorage, type RequestStore, type TenantContext } from './request-store.js';
+import { SESSION, TENANT_FILTER } from './tenant.entity.js';
 
 /**
  * The one place a verified credential becomes a tenant scope: it sets the request's context, the ORM filter
@@ -20,16 +15,11 @@ import { SESSION, TENANT_FILTER, type TenantFilterArgs } from './tenant.entity.j
 export class TenancyService {
   constructor(private readonly orm: MikroORM) {}
 
-  /** The request's EntityManager fork (opened by the request hook). */
+  /** The request's (or job's) EntityManager fork, created on first use and scoped like the request. */
   requestEm(): EntityManager {
-    const em = RequestContext.getEntityManager();
+    const em = requestEntityManager();
     if (!em) throw new Error('No request context: TenancyService used outside a request or job');
-    return em as EntityManager;
-  }
-
-  /** A fork of the root EntityManager that inherits nothing from the current request or transaction. */
-  detachedFork(): EntityManager {
-    return this.orm.em.fork({ clear: true, disableContextResolution: true });
+    return em;
   }
 
   /** Scopes the current request to `ctx.companyId`. Called once, by the authentication guard. */
@@ -40,9 +30,8 @@ export class TenancyService {
       throw new Error('A request cannot change its company once scoped');
     }
     store.tenant = ctx;
-    const em = this.requestEm();
-    em.setFilterParams(TENANT_FILTER, { companyId: ctx.companyId } satisfies TenantFilterArgs);
-    em.setSessionContext({ variables: { [SESSION.company]: ctx.companyId } });
+    // A fork made later is scoped when it is made; one made already is scoped now.
+    if (store.em) applyScope(store.em, store);
   }
 
   /**
@@ -53,7 +42,7 @@ export class TenancyService {
     const store = requestStorage.getStore();
     if (!store) throw new Error('No request store');
     store.identityUserId = userId;
-    this.requestEm().setSessionContext({ variables: { [SESSION.user]: userId } });
+    if (store.em) applyScope(store.em, store);
   }
 
   /**
@@ -65,33 +54,20 @@ export class TenancyService {
     fn: (em: EntityManager) => Promise<T>,
     base?: Pick<RequestStore, 'requestId' | 'ip' | 'userAgent'>,
   ): Promise<T> {
-    const store: RequestStore = {
-      requestId: base?.requestId ?? requestStorage.getStore()?.requestId ?? newId(),
-      ip: base?.ip ?? requestStorage.getStore()?.ip,
-      userAgent: base?.userAgent ?? requestStorage.getStore()?.userAgent,
-      tenant: undefined,
-      identityUserId: undefined,
-    };
-    return requestStorage.run(store, () =>
-      RequestContext.create(this.detachedFork(), async () => {
-        this.enter(ctx);
-        return fn(this.requestEm());
-      }),
-    );
+    const current = requestStorage.getStore();
+    const store = newStore(this.orm.em, {
+      requestId: base?.requestId ?? current?.requestId ?? newId(),
+      ip: base?.ip ?? current?.ip,
+      userAgent: base?.userAgent ?? current?.userAgent,
+    });
+    store.tenant = ctx;
+    return requestStorage.run(store, () => fn(this.requestEm()));
   }
 
   /** Runs `fn` with no tenant (a fresh fork): a tenant entity touched inside throws, by design. */
   async runUnscoped<T>(fn: (em: EntityManager) => Promise<T>, requestId = newId()): Promise<T> {
-    const store: RequestStore = {
-      requestId,
-      ip: undefined,
-      userAgent: undefined,
-      tenant: undefined,
-      identityUserId: undefined,
-    };
-    return requestStorage.run(store, () =>
-      RequestContext.create(this.detachedFork(), async () => fn(this.requestEm())),
-    );
+    const store = newStore(this.orm.em, { requestId, ip: undefined, userAgent: undefined });
+    return requestStorage.run(store, () => fn(this.requestEm()));
   }
 
   /**
