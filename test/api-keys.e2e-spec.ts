@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { API_KEY_FORMAT } from '../src/api-keys/api-key-format.js';
 import { ApiKeyUsageRecorder } from '../src/api-keys/api-key-usage.recorder.js';
+import { IdempotencyService } from '../src/idempotency/idempotency.service.js';
 import { SESSION } from '../src/tenancy/tenant.entity.js';
 import { startTestApp, type TestApp } from './harness/app.js';
 import { expectProblem, withoutRequestId } from './harness/problem.js';
@@ -405,45 +406,140 @@ describe('API keys', () => {
     );
   });
 
-  it('honours Idempotency-Key: a retry mints nothing and answers 409 naming the first key', async () => {
+  it('honours Idempotency-Key: a retry mints nothing and answers the first response again, key included', async () => {
     const headers = { 'Idempotency-Key': `create-${Date.now()}` };
     const first = await create(a.admin.accessToken, { name: 'idem', role: 'member' }, headers);
     expect(first.status).toBe(201);
+    expect(first.headers['idempotent-replayed']).toBeUndefined();
+    // A client that lost the first response gets it again, secret and all, and the key works.
     const retry = await create(a.admin.accessToken, { name: 'idem', role: 'member' }, headers);
-    expectProblem(retry, 409, 'CONFLICT');
-    expect(retry.body).toMatchObject({ resourceType: 'ApiKey', resourceId: first.body.id });
-    expect(JSON.stringify(retry.body)).not.toContain('sk_live_');
+    expect(retry.status).toBe(201);
+    expect(retry.headers['idempotent-replayed']).toBe('true');
+    expect(retry.body).toEqual(first.body);
+    expect((await me(retry.body.key as string)).status).toBe(200);
     const different = await create(a.admin.accessToken, { name: 'other', role: 'member' }, headers);
     expectProblem(different, 409, 'CONFLICT');
     expect(different.body).not.toHaveProperty('resourceId');
+    expect(JSON.stringify(different.body)).not.toContain('sk_live_');
     const { rows } = await t.owner.query(
       "select count(*)::int as n from api_keys where company_id = $1 and name in ('idem', 'other')",
       [a.companyId],
     );
     expect(rows[0].n).toBe(1);
+    expect((await events(a.companyId, 'api_key.created', first.body.id as string)).length).toBe(1);
+    // Kept sealed under the company's data key, bound to its record: the stored text holds no secret.
+    const stored = await t.owner.query<{ sealed_response: string }>(
+      'select sealed_response from idempotency_records where company_id = $1 and resource_id = $2',
+      [a.companyId, first.body.id],
+    );
+    expect(stored.rows).toHaveLength(1);
+    expect(stored.rows[0].sealed_response).toMatch(/^v1:/);
+    expect(stored.rows[0].sealed_response).not.toContain(first.body.key as string);
+    expect(stored.rows[0].sealed_response).not.toContain('sk_live_');
     // Keys are per principal: another admin's identical header is theirs.
     const mine = await create(a.owner.accessToken, { name: 'idem', role: 'member' }, headers);
     expect(mine.status).toBe(201);
+    expect(mine.body.id).not.toBe(first.body.id);
     expectProblem(
       await create(a.admin.accessToken, { name: 'x', role: 'member' }, { 'Idempotency-Key': 'bad key' }),
       400,
       'VALIDATION_FAILED',
     );
-    // Concurrent duplicates: exactly one wins.
+    // Concurrent duplicates: one key is minted, and every request answers it.
     const race = { 'Idempotency-Key': `race-${Date.now()}` };
     const results = await Promise.all(
       [1, 2, 3].map(() => create(a.admin.accessToken, { name: 'race', role: 'member' }, race)),
     );
-    expect(results.map((r) => r.status).sort()).toEqual([201, 409, 409]);
+    expect(results.map((r) => r.status)).toEqual([201, 201, 201]);
+    expect(new Set(results.map((r) => r.body.key as string)).size).toBe(1);
+    const raced = await t.owner.query(
+      "select count(*)::int as n from api_keys where company_id = $1 and name = 'race'",
+      [a.companyId],
+    );
+    expect(raced.rows[0].n).toBe(1);
+  });
+
+  it('forgets the kept response when the key is revoked or rotated: a retry then answers 409 naming it', async () => {
+    const sealedOf = async (id: string) =>
+      (
+        await t.owner.query<{ sealed_response: string | null }>(
+          'select sealed_response from idempotency_records where company_id = $1 and resource_id = $2',
+          [a.companyId, id],
+        )
+      ).rows.map((r) => r.sealed_response);
+    for (const retire of ['revoke', 'rotate'] as const) {
+      const headers = { 'Idempotency-Key': `${retire}-${Date.now()}` };
+      const first = await create(a.admin.accessToken, { name: `kept ${retire}`, role: 'member' }, headers);
+      expect(first.status).toBe(201);
+      expect((await sealedOf(first.body.id as string))[0]).toMatch(/^v1:/);
+      const retired =
+        retire === 'revoke'
+          ? await t
+              .http()
+              .delete(`/v1/api-keys/${first.body.id}`)
+              .auth(a.admin.accessToken, { type: 'bearer' })
+              .send({ reason: 'leaked' })
+          : await t
+              .http()
+              .post(`/v1/api-keys/${first.body.id}/rotate`)
+              .auth(a.admin.accessToken, { type: 'bearer' })
+              .send({});
+      expect(retired.status).toBeLessThan(300);
+      expect(await sealedOf(first.body.id as string)).toEqual([null]);
+      const retry = await create(a.admin.accessToken, { name: `kept ${retire}`, role: 'member' }, headers);
+      expectProblem(retry, 409, 'CONFLICT');
+      expect(retry.body).toMatchObject({ resourceType: 'ApiKey', resourceId: first.body.id });
+      expect(JSON.stringify(retry.body)).not.toContain('sk_live_');
+    }
+  });
+
+  it('deletes idempotency records, and the responses they keep, once the 24 h window has passed', async () => {
+    const headers = { 'Idempotency-Key': `expiring-${Date.now()}` };
+    const old = await create(a.admin.accessToken, { name: 'expiring', role: 'member' }, headers);
+    const fresh = await create(
+      a.admin.accessToken,
+      { name: 'fresh', role: 'member' },
+      {
+        'Idempotency-Key': `fresh-${Date.now()}`,
+      },
+    );
+    expect([old.status, fresh.status]).toEqual([201, 201]);
+    const records = async () =>
+      (
+        await t.owner.query<{ resource_id: string }>(
+          'select resource_id from idempotency_records where company_id = $1 and resource_id = any($2)',
+          [a.companyId, [old.body.id, fresh.body.id]],
+        )
+      ).rows.map((r) => r.resource_id);
+    await t.owner.query(
+      "update idempotency_records set created_at = now() - interval '24 hours 1 minute' where resource_id = $1",
+      [old.body.id],
+    );
+    expect(await t.app.get(IdempotencyService).purgeExpired()).toBeGreaterThanOrEqual(1);
+    expect(await records()).toEqual([fresh.body.id]);
+    // The key is free again: the same header now creates a new key.
+    const again = await create(a.admin.accessToken, { name: 'expiring', role: 'member' }, headers);
+    expect(again.status).toBe(201);
+    expect(again.body.id).not.toBe(old.body.id);
   });
 
   it('records lastUsedAt in batches, not one write per request', async () => {
-    const { id, key } = await newKey(a.admin.accessToken);
-    for (let i = 0; i < 3; i++) expect((await me(key)).status).toBe(200);
-    await t.app.get(ApiKeyUsageRecorder).flush();
-    const res = await t.http().get(`/v1/api-keys/${id}`).auth(a.admin.accessToken, { type: 'bearer' });
-    expect(res.body.lastUsedAt).not.toBeNull();
-    expect(Date.parse(res.body.lastUsedAt as string)).toBeLessThanOrEqual(Date.now());
+    const recorder = t.app.get(ApiKeyUsageRecorder);
+    // Hold back the recorder's own timer for the length of the test, so that "not yet written" is observable.
+    const timer = vi.spyOn(recorder, 'flush').mockResolvedValue(undefined);
+    try {
+      const { id, key } = await newKey(a.admin.accessToken);
+      for (let i = 0; i < 3; i++) expect((await me(key)).status).toBe(200);
+      const before = await t.http().get(`/v1/api-keys/${id}`).auth(a.admin.accessToken, { type: 'bearer' });
+      expect(before.body.lastUsedAt).toBeNull();
+      timer.mockRestore();
+      await recorder.flush();
+      const after = await t.http().get(`/v1/api-keys/${id}`).auth(a.admin.accessToken, { type: 'bearer' });
+      expect(after.body.lastUsedAt).not.toBeNull();
+      expect(Date.parse(after.body.lastUsedAt as string)).toBeLessThanOrEqual(Date.now());
+    } finally {
+      timer.mockRestore();
+    }
   });
 
   it('answers 403 on the collection and 404 on items for members', async () => {

@@ -498,6 +498,131 @@ describe('applications and the client credentials grant', () => {
     );
   });
 
+  it("caps an application's tokens by its creator's current role, and refuses them once the creator left", async () => {
+    const { userId, email } = await addMember(t, a.companyId, 'owner');
+    const creator = { userId, accessToken: (await login(t, email, a.slug)).accessToken };
+    const app = await newApp(creator.accessToken, { name: 'capped', role: 'owner' });
+    const roleOfToken = async () => decodeJwt(await tokenFor(app)).role;
+    expect(await roleOfToken()).toBe('owner');
+
+    const setRole = (role: string) =>
+      t
+        .http()
+        .patch(`/v1/companies/${a.companyId}/members/${userId}`)
+        .auth(a.owner.accessToken, { type: 'bearer' })
+        .send({ role });
+    expect((await setRole('manager')).status).toBe(200);
+    // The application still says owner; its tokens carry the weaker of that and its creator's role now.
+    expect(await roleOfToken()).toBe('manager');
+    const token = await tokenFor(app);
+    expectProblem(await t.http().get('/v1/api-keys').auth(token, { type: 'bearer' }), 403, 'FORBIDDEN');
+    expect((await setRole('owner')).status).toBe(200);
+    expect(await roleOfToken()).toBe('owner');
+
+    const removed = await t
+      .http()
+      .delete(`/v1/companies/${a.companyId}/members/${userId}`)
+      .auth(a.owner.accessToken, { type: 'bearer' });
+    expect(removed.status).toBe(204);
+    const refused = await form({ grant_type: 'client_credentials' }).set(
+      'Authorization',
+      basic(app.clientId, app.clientSecret),
+    );
+    // The same 401 as an unknown client or a wrong secret: nothing tells the caller why.
+    const body = expectOAuthError(refused, 401, 'invalid_client');
+    const unknown = await form({ grant_type: 'client_credentials' }).set(
+      'Authorization',
+      basic('app_000000000000000000000000', app.clientSecret),
+    );
+    expect(body).toEqual(expectOAuthError(unknown, 401, 'invalid_client'));
+    const denied = await events(a.companyId, 'application.token_denied', app.id);
+    expect(denied.map((e) => e.metadata.reason)).toEqual(['creator_not_member']);
+  });
+
+  it("checks the caller's current role, not the token's, when creating or editing an application", async () => {
+    const { userId, email } = await addMember(t, a.companyId, 'owner');
+    const token = (await login(t, email, a.slug)).accessToken;
+    const app = await newApp(token, { name: 'before demotion', role: 'member' });
+    // The token (and any cached view of it) still says owner; the membership now says admin. The demotion is
+    // written directly, as another instance would: whichever check sees it first refuses.
+    expect((await t.http().get('/v1/me').auth(token, { type: 'bearer' })).body.role).toBe('owner');
+    await t.owner.query("update memberships set role = 'admin' where company_id = $1 and user_id = $2", [
+      a.companyId,
+      userId,
+    ]);
+    const created = await createApp(token, { name: 'above my role', role: 'owner' });
+    expectProblem(created, 403, 'FORBIDDEN');
+    const edited = await t
+      .http()
+      .patch(`/v1/applications/${app.id}`)
+      .auth(token, { type: 'bearer' })
+      .send({ role: 'owner' });
+    expect([403, 404]).toContain(edited.status);
+    const { rows } = await t.owner.query<{ name: string; role: string }>(
+      'select name, role from applications where company_id = $1 and created_by = $2',
+      [a.companyId, userId],
+    );
+    expect(rows).toEqual([{ name: 'before demotion', role: 'member' }]);
+  });
+
+  it('lists the account scope for a member of the active company who may read applications elsewhere', async () => {
+    const owned = await registerCompany(t, 'Account Owned Elsewhere');
+    const active = await registerCompany(t, 'Account Active As Member');
+    await addMember(t, active.companyId, 'member', owned.owner.email);
+    const ownedApp = await newApp(owned.owner.accessToken, { name: 'owned elsewhere' });
+    const activeApp = await newApp(active.owner.accessToken, { name: 'where only a member' });
+    // Signed in to the company where they are a member: the company scope is not theirs to read…
+    const asMember = (await login(t, owned.owner.email, active.slug)).accessToken;
+    expect(decodeJwt(asMember)).toMatchObject({ company_id: active.companyId, role: 'member' });
+    expectProblem(
+      await t.http().get('/v1/applications').auth(asMember, { type: 'bearer' }),
+      403,
+      'FORBIDDEN',
+    );
+    // …but the account scope is: it lists the companies where they may read applications (owner there), and
+    // leaves out the active one, where a member may not.
+    const res = await t.http().get('/v1/applications?scope=account').auth(asMember, { type: 'bearer' });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const rows = res.body.data as { id: string; company: { id: string } }[];
+    expect(rows.map((r) => r.id)).toEqual([ownedApp.id]);
+    expect(rows[0].company).toEqual({ id: owned.companyId, name: owned.name, slug: owned.slug });
+    expect(rows.map((r) => r.id)).not.toContain(activeApp.id);
+  });
+
+  it('refuses a body on routes that take none (400), and still accepts none or {}', async () => {
+    const app = await newApp(a.owner.accessToken, { name: 'no body please' });
+    const rotate = (body?: object) => {
+      const req = t.http().post(`/v1/applications/${app.id}/rotate-secret`).auth(a.owner.accessToken, {
+        type: 'bearer',
+      });
+      return body === undefined ? req : req.send(body);
+    };
+    const refused = await rotate({ companyId: b.companyId, role: 'owner' });
+    expectProblem(refused, 400, 'VALIDATION_FAILED');
+    expect((refused.body.errors as { field: string }[]).map((e) => e.field).sort()).toEqual([
+      'companyId',
+      'role',
+    ]);
+    // Nothing happened: the secret still works and the role is unchanged.
+    expect(decodeJwt(await tokenFor(app)).role).toBe('member');
+    const rotated = await rotate({});
+    expect(rotated.status).toBe(201);
+    expect((await rotate()).status).toBe(201);
+
+    const del = (body?: unknown) => {
+      const req = t.http().delete(`/v1/applications/${app.id}`).auth(a.owner.accessToken, { type: 'bearer' });
+      return body === undefined ? req : req.send(body as object);
+    };
+    expectProblem(await del({ companyId: a.companyId }), 400, 'VALIDATION_FAILED');
+    expectProblem(await del(['x']), 400, 'VALIDATION_FAILED');
+    const still = await t
+      .http()
+      .get(`/v1/applications/${app.id}`)
+      .auth(a.owner.accessToken, { type: 'bearer' });
+    expect(still.status).toBe(200);
+    expect((await del()).status).toBe(204);
+  });
+
   it('answers 403 to API keys and applications asking for the account scope', async () => {
     const key = await t
       .http()

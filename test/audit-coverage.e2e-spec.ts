@@ -657,10 +657,12 @@ describe('audit atomicity: when the audit append fails, the change is not stored
   let t: TestApp;
   let s: CompanySession;
   let endpoint: TestEndpoint;
+  let outbox: string;
 
   beforeAll(async () => {
     // The failures below are logged as errors by design: keep them out of the test output.
-    t = await startTestApp({ MAIL_OUTBOX_DIR: tempOutbox(), LOG_LEVEL: 'fatal' });
+    outbox = tempOutbox();
+    t = await startTestApp({ MAIL_OUTBOX_DIR: outbox, LOG_LEVEL: 'fatal' });
     endpoint = await startTestEndpoint();
     s = await createCompanySession(t, `Audit Atomicity ${hex()}`);
   });
@@ -801,5 +803,101 @@ describe('audit atomicity: when the audit append fails, the change is not stored
     const verify = await call(t, 'GET', '/v1/audit-events/verify', { token: s.admin.accessToken });
     expect(verify.body).toMatchObject({ valid: true });
     expect(verify.body.headSeq).toBe(Number(before.head[0].seq) + events);
+  });
+
+  it('answers 500 and keeps nothing: member removal, invitation revoke, resend and accept, ownership transfer, deletion and restore', async () => {
+    const c = await createCompanySession(t, `Audit Atomicity Admin ${hex()}`);
+    const q = async (sql: string, params: unknown[] = [c.companyId]) =>
+      (await t.owner.query(sql, params)).rows;
+    const leaver = await addMember(t, c.companyId, 'member');
+    await login(t, leaver.email, c.slug); // a session of the leaver, which removal would revoke
+    const invitations = `/v1/companies/${c.companyId}/invitations`;
+    const invite = async (what: string) => {
+      const email = `atomic-${what}-${hex()}@example.test`;
+      const res = await call(t, 'POST', invitations, {
+        token: c.owner.accessToken,
+        body: { email, role: 'member' },
+      });
+      return { id: ok(res).id as string, email };
+    };
+    const toRevoke = await invite('revoke');
+    const toResend = await invite('resend');
+    const toAccept = await invite('accept');
+    await drainMail(t);
+    const acceptToken = invitationLink(outbox, toAccept.email).token;
+    const state = async () => ({
+      company: await q('select name, purge_after, deletion_requested_at from companies where id = $1'),
+      invitations: await q(
+        `select id, token_hash, expires_at, revoked_at, accepted_at, accepted_by, resend_count, last_sent_at
+           from invitations where company_id = $1 order by id`,
+      ),
+      sends: await q('select id from invitation_sends where company_id = $1 order by id'),
+      mail: await q('select id, sent_at from mail_outbox where company_id = $1 order by id'),
+      members: await q('select user_id, role from memberships where company_id = $1 order by user_id'),
+      sessions: await q('select id, revoked_at from refresh_tokens where company_id = $1 order by id'),
+      joiner: await q('select id from users where email = $1', [toAccept.email]),
+      head: await q('select seq, hash from audit_chain_heads where company_id = $1'),
+    });
+    const member = `/v1/companies/${c.companyId}/members/${leaver.userId}`;
+    const attempts: { what: string; method: string; path: string; body?: unknown; anonymous?: true }[] = [
+      { what: 'remove a member', method: 'DELETE', path: member },
+      { what: 'revoke an invitation', method: 'DELETE', path: `${invitations}/${toRevoke.id}` },
+      { what: 'resend an invitation', method: 'POST', path: `${invitations}/${toResend.id}/resend` },
+      {
+        what: 'accept an invitation',
+        method: 'POST',
+        path: '/v1/invitations/accept',
+        body: { token: acceptToken, name: 'Atomic Joiner', password: TEST_PASSWORD },
+        anonymous: true,
+      },
+      {
+        what: 'transfer ownership',
+        method: 'POST',
+        path: `/v1/companies/${c.companyId}/ownership-transfer`,
+        body: { userId: c.admin.userId },
+      },
+    ];
+    const send = (attempt: { method: string; path: string; body?: unknown; anonymous?: true }) =>
+      call(t, attempt.method, attempt.path, {
+        token: attempt.anonymous ? undefined : c.owner.accessToken,
+        body: attempt.body,
+      });
+    const deletion = { method: 'DELETE', path: `/v1/companies/${c.companyId}` };
+    const restore = { method: 'POST', path: `/v1/companies/${c.companyId}/restore` };
+    const refused = (what: string, res: Response) => {
+      expect(res.status, `${what}: ${res.text}`).toBe(500);
+      expect(res.body).toMatchObject({ code: 'INTERNAL', requestId: expect.any(String) });
+      expect(res.text).not.toMatch(/audit_events|atomicity test|insert|at .*\.ts|Token|secret|inv_/i);
+    };
+
+    const before = await state();
+    await withFailingAudit(c.companyId, async () => {
+      for (const attempt of [...attempts, { what: 'schedule deletion', ...deletion }]) {
+        refused(attempt.what, await send(attempt));
+      }
+    });
+    expect(await state()).toEqual(before);
+
+    // Restoring needs a company scheduled for deletion: schedule it for real, then fail the restore.
+    expect((await send(deletion)).status).toBe(202);
+    const scheduled = await state();
+    expect(scheduled.company[0].purge_after).not.toBeNull();
+    await withFailingAudit(c.companyId, async () => refused('restore', await send(restore)));
+    expect(await state()).toEqual(scheduled);
+
+    // Restored: the same requests succeed, each with its events, and the chain is intact.
+    expect((await send(restore)).status).toBe(200);
+    for (const attempt of attempts) {
+      const res = await send(attempt);
+      expect(res.status, `${attempt.what} after the trigger is gone: ${res.text}`).toBeLessThan(300);
+    }
+    const after = await state();
+    expect(after.members.find((m) => m.user_id === leaver.userId)).toBeUndefined();
+    expect(after.joiner).toHaveLength(1);
+    expect(after.company[0].purge_after).toBeNull();
+    // restore, removal, revoke, resend, accept (accepted + joined), transfer.
+    expect(Number(after.head[0].seq)).toBe(Number(scheduled.head[0].seq) + 7);
+    const verify = await call(t, 'GET', '/v1/audit-events/verify', { token: c.owner.accessToken });
+    expect(verify.body).toMatchObject({ valid: true, headSeq: Number(after.head[0].seq) });
   });
 });

@@ -1,18 +1,24 @@
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { MikroORM } from '@mikro-orm/postgresql';
+import { AuditQueryService } from '../src/audit/audit-query.service.js';
 import { AuditService } from '../src/audit/audit.service.js';
 import type { AuditRecord } from '../src/audit/audit-record.js';
 import { GENESIS_HASH } from '../src/audit/canonical-json.js';
 import { verifyChain } from '../src/audit/chain-verifier.js';
+import { AUDIT_EXPORT_TASK, AuditExportService } from '../src/audit/audit-export.job.js';
+import type { ExportTrailer } from '../src/audit/export-trailer.js';
+import { verifyExport } from '../src/audit/offline-verifier.js';
 import type { CliContext } from '../src/cli/command.js';
 import { auditCommand, systemContext } from '../src/cli/commands/audit.command.js';
 import { loadConfig } from '../src/config/config.js';
+import { Scheduler } from '../src/scheduler/scheduler.service.js';
 import type { TenantContext } from '../src/tenancy/request-store.js';
 import { SESSION } from '../src/tenancy/tenant.entity.js';
 import { TenancyService } from '../src/tenancy/tenancy.service.js';
@@ -38,11 +44,19 @@ const ndjsonParser = (res: unknown, done: (err: Error | null, body: unknown) => 
   stream.on('data', (chunk: string) => (text += chunk));
   stream.on('end', () => done(null, text));
 };
-const linesOf = (res: Response): AuditRecord[] =>
+const parsedLines = (res: Response): unknown[] =>
   (res.body as string)
     .split('\n')
     .filter(Boolean)
-    .map((l) => JSON.parse(l) as AuditRecord);
+    .map((l) => JSON.parse(l) as unknown);
+/** The events of an NDJSON export (every line but the trailer, which must be the last one). */
+const linesOf = (res: Response): AuditRecord[] => {
+  const lines = parsedLines(res);
+  expect(lines.at(-1), 'the export ends with its trailer').toHaveProperty('trailer');
+  return lines.slice(0, -1) as AuditRecord[];
+};
+const trailerOf = (res: Response): ExportTrailer =>
+  (parsedLines(res).at(-1) as { trailer: ExportTrailer }).trailer;
 
 /** Runs a CLI command in-process, with the test database as the owner URL, capturing its output. */
 async function runCli(args: string[], env: Record<string, string> = {}) {
@@ -383,6 +397,39 @@ describe('audit trail', () => {
     expect((await get('/v1/audit-events/verify', a.owner.accessToken)).body.valid).toBe(true);
   });
 
+  it("lets the company's admins read, verify and export the trail during the deletion grace window, and nothing else", async () => {
+    const c = await createCompanySession(t, 'Audit Grace');
+    const scheduled = await t
+      .http()
+      .delete(`/v1/companies/${c.companyId}`)
+      .auth(c.owner.accessToken, { type: 'bearer' });
+    expect(scheduled.status).toBe(202);
+    for (const role of ['owner', 'admin'] as const) {
+      const token = c.as(role).accessToken;
+      const list = await get('/v1/audit-events?action=company.deletion_scheduled', token);
+      expect(list.status, `${role}: ${JSON.stringify(list.body)}`).toBe(200);
+      expect((list.body.data as AuditRecord[]).map((e) => e.actor.id)).toEqual([c.owner.userId]);
+      const verified = await get('/v1/audit-events/verify', token);
+      expect(verified.status).toBe(200);
+      expect(verified.body.valid).toBe(true);
+      const exported = await exportOf('/v1/audit-events/export', token);
+      expect(exported.status).toBe(200);
+      expect(linesOf(exported).some((e) => e.action === 'company.deletion_scheduled')).toBe(true);
+    }
+    // Reading the trail is all that opened up: other routes stay closed, and roles still apply.
+    for (const role of ['manager', 'member'] as const) {
+      expectProblem(await get('/v1/audit-events', c.as(role).accessToken), 403, 'FORBIDDEN');
+    }
+    const connectors = await get('/v1/connectors', c.admin.accessToken);
+    expectProblem(connectors, 403, 'FORBIDDEN');
+    expect(connectors.body.detail).toMatch(/scheduled for deletion/);
+    // The exports made meanwhile are in the trail like any other.
+    const exports = await get('/v1/audit-events?action=audit.exported', c.owner.accessToken);
+    expect((exports.body.data as AuditRecord[]).map((e) => e.actor.id).sort()).toEqual(
+      [c.owner.userId, c.admin.userId].sort(),
+    );
+  });
+
   it("shows a switched-in operator, and what they do under the switch-in, to the company's admins", async () => {
     const home = await registerCompany(t, 'Audit Platform Home');
     await grantPlatformAdmin(t, home.owner.userId);
@@ -398,15 +445,14 @@ describe('audit trail', () => {
     // The operator acts as an admin: reads and exports the trail (the export is audited).
     expect((await get('/v1/audit-events', asOperator)).status).toBe(200);
     expect((await exportOf('/v1/audit-events/export', asOperator)).status).toBe(200);
-    // Any other module's change made under the switch-in is attributed the same way.
-    await append({
-      companyId: a.companyId,
-      principalId: home.owner.userId,
-      principalType: 'platform_admin',
-      role: 'admin',
-      userId: home.owner.userId,
-      operatorId: home.owner.userId,
-    });
+    // A real change made under the switch-in, over HTTP: attributed to the operator the same way.
+    const changed = await t
+      .http()
+      .patch(`/v1/companies/${a.companyId}`)
+      .auth(asOperator, { type: 'bearer' })
+      .send({ fourEyes: false });
+    expect(changed.status, JSON.stringify(changed.body)).toBe(200);
+    const requestId = changed.headers['x-request-id'];
 
     const res = await get(`/v1/audit-events?actorType=platform_admin&limit=100`, a.admin.accessToken);
     const events = res.body.data as AuditRecord[];
@@ -418,6 +464,11 @@ describe('audit trail', () => {
     for (const e of events) expect(e.actor).toEqual({ type: 'platform_admin', id: home.owner.userId });
     expect(events.find((e) => e.action === 'platform.switched_in')?.metadata).toMatchObject({
       reason: 'Ticket 9000: audit export for the customer',
+    });
+    expect(events.find((e) => e.action === 'company.updated')).toMatchObject({
+      target: { type: 'Company', id: a.companyId },
+      context: { requestId },
+      metadata: { fields: ['fourEyes'], changes: { fourEyes: { from: true, to: false } } },
     });
     const byOperator = await get(`/v1/audit-events?actorId=${home.owner.userId}`, a.owner.accessToken);
     expect((byOperator.body.data as AuditRecord[]).length).toBe(3);
@@ -463,12 +514,36 @@ describe('audit trail', () => {
       expect(listed.length).toBeGreaterThanOrEqual(90);
       for (const item of listed) expect(bySeq.get(item.seq)).toEqual(item);
       expect(bySeq.get(1)).toMatchObject({ action: 'company.created', actor: { type: 'user' } });
+      // The last line is the trailer: the piece, and the chain head when the export started.
+      expect(trailerOf(res)).toEqual({
+        format: 'tenantry.audit-export',
+        version: 1,
+        companyId: s.companyId,
+        exportedAt: expect.any(String),
+        from: null,
+        to: null,
+        firstSeq: 1,
+        lastSeq: base + 2_500,
+        count: base + 2_500,
+        lastHash: lines.at(-1)!.hash,
+        headSeq: base + 2_500,
+        headHash: lines.at(-1)!.hash,
+      });
       // The export itself was recorded after the exported piece.
       const exported = await get('/v1/audit-events?action=audit.exported', s.owner.accessToken);
       expect((exported.body.data as AuditRecord[])[0]).toMatchObject({
         seq: base + 2_501,
+        actionVersion: 2,
         actor: { type: 'user', id: s.owner.userId },
-        metadata: { format: 'ndjson', from: null, to: null, firstSeq: 1, lastSeq: base + 2_500 },
+        metadata: {
+          format: 'ndjson',
+          from: null,
+          to: null,
+          firstSeq: 1,
+          lastSeq: base + 2_500,
+          headSeq: base + 2_500,
+          headHash: lines.at(-1)!.hash,
+        },
       });
     });
 
@@ -516,12 +591,25 @@ describe('audit trail', () => {
       expect((listed.body.data as AuditRecord[]).map((e) => e.seq)).toEqual(
         lines.map((l) => l.seq).reverse(),
       );
+      // The window ends before the chain head: the trailer says both.
+      const head = (await get('/v1/audit-events/verify', s.owner.accessToken)).body as { headSeq: number };
+      expect(trailerOf(res)).toMatchObject({
+        from,
+        to,
+        firstSeq: base + 10,
+        lastSeq: base + 19,
+        count: 10,
+        lastHash: lines.at(-1)!.hash,
+      });
+      expect(trailerOf(res).headSeq).toBeGreaterThan(base + 19);
+      expect(trailerOf(res).headSeq).toBeLessThan(head.headSeq);
       const empty = await exportOf(
         '/v1/audit-events/export?from=2001-01-01T00:00:00Z&to=2001-01-02T00:00:00Z',
         s.owner.accessToken,
       );
       expect(empty.status).toBe(200);
-      expect(empty.body).toBe('');
+      expect(linesOf(empty)).toEqual([]);
+      expect(trailerOf(empty)).toMatchObject({ firstSeq: null, lastSeq: null, count: 0, lastHash: null });
     });
 
     it('verifies an export offline with the CLI: valid, then invalid at the seq of a modified line', async () => {
@@ -559,6 +647,55 @@ describe('audit trail', () => {
       expect(bad.stdout).toContain(`first broken seq: ${record.seq} (line 100)`);
     }, 90_000);
 
+    it('catches events cut from the end of a saved export through its trailer; windows verify; old files cannot prove completeness', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'tenantry-audit-trailer-'));
+      const save = (name: string, lines: string[]) => {
+        const file = join(dir, name);
+        writeFileSync(file, lines.map((l) => `${l}\n`).join(''));
+        return file;
+      };
+      const res = await exportOf('/v1/audit-events/export', s.owner.accessToken);
+      const lines = (res.body as string).split('\n').filter(Boolean);
+      const events = lines.length - 1;
+      const trailer = lines.at(-1)!;
+
+      const whole = await runCli(['verify', save('whole.ndjson', lines)]);
+      expect(whole.code, whole.out).toBe(0);
+      expect(whole.out).toContain(`VALID: ${events} event(s)`);
+      expect(whole.out).toContain(`complete: the export's trailer covers exactly seq 1–${events}`);
+
+      // The last three events removed, the trailer kept: INVALID, and the reason says what happened.
+      const cut = await runCli(['verify', save('cut.ndjson', [...lines.slice(0, events - 3), trailer])]);
+      expect(cut.code).toBe(1);
+      expect(cut.out).toContain('INVALID');
+      expect(cut.out).toContain(
+        `first broken seq: ${events - 2} (line ${events - 2}): seq ${events - 2}–${events} missing at the end: events were removed from the end`,
+      );
+
+      // Removed together with the trailer: the chain still verifies, but the verifier says it cannot vouch for the end.
+      const bare = await runCli(['verify', save('bare.ndjson', lines.slice(0, events - 3))]);
+      expect(bare.code).toBe(0);
+      expect(bare.out).toContain('completeness NOT proven');
+
+      // An export of a window (from/to) verifies, complete, although it ends before the chain head.
+      const from = new Date(T0 + 100_000).toISOString();
+      const to = new Date(T0 + 199_000).toISOString();
+      const windowed = await exportOf(`/v1/audit-events/export?from=${from}&to=${to}`, s.owner.accessToken);
+      const piece = (windowed.body as string).split('\n').filter(Boolean);
+      const ok = await runCli(['verify', save('window.ndjson', piece)]);
+      expect(ok.code, ok.out).toBe(0);
+      expect(ok.out).toContain(
+        `VALID: 100 event(s) of company ${s.companyId}, seq ${base + 100}–${base + 199}`,
+      );
+      expect(ok.out).toContain(`window ${from} to ${to}`);
+      const windowCut = await runCli([
+        'verify',
+        save('window-cut.ndjson', [...piece.slice(0, 99), piece.at(-1)!]),
+      ]);
+      expect(windowCut.code).toBe(1);
+      expect(windowCut.out).toContain(`seq ${base + 199}–${base + 199} missing at the end`);
+    });
+
     it('the export job writes audit/{companyId}/{yyyy}/{mm}/{dd}/{eventId}.json to a directory, idempotently', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'tenantry-audit-job-'));
       const env = { AUDIT_EXPORT_URL: `file://${dir}` };
@@ -573,9 +710,31 @@ describe('audit trail', () => {
       expect(files[0]).toBe(`${sample.id}.json`);
       expect(sample.companyId).toBe(s.companyId);
 
+      // The export is recorded in the company's own chain, by the system.
+      const recorded = await get(
+        '/v1/audit-events?action=audit.exported&actorType=system',
+        s.owner.accessToken,
+      );
+      expect((recorded.body.data as AuditRecord[])[0]).toMatchObject({
+        actionVersion: 2,
+        actor: { type: 'system', id: 'system' },
+        target: { type: 'Company', id: s.companyId },
+        metadata: {
+          format: 'partitioned',
+          from: window[1],
+          to: window[3],
+          firstSeq: base + 1,
+          lastSeq: base + 2_500,
+          target: `file://${dir}`,
+          incremental: false,
+        },
+      });
+
       const again = await runCli(['export', '--company', s.companyId, ...window], env);
       expect(again.code).toBe(0);
       expect(readdirSync(dayDir)).toHaveLength(2_500);
+      const twice = await get('/v1/audit-events?action=audit.exported&actorType=system', s.owner.accessToken);
+      expect(twice.body.data).toHaveLength(2);
 
       const verified = await runCli(['verify', dir]);
       expect(verified.code, verified.out).toBe(0);
@@ -589,10 +748,14 @@ describe('audit trail', () => {
       expect(broken.code).toBe(1);
       expect(broken.out).toContain('INVALID');
 
-      // Every company (the registry is listed, each exported in its own tenant context).
+      // Every company (the registry is listed, each exported in its own tenant context); an empty piece is
+      // neither written nor recorded.
       const everyone = await runCli(['export', '--from', '2100-01-01T00:00:00Z'], env);
       expect(everyone.code, everyone.err).toBe(0);
       expect(everyone.out).toMatch(/Exported 0 event\(s\) of \d+ company\(ies\)/);
+      const after = await get('/v1/audit-events?action=audit.exported&actorType=system', s.owner.accessToken);
+      expect(after.body.data).toHaveLength(2);
+      expect((await runCli(['export', '--incremental', '--from', '2026-01-01'], env)).code).toBe(2);
 
       expect((await runCli(['export', '--company', 'nope'], env)).code).toBe(2);
       expect((await runCli(['export', '--from', '2026-02-01', '--to', '2026-01-01'], env)).code).toBe(2);
@@ -644,6 +807,118 @@ describe('audit trail', () => {
         expect(wrong.err).toMatch(/403/);
       } finally {
         await s3.close();
+      }
+    });
+
+    it('the scheduled job exports incrementally to a directory: only what is new, each run recorded, verifiable', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'tenantry-audit-scheduled-'));
+      const app = await startTestApp({
+        AUDIT_EXPORT_URL: `file://${dir}`,
+        AUDIT_EXPORT_INTERVAL_MINUTES: '15',
+      });
+      try {
+        // Registered with the scheduler at the configured interval (it runs where WORKER_MODE=inline).
+        expect(app.app.get(Scheduler).intervalOf(AUDIT_EXPORT_TASK)).toBe(15 * 60_000);
+        const c = await createCompanySession(app, 'Audit Scheduled');
+        const job = app.app.get(AuditExportService);
+        const headSeq = async () =>
+          (await app.http().get('/v1/audit-events/verify').auth(c.owner.accessToken, { type: 'bearer' })).body
+            .headSeq as number;
+        const companyDir = join(dir, 'audit', c.companyId);
+        const filesOf = () =>
+          readdirSync(companyDir, { recursive: true, withFileTypes: true })
+            .filter((e) => e.isFile())
+            .map((e) => join(e.parentPath, e.name));
+        const lastExport = async () =>
+          (
+            (
+              await app
+                .http()
+                .get('/v1/audit-events?action=audit.exported&limit=1')
+                .auth(c.owner.accessToken, { type: 'bearer' })
+            ).body.data as AuditRecord[]
+          )[0];
+
+        // First run: the whole chain so far, then its own event after it.
+        const h = await headSeq();
+        expect(await job.run([c.companyId])).toEqual({ companies: 1, exported: h, failed: 0 });
+        expect(filesOf()).toHaveLength(h);
+        expect(await lastExport()).toMatchObject({
+          seq: h + 1,
+          actionVersion: 2,
+          actor: { type: 'system', id: 'system' },
+          target: { type: 'Company', id: c.companyId },
+          metadata: {
+            format: 'partitioned',
+            incremental: true,
+            firstSeq: 1,
+            lastSeq: h,
+            headSeq: h,
+            target: `file://${dir}`,
+          },
+        });
+
+        // Nothing new but its own record: nothing is written, nothing recorded (an idle company stays idle).
+        expect(await job.run([c.companyId])).toEqual({ companies: 1, exported: 0, failed: 0 });
+        expect(await headSeq()).toBe(h + 1);
+
+        // A change: the next run writes only the new events (the previous run's record and the change); a file
+        // of the first run, removed meanwhile, is not written again.
+        const removed = filesOf()[0];
+        const removedBody = readFileSync(removed, 'utf8');
+        rmSync(removed);
+        const patched = await app
+          .http()
+          .patch(`/v1/companies/${c.companyId}`)
+          .auth(c.admin.accessToken, { type: 'bearer' })
+          .send({ name: 'Audit Scheduled Renamed' });
+        expect(patched.status).toBe(200);
+        expect(await job.run([c.companyId])).toEqual({ companies: 1, exported: 2, failed: 0 });
+        expect(filesOf()).toHaveLength(h + 1);
+        expect(await lastExport()).toMatchObject({
+          seq: h + 3,
+          metadata: { firstSeq: h + 1, lastSeq: h + 2, headSeq: h + 2, incremental: true },
+        });
+        const cursor = await app.owner.query(
+          'select target, exported_seq, event_seq from audit_export_cursors where company_id = $1',
+          [c.companyId],
+        );
+        expect(cursor.rows).toEqual([
+          { target: `file://${dir}`, exported_seq: String(h + 2), event_seq: String(h + 3) },
+        ]);
+
+        // Put back, the folder is the whole chain up to the last export, verifiable offline.
+        writeFileSync(removed, removedBody);
+        const [verified] = await verifyExport(companyDir);
+        expect(verified).toMatchObject({ valid: true, checked: h + 2, firstSeq: 1, lastSeq: h + 2 });
+
+        // The command line runs the same job once, from the same watermark; with AUDIT_EXPORT_INTERVAL_MINUTES=0
+        // nothing is scheduled.
+        const incremental = () =>
+          runCli(['export', '--incremental', '--company', c.companyId], {
+            AUDIT_EXPORT_URL: `file://${dir}`,
+          });
+        expect((await incremental()).out).toContain(`${c.companyId}: 0 event(s)`);
+        await app
+          .http()
+          .patch(`/v1/companies/${c.companyId}`)
+          .auth(c.admin.accessToken, { type: 'bearer' })
+          .send({ name: 'Audit Scheduled Again' });
+        const cli = await incremental();
+        expect(cli.code, cli.err).toBe(0);
+        expect(cli.out).toContain(`${c.companyId}: 2 event(s) (seq ${h + 3}–${h + 4})`);
+        const off = new Scheduler(app.config);
+        new AuditExportService(
+          app.app.get(MikroORM),
+          app.app.get(TenancyService),
+          app.app.get(AuditQueryService),
+          app.app.get(AuditService),
+          off,
+          loadConfig({ ...process.env, AUDIT_EXPORT_INTERVAL_MINUTES: '0' }, () => undefined),
+        ).onModuleInit();
+        expect(off.intervalOf(AUDIT_EXPORT_TASK)).toBeUndefined();
+      } finally {
+        await app.close();
       }
     });
   });

@@ -4,8 +4,9 @@ import type { CliContext } from '../src/cli/command.js';
 import { companiesCommand } from '../src/cli/commands/companies.command.js';
 import { CompanyPurgeService } from '../src/companies/company-purge.service.js';
 import { startTestApp, type TestApp } from './harness/app.js';
-import { drainMail, invitationLink, tempOutbox } from './harness/mail.js';
+import { drainMail, invitationLink, readOutbox, tempOutbox } from './harness/mail.js';
 import { expectProblem } from './harness/problem.js';
+import { client, publishDraft } from './harness/runs.js';
 import {
   createCompanySession,
   grantPlatformAdmin,
@@ -264,7 +265,8 @@ describe('companies', () => {
     const doomed = await createCompanySession(t, 'Companies Doomed');
     const waiting = await createCompanySession(t, 'Companies Waiting');
     // Rows in every tenant table we can reach: memberships, refresh tokens, audit events and chain head
-    // (registration, logins), invitations, an accepted invitation's membership, a resend, mail.
+    // (registration, logins), invitations, an accepted invitation's membership, invitation mails (sent and
+    // not), a run and its queued job.
     const invite = (email: string) =>
       t
         .http()
@@ -287,6 +289,38 @@ describe('companies', () => {
       .post('/v1/invitations/accept')
       .send({ token: invitationLink(outbox, joinerEmail).token, name: 'Joiner', password: TEST_PASSWORD });
     expect(joined.status).toBe(201);
+    // A mail still waiting in the outbox: its body holds a live invitation link.
+    const undeliveredEmail = uniqueEmail('undelivered');
+    expect((await invite(undeliveredEmail)).status).toBe(201);
+    // A queued run job in each company (the worker is off in tests, so the jobs wait in pg-boss).
+    const queueRun = async (s: CompanySession) => {
+      const version = await publishDraft(t, s.manager, {
+        steps: [{ id: 'approve', kind: 'approval', name: 'Approve', minRole: 'manager', prompt: 'Go?' }],
+      });
+      const run = await client(t, s.member).post('/v1/runs', { draftVersionId: version });
+      expect(run.status, JSON.stringify(run.body)).toBe(202);
+    };
+    await queueRun(doomed);
+    await queueRun(waiting);
+    const jobsOf = async (companyId: string) =>
+      (
+        await t.owner.query<{ n: number }>(
+          "select count(*)::int as n from pgboss.job where data->>'companyId' = $1 or group_id = $1",
+          [companyId],
+        )
+      ).rows[0].n;
+    expect(await jobsOf(doomed.companyId)).toBeGreaterThan(0);
+    const waitingJobs = await jobsOf(waiting.companyId);
+    expect(waitingJobs).toBeGreaterThan(0);
+    const mailTo = async (emails: string[]) =>
+      (
+        await t.owner.query<{ n: number }>(
+          'select count(*)::int as n from mail_outbox where recipient = any($1)',
+          [emails],
+        )
+      ).rows[0].n;
+    const doomedEmails = [pendingEmail, joinerEmail, undeliveredEmail];
+    expect(await mailTo(doomedEmails)).toBe(4);
 
     const { rows: tables } = await t.owner.query<{ table_name: string }>(
       `select table_name from information_schema.columns
@@ -310,7 +344,9 @@ describe('companies', () => {
       'audit_events',
       'audit_chain_heads',
       'invitations',
-      'invitation_resends',
+      'invitation_sends',
+      'mail_outbox',
+      'runs',
     ]) {
       expect(before[table], table).toBeGreaterThan(0);
     }
@@ -333,7 +369,14 @@ describe('companies', () => {
       Object.values(after).every((n) => n === 0),
       JSON.stringify(after),
     ).toBe(true);
-    expect(tables.length).toBeGreaterThanOrEqual(6);
+    expect(tables.length).toBeGreaterThanOrEqual(8);
+    // The company's mail is gone (sent and unsent alike: recipients, subjects, the unsent link), so a drain has
+    // nothing of it to deliver; so are its queued jobs, while another company keeps its own.
+    expect(await mailTo(doomedEmails)).toBe(0);
+    await drainMail(t);
+    expect(readOutbox(outbox).filter((m) => m.to === undeliveredEmail)).toEqual([]);
+    expect(await jobsOf(doomed.companyId)).toBe(0);
+    expect(await jobsOf(waiting.companyId)).toBe(waitingJobs);
     const company = await t.owner.query('select id from companies where id = $1', [doomed.companyId]);
     expect(company.rows).toEqual([]);
     // Accounts are global and stay; only their membership of the purged company went.

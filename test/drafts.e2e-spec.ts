@@ -307,6 +307,58 @@ describe('drafts', () => {
       );
     });
 
+    it('refuses an input schema pattern that could match in exponential time (ReDoS), naming where it stands', async () => {
+      const before = await draftCount(t, a.companyId);
+      const evil = validDraft({
+        inputSchema: {
+          type: 'object',
+          properties: {
+            vendorId: { type: 'string', pattern: '^(a+)+$' },
+            amount: { type: 'number' },
+            tags: { type: 'object', patternProperties: { '^([a-z]*)*$': { type: 'string' } } },
+            code: { type: 'string', pattern: `^${'[a-z]'.repeat(60)}$` },
+          },
+        },
+      });
+      const res = await client(t, a.member).post('/v1/drafts', evil);
+      expectProblem(res, 400, 'VALIDATION_FAILED');
+      expect(fieldsOf(res).sort()).toEqual(
+        [
+          'inputSchema.properties.code.pattern',
+          'inputSchema.properties.tags.patternProperties.^([a-z]*)*$',
+          'inputSchema.properties.vendorId.pattern',
+        ].sort(),
+      );
+      expect(await draftCount(t, a.companyId)).toBe(before);
+      // The same on a PATCH of an existing draft; a safe pattern (an optional group too) is fine.
+      const created = await client(t, a.member).post('/v1/drafts', validDraft());
+      const url = `/v1/drafts/${created.body.id}`;
+      const schema = (pattern: string) => ({
+        inputSchema: {
+          type: 'object',
+          properties: { vendorId: { type: 'string', pattern }, amount: { type: 'number' } },
+        },
+      });
+      const bad = await client(t, a.member).patch(url, schema('^(x|xx)+(y+)+$'));
+      expectProblem(bad, 400, 'VALIDATION_FAILED');
+      expect(fieldsOf(bad)).toEqual(['inputSchema.properties.vendorId.pattern']);
+      const ok = await client(t, a.member).patch(url, schema('^[A-Z]{2}(-[0-9]{1,3})?$'));
+      expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+    });
+
+    it('refuses a NUL (\\u0000) anywhere in a draft body, naming the field, and stores nothing', async () => {
+      const before = await draftCount(t, a.companyId);
+      const res = await client(t, a.member).post('/v1/drafts', validDraft({ name: 'Vendor\u0000check' }));
+      expectProblem(res, 400, 'VALIDATION_FAILED');
+      expect(fieldsOf(res)).toEqual(['name']);
+      const step = await client(t, a.member).post(
+        '/v1/drafts',
+        validDraft({ steps: [{ ...validDraft().steps[0], input: { note: 'x\u0000' } }] }),
+      );
+      expect(fieldsOf(step)).toEqual(['steps.0.input.note']);
+      expect(await draftCount(t, a.companyId)).toBe(before);
+    });
+
     it('validates every save: a bad PATCH answers with paths and changes nothing', async () => {
       const created = await client(t, a.member).post('/v1/drafts', validDraft());
       const url = `/v1/drafts/${created.body.id}`;

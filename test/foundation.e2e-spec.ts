@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './harness/app.js';
 import { expectProblem } from './harness/problem.js';
+import { registerCompany } from './harness/session.js';
 
 describe('foundation: health, errors, request ids', () => {
   let t: TestApp;
@@ -112,5 +113,35 @@ describe('foundation: health, errors, request ids', () => {
     );
     const ui = await t.http().get('/docs');
     expect(ui.status).toBeLessThan(400);
+  });
+
+  it("answers 429 with Retry-After and RateLimit-* headers once a company's requests per minute are spent", async () => {
+    const limited = await startTestApp({ RATE_LIMIT_PER_MINUTE: '3' });
+    try {
+      const busy = await registerCompany(limited, 'Foundation Busy');
+      const quiet = await registerCompany(limited, 'Foundation Quiet');
+      const me = (token: string) => limited.http().get('/v1/me').auth(token, { type: 'bearer' });
+      for (const remaining of ['2', '1', '0']) {
+        const res = await me(busy.owner.accessToken);
+        expect(res.status).toBe(200);
+        expect(res.headers['ratelimit-limit']).toBe('3');
+        expect(res.headers['ratelimit-remaining']).toBe(remaining);
+      }
+      const refused = await me(busy.owner.accessToken);
+      expectProblem(refused, 429, 'RATE_LIMITED');
+      const retryAfter = Number(refused.headers['retry-after']);
+      expect(Number.isInteger(retryAfter)).toBe(true);
+      expect(retryAfter).toBeGreaterThanOrEqual(1);
+      expect(retryAfter).toBeLessThanOrEqual(60);
+      expect(refused.headers['ratelimit-limit']).toBe('3');
+      expect(refused.headers['ratelimit-remaining']).toBe('0');
+      expect(refused.headers['ratelimit-reset']).toBe(String(retryAfter));
+      // The budget is the company's: another company is not affected.
+      const other = await me(quiet.owner.accessToken);
+      expect(other.status).toBe(200);
+      expect(other.headers['ratelimit-remaining']).toBe('2');
+    } finally {
+      await limited.close();
+    }
   });
 });

@@ -1,5 +1,9 @@
-import { decodeJwt } from 'jose';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { decodeJwt, SignJWT } from 'jose';
+import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import type { CliContext } from '../src/cli/command.js';
+import { newId } from '../src/common/ids.js';
+import { platformAdminCommand } from '../src/cli/commands/platform-admin.command.js';
+import { ACCESS_CACHE_TTL_MS } from '../src/members/access.cache.js';
 import { startTestApp, type TestApp } from './harness/app.js';
 import { expectProblem } from './harness/problem.js';
 import {
@@ -12,6 +16,18 @@ import {
   uniqueEmail,
   type CompanySession,
 } from './harness/session.js';
+import { TEST_ENV } from './setup/test-env.js';
+
+/** Signs an access token like the server does (test JWT secret, issuer, audience), with the given lifetime. */
+function signAccess(claims: Record<string, unknown>, iat: number, exp: number): Promise<string> {
+  return new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })
+    .setIssuer('tenantry')
+    .setAudience('tenantry-api')
+    .setIssuedAt(iat)
+    .setExpirationTime(exp)
+    .sign(new TextEncoder().encode(TEST_ENV.JWT_SECRET));
+}
 
 describe('identity: accounts and sessions', () => {
   let t: TestApp;
@@ -55,6 +71,57 @@ describe('identity: accounts and sessions', () => {
       .send({ email: uniqueEmail(), password: TEST_PASSWORD, name: 'Zed', companyName: 'Zoë & Co. GmbH' });
     expect(again.status).toBe(201);
     expect(again.body.company.slug).not.toBe(res.body.company.slug);
+  });
+
+  it('gives the loser of a race for a slug another slug, not a 409', async () => {
+    const name = `Slug Race ${Date.now()}`;
+    const slug = name.toLowerCase().replace(/ /g, '-');
+    const register = () =>
+      t
+        .http()
+        .post('/v1/auth/register')
+        .send({ email: uniqueEmail('race'), password: TEST_PASSWORD, name: 'Racer', companyName: name });
+    // Another registration takes the slug and has not committed yet: this one sees it free, inserts it, and
+    // waits on the unique index until the other commits.
+    const other = await t.owner.connect();
+    try {
+      await other.query('begin');
+      await other.query("insert into companies (id, name, slug) values ($1, 'The winner', $2)", [
+        newId(),
+        slug,
+      ]);
+      const xid = (await other.query<{ xid: string }>('select txid_current()::text as xid')).rows[0].xid;
+      const pending = register().then((r) => r);
+      let waiting = 0;
+      for (let i = 0; i < 400 && waiting === 0; i++) {
+        await new Promise((r) => setTimeout(r, 25));
+        waiting = (
+          await t.owner.query<{ n: number }>(
+            "select count(*)::int as n from pg_locks where not granted and locktype = 'transactionid' and transactionid::text = $1",
+            [xid],
+          )
+        ).rows[0].n;
+      }
+      expect(waiting).toBeGreaterThan(0);
+      await other.query('commit');
+      const res = await pending;
+      expect(res.status, JSON.stringify(res.body)).toBe(201);
+      expect(res.body.company.slug).toMatch(new RegExp(`^${slug}-[0-9a-f]{6}$`));
+    } finally {
+      other.release();
+    }
+    // And plain concurrency: five registrations of one new name all succeed, each with its own slug.
+    const many = `Slug Crowd ${Date.now()}`;
+    const results = await Promise.all(
+      [1, 2, 3, 4, 5].map(() =>
+        t
+          .http()
+          .post('/v1/auth/register')
+          .send({ email: uniqueEmail('crowd'), password: TEST_PASSWORD, name: 'Crowd', companyName: many }),
+      ),
+    );
+    expect(results.map((r) => r.status)).toEqual([201, 201, 201, 201, 201]);
+    expect(new Set(results.map((r) => r.body.company.slug as string)).size).toBe(5);
   });
 
   it('refuses a duplicate email (409), a weak password (400) and undeclared fields (400)', async () => {
@@ -129,6 +196,15 @@ describe('identity: accounts and sessions', () => {
       401,
       'UNAUTHENTICATED',
     );
+    // Expired: the manager's own claims, signed with the real key, differing only in their lifetime. The same
+    // claims with a lifetime still running are accepted, so the refusal is the expiry's.
+    const { iat: _iat, exp: _exp, iss: _iss, aud: _aud, ...claims } = decodeJwt(a.manager.accessToken);
+    void [_iat, _exp, _iss, _aud];
+    const now = Math.floor(Date.now() / 1000);
+    const live = await signAccess(claims, now - 60, now + 600);
+    expect((await t.http().get('/v1/me').auth(live, { type: 'bearer' })).status).toBe(200);
+    const expired = await signAccess(claims, now - 1000, now - 100);
+    expectProblem(await t.http().get('/v1/me').auth(expired, { type: 'bearer' }), 401, 'UNAUTHENTICATED');
   });
 
   it('ignores X-Company-Id headers and company_id query parameters', async () => {
@@ -172,7 +248,7 @@ describe('identity: accounts and sessions', () => {
     const results = await Promise.all(
       [1, 2].map(() => t.http().post('/v1/auth/refresh').send({ refreshToken: s.refreshToken })),
     );
-    expect(results.filter((r) => r.status === 200).length).toBeLessThanOrEqual(1);
+    expect(results.map((r) => r.status).sort()).toEqual([200, 401]);
   });
 
   it('stores refresh tokens hashed only', async () => {
@@ -321,5 +397,150 @@ describe('platform operators', () => {
       403,
       'FORBIDDEN',
     );
+  });
+});
+
+describe('platform operators: the flag and what a switch-in cannot do', () => {
+  let t: TestApp;
+  let a: CompanySession;
+  const out: string[] = [];
+  let cli: CliContext;
+
+  /** What `npm run cli -- platform-admin <verb> <email>` runs (its own connection, as the database owner). */
+  const platformAdmin = (...args: string[]) => platformAdminCommand.run(args, cli);
+  const directory = (token: string) => t.http().get('/v1/platform/companies').auth(token, { type: 'bearer' });
+
+  async function switchIn(operatorToken: string, companyId: string): Promise<string> {
+    const res = await t
+      .http()
+      .post(`/v1/platform/companies/${companyId}/switch`)
+      .auth(operatorToken, { type: 'bearer' })
+      .send({ reason: 'Ticket 5150: customer asked for help' });
+    expect(res.status, JSON.stringify(res.body)).toBe(201);
+    return res.body.accessToken as string;
+  }
+
+  beforeAll(async () => {
+    t = await startTestApp();
+    a = await createCompanySession(t, 'Operated Co');
+    cli = {
+      config: t.config,
+      ownerUrl: async () => inject('ownerUrl'),
+      out: (line) => out.push(line),
+      err: (line) => out.push(line),
+    };
+  });
+  afterAll(async () => {
+    await t.close();
+  });
+
+  it('grants and revokes the flag from the command line (npm run cli -- platform-admin)', async () => {
+    const someone = await registerCompany(t, 'Future Operator Home');
+    const token = someone.owner.accessToken;
+    expectProblem(await directory(token), 403, 'FORBIDDEN');
+
+    expect(await platformAdmin('grant', someone.owner.email.toUpperCase())).toBe(0);
+    expect(out.at(-1)).toBe(`${someone.owner.email} is now a platform operator.`);
+    const flag = await t.owner.query('select platform_admin from users where id = $1', [
+      someone.owner.userId,
+    ]);
+    expect(flag.rows).toEqual([{ platform_admin: true }]);
+    // Platform routes read the flag afresh: the token issued before the grant now opens the directory.
+    expect((await directory(token)).status).toBe(200);
+
+    expect(await platformAdmin('revoke', someone.owner.email)).toBe(0);
+    expect(out.at(-1)).toBe(`${someone.owner.email} is no longer a platform operator.`);
+    expectProblem(await directory(token), 403, 'FORBIDDEN');
+
+    expect(await platformAdmin('grant', uniqueEmail('nobody'))).toBe(1);
+    expect(await platformAdmin('promote', someone.owner.email)).toBe(2);
+    expect(await platformAdmin('grant')).toBe(2);
+  });
+
+  it('refuses a switch-in token once the operator flag is revoked', async () => {
+    const home = await registerCompany(t, 'Revoked Operator Home');
+    expect(await platformAdmin('grant', home.owner.email)).toBe(0);
+    const switched = await switchIn((await login(t, home.owner.email)).accessToken, a.companyId);
+    const me = () => t.http().get('/v1/me').auth(switched, { type: 'bearer' });
+    expect((await me()).status).toBe(200);
+
+    expect(await platformAdmin('revoke', home.owner.email)).toBe(0);
+    // The command runs in another process, so this instance learns of it within ACCESS_CACHE_TTL_MS (an
+    // instance that changed a membership itself learns at once). Let that time pass on its monotonic clock.
+    const realNow = performance.now.bind(performance);
+    const clock = vi.spyOn(performance, 'now').mockImplementation(() => realNow() + ACCESS_CACHE_TTL_MS + 1);
+    try {
+      expectProblem(await me(), 401, 'UNAUTHENTICATED');
+      expectProblem(
+        await t.http().get(`/v1/companies/${a.companyId}/members`).auth(switched, { type: 'bearer' }),
+        401,
+        'UNAUTHENTICATED',
+      );
+    } finally {
+      clock.mockRestore();
+    }
+    expectProblem(await me(), 401, 'UNAUTHENTICATED');
+  });
+
+  it('does not let a switched-in operator transfer ownership, delete the company or obtain a secret', async () => {
+    const home = await registerCompany(t, 'Careful Operator Home');
+    await grantPlatformAdmin(t, home.owner.userId);
+    const operator = await switchIn((await login(t, home.owner.email)).accessToken, a.companyId);
+    const as = (token: string) => ({
+      get: (path: string) => t.http().get(path).auth(token, { type: 'bearer' }),
+      post: (path: string, body: object = {}) =>
+        t.http().post(path).auth(token, { type: 'bearer' }).send(body),
+      delete: (path: string) => t.http().delete(path).auth(token, { type: 'bearer' }),
+    });
+
+    // Ownership and the company's existence stay the owner's.
+    expectProblem(
+      await as(operator).post(`/v1/companies/${a.companyId}/ownership-transfer`, { userId: a.admin.userId }),
+      403,
+      'FORBIDDEN',
+    );
+    expectProblem(await as(operator).delete(`/v1/companies/${a.companyId}`), 403, 'FORBIDDEN');
+    const owners = await t.owner.query(
+      "select user_id from memberships where company_id = $1 and role = 'owner'",
+      [a.companyId],
+    );
+    expect(owners.rows).toEqual([{ user_id: a.owner.userId }]);
+    const company = await t.owner.query('select purge_after from companies where id = $1', [a.companyId]);
+    expect(company.rows).toEqual([{ purge_after: null }]);
+
+    // Secrets: nothing that mints one (API keys, application secrets) is open to the operator…
+    const key = await as(a.admin.accessToken).post('/v1/api-keys', { name: 'ops', role: 'member' });
+    expect(key.status).toBe(201);
+    expectProblem(await as(operator).post('/v1/api-keys', { name: 'x', role: 'member' }), 403, 'FORBIDDEN');
+    expectProblem(await as(operator).post(`/v1/api-keys/${key.body.id}/rotate`), 404, 'NOT_FOUND');
+    const app = await as(a.owner.accessToken).post('/v1/applications', { name: 'ops app' });
+    expect(app.status).toBe(201);
+    expectProblem(await as(operator).post('/v1/applications', { name: 'x' }), 403, 'FORBIDDEN');
+    expectProblem(await as(operator).post(`/v1/applications/${app.body.id}/rotate-secret`), 404, 'NOT_FOUND');
+    // …and what it may read never carries one.
+    const connectorSecret = `ops-secret-${Date.now()}`;
+    const connector = await as(a.admin.accessToken).post('/v1/connectors', {
+      toolId: 'ops.connector',
+      endpointUrl: 'http://127.0.0.1:9/ops',
+      authScheme: 'bearer',
+      secret: connectorSecret,
+    });
+    expect(connector.status, JSON.stringify(connector.body)).toBe(201);
+    const reads = [
+      await as(operator).get(`/v1/connectors/${connector.body.id}`),
+      await as(operator).get('/v1/connectors'),
+      await as(operator).get(`/v1/api-keys/${key.body.id}`),
+      await as(operator).get('/v1/api-keys'),
+      await as(operator).get(`/v1/applications/${app.body.id}`),
+      await as(operator).get('/v1/applications'),
+    ];
+    for (const res of reads) {
+      expect(res.status).toBe(200);
+      const text = JSON.stringify(res.body);
+      for (const secret of [connectorSecret, key.body.key as string, app.body.clientSecret as string]) {
+        expect(text).not.toContain(secret);
+      }
+    }
+    expect(reads[0].body).toMatchObject({ hasSecret: true });
   });
 });

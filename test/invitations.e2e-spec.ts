@@ -298,8 +298,13 @@ describe('invitations', () => {
     const results = await Promise.all(
       [1, 2].map(() => accept({ token: inv.token, name: 'Racer', password: TEST_PASSWORD })),
     );
-    expect(results.map((r) => r.status).sort()).toEqual([201, expect.any(Number)]);
-    expect(results.filter((r) => r.status === 201)).toHaveLength(1);
+    // Whether or not the two overlap, the loser is told exactly what any late accept is told: the token is spent.
+    expect(results.map((r) => r.status).sort(), JSON.stringify(results.map((r) => r.body))).toEqual([
+      201, 404,
+    ]);
+    const loser = results.find((r) => r.status === 404)!;
+    expectProblem(loser, 404, 'NOT_FOUND');
+    expect(loser.body.detail).toMatch(/already been used|no longer valid/);
     const members = await t.owner.query(
       'select count(*)::int as n from memberships m join users u on u.id = m.user_id where u.email = $1',
       [inv.email],
@@ -354,14 +359,19 @@ describe('invitations', () => {
     ).toBe(201);
   });
 
-  it('limits resends per company per hour (429 with Retry-After), counted in the database', async () => {
+  /** Records `n` invitation mails of `companyId` sent 30 minutes ago (as the owner), to approach the hourly limit. */
+  const seedSends = (companyId: string, invitationId: string, n: number) =>
+    t.owner.query(
+      `insert into invitation_sends (id, company_id, invitation_id, kind, created_at)
+         select gen_random_uuid(), $1, $2, 'resent', now() - interval '30 minutes' from generate_series(1, $3)`,
+      [companyId, invitationId, n],
+    );
+
+  it('limits invitation mails per company per hour (429 with Retry-After), counted in the database', async () => {
     const c = await createCompanySession(t, 'Invite Limits');
     const inv = await invited(c, 'member');
-    await t.owner.query(
-      `insert into invitation_resends (id, company_id, invitation_id, created_at)
-         select gen_random_uuid(), $1, $2, now() - interval '30 minutes' from generate_series(1, 100)`,
-      [c.companyId, inv.id],
-    );
+    // The creation was one mail; 99 more make the hundred.
+    await seedSends(c.companyId, inv.id, 99);
     const res = await t
       .http()
       .post(`/v1/companies/${c.companyId}/invitations/${inv.id}/resend`)
@@ -380,6 +390,100 @@ describe('invitations', () => {
           .auth(a.admin.accessToken, { type: 'bearer' })
       ).status,
     ).toBe(200);
+  });
+
+  it('counts every invitation mail against the limit: create → revoke → create cannot get around it', async () => {
+    const c = await createCompanySession(t, 'Invite Limits Cycle');
+    const email = uniqueEmail('cycle');
+    const revoke = (id: string) =>
+      t
+        .http()
+        .delete(`/v1/companies/${c.companyId}/invitations/${id}`)
+        .auth(c.admin.accessToken, { type: 'bearer' });
+    const first = await invite(c, 'admin', { email, role: 'member' });
+    expect(first.status).toBe(201);
+    // 1 + 97 sent; two more creations fit in the hour, the third does not.
+    await seedSends(c.companyId, first.body.id as string, 97);
+    let last = first.body.id as string;
+    for (let i = 0; i < 2; i++) {
+      expect((await revoke(last)).status).toBe(204);
+      const again = await invite(c, 'admin', { email, role: 'member' });
+      expect(again.status, JSON.stringify(again.body)).toBe(201);
+      last = again.body.id as string;
+    }
+    expect((await revoke(last)).status).toBe(204);
+    const refused = await invite(c, 'admin', { email, role: 'member' });
+    expectProblem(refused, 429, 'RATE_LIMITED');
+    expect(Number(refused.headers['retry-after'])).toBeGreaterThan(25 * 60);
+    // Nothing of the refused invitation exists, and no mail was queued for it.
+    const counts = await t.owner.query<{ invitations: number; mails: number; created: number }>(
+      `select (select count(*)::int from invitations where company_id = $1 and email = $2) as invitations,
+              (select count(*)::int from mail_outbox where company_id = $1 and recipient = $2) as mails,
+              (select count(*)::int from invitation_sends where company_id = $1 and kind = 'created') as created`,
+      [c.companyId, email],
+    );
+    expect(counts.rows[0]).toEqual({ invitations: 3, mails: 3, created: 3 });
+    // Re-sending is refused too: one budget for both.
+    const pending = await invite(c, 'admin', { email: uniqueEmail('cycle-other'), role: 'member' });
+    expectProblem(pending, 429, 'RATE_LIMITED');
+  });
+
+  it('refuses to resend an invitation while another one for the same email is pending (409)', async () => {
+    const c = await createCompanySession(t, 'Invite Resend Pending');
+    const email = uniqueEmail('twice');
+    const resend = (id: string) =>
+      t
+        .http()
+        .post(`/v1/companies/${c.companyId}/invitations/${id}/resend`)
+        .auth(c.admin.accessToken, { type: 'bearer' });
+    const pendingOf = async () =>
+      (
+        await t.owner.query<{ n: number }>(
+          `select count(*)::int as n from invitations
+            where company_id = $1 and email = $2 and accepted_at is null and revoked_at is null and expires_at > now()`,
+          [c.companyId, email],
+        )
+      ).rows[0].n;
+    const first = await invited(c, 'member', email);
+    await t.owner.query("update invitations set expires_at = now() - interval '1 day' where id = $1", [
+      first.id,
+    ]);
+    const second = await invited(c, 'member', email);
+
+    const refused = await resend(first.id);
+    expectProblem(refused, 409, 'CONFLICT');
+    expect(refused.body.detail).toMatch(/Another pending invitation for this email/);
+    expect(await pendingOf()).toBe(1);
+    // The pending one itself may be re-sent; once it is revoked, the expired one may be revived.
+    expect((await resend(second.id)).status).toBe(200);
+    expect(
+      (
+        await t
+          .http()
+          .delete(`/v1/companies/${c.companyId}/invitations/${second.id}`)
+          .auth(c.admin.accessToken, { type: 'bearer' })
+      ).status,
+    ).toBe(204);
+    expect((await resend(first.id)).status).toBe(200);
+    expect(await pendingOf()).toBe(1);
+
+    // Two expired invitations for one email re-sent at once: the company's administration lock serialises
+    // them, so exactly one is revived and the other is refused.
+    const racer = uniqueEmail('race');
+    const x = await invited(c, 'member', racer);
+    await t.owner.query("update invitations set expires_at = now() - interval '1 day' where id = $1", [x.id]);
+    const y = await invited(c, 'member', racer);
+    await t.owner.query("update invitations set expires_at = now() - interval '1 day' where id = $1", [y.id]);
+    const results = await Promise.all([resend(x.id), resend(y.id)]);
+    expect(results.map((r) => r.status).sort(), JSON.stringify(results.map((r) => r.body))).toEqual([
+      200, 409,
+    ]);
+    const { rows } = await t.owner.query<{ n: number }>(
+      `select count(*)::int as n from invitations
+        where company_id = $1 and email = $2 and accepted_at is null and revoked_at is null and expires_at > now()`,
+      [c.companyId, racer],
+    );
+    expect(rows[0].n).toBe(1);
   });
 
   it('lists invitations with their status, filtered and keyset-paginated', async () => {
@@ -564,6 +668,12 @@ describe('invitations', () => {
       expect(rows[0].text).toContain('/invitations/accept?token=inv_');
       expect(rows[0].next_attempt_at.getTime()).toBeGreaterThan(Date.now());
       expect(readOutbox(outbox).filter((m) => m.to === email)).toEqual([]);
+      // The company's drain marker waits for the retry (no earlier mail of the company is waiting).
+      const marker = await t.owner.query<{ mail_due_at: Date }>(
+        'select mail_due_at from companies where id = $1',
+        [a.companyId],
+      );
+      expect(marker.rows[0].mail_due_at).toEqual(rows[0].next_attempt_at);
 
       // Not due yet: nothing happens. Once due, the next drain delivers it.
       await drainMail(t);
@@ -606,6 +716,44 @@ describe('invitations', () => {
     } finally {
       client.release();
     }
+  });
+
+  it("keeps each company's mail under row-level security and drains it company by company, in each one's context", async () => {
+    const mailA = uniqueEmail('drain-a');
+    const mailB = uniqueEmail('drain-b');
+    expect((await invite(a, 'admin', { email: mailA, role: 'member' })).status).toBe(201);
+    expect((await invite(b, 'admin', { email: mailB, role: 'member' })).status).toBe(201);
+    const markers = async () =>
+      (
+        await t.owner.query<{ id: string; mail_due_at: Date | null }>(
+          'select id, mail_due_at from companies where id = any($1) order by id',
+          [[a.companyId, b.companyId]],
+        )
+      ).rows.map((r) => r.mail_due_at);
+    // The registry only says that some mail is due, and since when.
+    for (const due of await markers()) expect(due?.getTime()).toBeLessThanOrEqual(Date.now());
+
+    const client = await t.appRole.connect();
+    try {
+      // The app role sees no mail without a company, and only its own company's with one.
+      expect((await client.query('select count(*)::int as n from mail_outbox')).rows[0].n).toBe(0);
+      await client.query('begin');
+      await client.query(`select set_config('${SESSION.company}', $1, true)`, [a.companyId]);
+      const seen = await client.query<{ company_id: string; recipient: string }>(
+        'select company_id, recipient from mail_outbox',
+      );
+      expect(seen.rows.length).toBeGreaterThan(0);
+      expect(new Set(seen.rows.map((r) => r.company_id))).toEqual(new Set([a.companyId]));
+      expect(seen.rows.map((r) => r.recipient)).not.toContain(mailB);
+      await client.query('rollback');
+    } finally {
+      client.release();
+    }
+
+    const report = await drainMail(t);
+    expect(report.sent).toBeGreaterThanOrEqual(2);
+    expect(readOutbox(outbox).filter((m) => m.to === mailA || m.to === mailB)).toHaveLength(2);
+    expect(await markers()).toEqual([null, null]);
   });
 
   it('sends nothing when the inviting transaction rolls back', async () => {

@@ -125,13 +125,29 @@ describe('master key rotation', () => {
     expect(again.err).toContain('shell history');
     expect((await keyRow(a.companyId)).wrapped_key).toBe(after.wrapped_key);
 
-    // The app still on the old key can no longer decrypt (a server fault, answered 500 without detail) ...
+    // The app still on the old key can no longer decrypt: a server fault that passes once it runs with the right
+    // key, answered 503 with Retry-After and a generic detail (no key ids, no secret), for a test call and for a
+    // new secret alike ...
+    const oldKeyId = masterKeyId(t.config.masterKey);
     const old = await t
       .http()
       .post(`/v1/connectors/${connectorId}/test`)
       .auth(a.admin.accessToken, { type: 'bearer' });
-    expectProblem(old, 500, 'INTERNAL');
+    expectProblem(old, 503, 'INTERNAL');
+    expect(Number(old.headers['retry-after'])).toBeGreaterThan(0);
     expect(old.text).not.toContain(secret);
+    const sealing = await t
+      .http()
+      .patch(`/v1/connectors/${connectorId}`)
+      .auth(a.admin.accessToken, { type: 'bearer' })
+      .send({ secret: `${secret}-stale` });
+    expectProblem(sealing, 503, 'INTERNAL');
+    expect(sealing.headers['retry-after']).toBeDefined();
+    for (const res of [old, sealing]) {
+      expect(res.text).not.toContain(oldKeyId);
+      expect(res.text).not.toContain(masterKeyId(newKey));
+      expect(res.body.detail).not.toMatch(/master key|data key/i);
+    }
     // ... and one started with the new key does: the secret arrives intact.
     const next = await startTestApp({ TENANTRY_MASTER_KEY: newKeyB64 });
     try {

@@ -155,10 +155,77 @@ describe('members', () => {
     const demoted = await extra(a, 'admin');
     const target = await extra(a, 'member');
     expect((await patch(a, a.owner.accessToken, demoted.userId, { role: 'member' })).status).toBe(200);
-    // `demoted.accessToken` still says admin: the guard lets it through, the service refuses.
+    // `demoted.accessToken` still says admin: the guard acts on the current role (member), which may not.
     const res = await patch(a, demoted.accessToken, target.userId, { role: 'manager' });
     expectProblem(res, 404, 'NOT_FOUND');
     expect(await roleOf(a.companyId, target.userId)).toBe('member');
+  });
+
+  it("refuses a removed member's still-valid access token at once (401), on every route", async () => {
+    const gone = await extra(a, 'admin');
+    const routes = () => [
+      t.http().get('/v1/me'),
+      t.http().get(`/v1/companies/${a.companyId}`),
+      t.http().get(`/v1/companies/${a.companyId}/members`),
+      t.http().get('/v1/api-keys'),
+      t.http().post('/v1/auth/switch-company').send({ companyId: b.companyId }),
+    ];
+    for (const res of await Promise.all(routes().map((r) => r.auth(gone.accessToken, { type: 'bearer' })))) {
+      expect(res.status).not.toBe(401);
+    }
+    expect((await remove(a, a.owner.accessToken, gone.userId)).status).toBe(204);
+    // The token itself is still valid (signed, unexpired): the membership it names is what ended.
+    expect(decodeJwt(gone.accessToken).exp! * 1000).toBeGreaterThan(Date.now());
+    for (const res of await Promise.all(routes().map((r) => r.auth(gone.accessToken, { type: 'bearer' })))) {
+      expectProblem(res, 401, 'UNAUTHENTICATED');
+    }
+  });
+
+  it("acts on a demoted member's current role at once: an old admin token can no longer create API keys (403)", async () => {
+    const demoted = await extra(a, 'admin');
+    const createKey = () =>
+      t
+        .http()
+        .post('/v1/api-keys')
+        .auth(demoted.accessToken, { type: 'bearer' })
+        .send({ name: 'after demotion', role: 'member' });
+    expect((await createKey()).status).toBe(201);
+    expect((await patch(a, a.owner.accessToken, demoted.userId, { role: 'member' })).status).toBe(200);
+    expect(decodeJwt(demoted.accessToken).role).toBe('admin');
+    const refused = await createKey();
+    expectProblem(refused, 403, 'FORBIDDEN');
+    expect(refused.body.detail).toMatch(/member/);
+    const me = await t.http().get('/v1/me').auth(demoted.accessToken, { type: 'bearer' });
+    expect(me.body.role).toBe('member');
+    const keys = await t.owner.query<{ n: number }>(
+      "select count(*)::int as n from api_keys where company_id = $1 and created_by = $2 and name = 'after demotion'",
+      [a.companyId, demoted.userId],
+    );
+    expect(keys.rows[0].n).toBe(1);
+    // A promotion does not lift a token above the role it was issued with.
+    expect((await patch(a, a.owner.accessToken, demoted.userId, { role: 'owner' })).status).toBe(200);
+    expect((await t.http().get('/v1/me').auth(demoted.accessToken, { type: 'bearer' })).body.role).toBe(
+      'admin',
+    );
+  });
+
+  it('transfers ownership and the previous owner acts as admin at once, whatever their token says', async () => {
+    const c = await createCompanySession(t, 'Members Transfer Cache');
+    const before = await t.http().get('/v1/me').auth(c.owner.accessToken, { type: 'bearer' });
+    expect(before.body.role).toBe('owner');
+    const res = await t
+      .http()
+      .post(`/v1/companies/${c.companyId}/ownership-transfer`)
+      .auth(c.owner.accessToken, { type: 'bearer' })
+      .send({ userId: c.admin.userId });
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    const after = await t.http().get('/v1/me').auth(c.owner.accessToken, { type: 'bearer' });
+    expect(after.body.role).toBe('admin');
+    expectProblem(
+      await t.http().delete(`/v1/companies/${c.companyId}`).auth(c.owner.accessToken, { type: 'bearer' }),
+      403,
+      'FORBIDDEN',
+    );
   });
 
   it('removes members: admins remove up to their role, anyone may leave, and the removed lose their sessions', async () => {
@@ -318,18 +385,54 @@ describe('members', () => {
   });
 
   it('keeps one owner when two owners demote each other over HTTP at the same time', async () => {
-    for (let round = 0; round < 3; round++) {
+    for (let round = 0; round < 2; round++) {
       const c = await createCompanySession(t, `Members Race Http ${round}`);
       const second = await extra(c, 'owner');
-      const results = await Promise.all([
-        patch(c, c.owner.accessToken, second.userId, { role: 'admin' }),
-        patch(c, second.accessToken, c.owner.userId, { role: 'admin' }),
-      ]);
+      // Force the overlap: hold the company's owner-check lock (the one the last-owner trigger takes at commit)
+      // so that neither demotion can commit before both have passed the service's own check. Without it, the
+      // second request could start after the first committed and be refused by the service instead (its
+      // caller is no longer an owner: 404), which says nothing about the database rule.
+      const gate = await t.owner.connect();
+      let results: Awaited<ReturnType<typeof patch>>[];
+      try {
+        await gate.query('begin');
+        await gate.query("select pg_advisory_xact_lock(hashtextextended('owners:' || $1, 0))", [c.companyId]);
+        // `.then` sends the requests now; they are awaited after the lock is released.
+        const pending = [
+          patch(c, c.owner.accessToken, second.userId, { role: 'admin' }).then((r) => r),
+          patch(c, second.accessToken, c.owner.userId, { role: 'admin' }).then((r) => r),
+        ];
+        // Wait (no timing assumed) until one request waits at commit for the owner-check lock and the other,
+        // past its own checks too, waits behind it (appends to one company's audit chain are serialised).
+        let state = { atCommit: 0, behind: 0 };
+        for (let i = 0; i < 400 && !(state.atCommit === 1 && state.behind === 1); i++) {
+          await new Promise((r) => setTimeout(r, 25));
+          state = (
+            await t.owner.query<{ atCommit: number; behind: number }>(
+              `with at_commit as (
+                 select pid from pg_locks
+                  where not granted and locktype = 'advisory'
+                    and ((classid::bigint << 32) | objid::bigint) = hashtextextended('owners:' || $1, 0))
+               select (select count(*)::int from at_commit) as "atCommit",
+                      (select count(*)::int from pg_stat_activity a
+                        where a.pid not in (select pid from at_commit)
+                          and exists (select 1 from at_commit w where w.pid = any(pg_blocking_pids(a.pid)))) as behind`,
+              [c.companyId],
+            )
+          ).rows[0];
+        }
+        expect(state).toEqual({ atCommit: 1, behind: 1 });
+        await gate.query('commit');
+        results = await Promise.all(pending);
+      } finally {
+        gate.release();
+      }
       const statuses = results.map((r) => r.status).sort();
       expect(statuses, JSON.stringify(results.map((r) => r.body))).toEqual([200, 409]);
       const loser = results.find((r) => r.status === 409)!;
       expectProblem(loser, 409, 'CONFLICT');
-      expect(loser.body.detail).toMatch(/owner/);
+      // The trigger's message, not the service's: the database refused the commit.
+      expect(loser.body.detail).toMatch(/must keep at least one owner/);
       expect(await owners(c.companyId)).toBe(1);
     }
   });

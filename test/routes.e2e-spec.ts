@@ -11,8 +11,12 @@ function describeAuth(auth: RouteAuth | undefined, path: string): string {
   const scope = isItemRoute(path.replace(/\{(\w+)\}/g, ':$1'))
     ? 'item (404 on denial)'
     : 'collection (403 on denial)';
-  const principals = auth.principals ? ` principals=${auth.principals.join(',')}` : '';
-  return `can ${auth.action} ${auth.subject}, ${scope}${principals}`;
+  const principals = (p: string[] | undefined) => (p ? ` principals=${p.join(',')}` : '');
+  const variant = auth.variant
+    ? `; ?${auth.variant.query}=${auth.variant.value}: can ${auth.variant.action} ${auth.variant.subject}` +
+      principals(auth.variant.principals)
+    : '';
+  return `can ${auth.action} ${auth.subject}, ${scope}${principals(auth.principals)}${variant}`;
 }
 
 /**

@@ -3,7 +3,7 @@ import type { ServerResponse } from 'node:http';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { newId } from '../src/common/ids.js';
 import { RunClaims } from '../src/runs/run-claims.js';
-import { RunEngine, workerContext, type RunWorkerHandle } from '../src/runs/run-engine.js';
+import { RunEngine, STUCK_RUN_REASON, workerContext, type RunWorkerHandle } from '../src/runs/run-engine.js';
 import { RunQueue } from '../src/runs/run-queue.js';
 import { RunWorker } from '../src/runs/run-worker.js';
 import { TenancyService } from '../src/tenancy/tenancy.service.js';
@@ -129,6 +129,8 @@ describe('runs', () => {
     endpoint.handle('/bad', (_req, res) => sendJson(res, 422, { error: 'no such thing' }));
     endpoint.handle('/down', (_req, res) => sendJson(res, 503, { error: 'down' }));
     endpoint.handle('/hang', (_req, res) => hanging.push(res));
+    // An endpoint whose JSON answer holds NUL (\u0000) in a value and in a key.
+    endpoint.handle('/nul', (_req, res) => sendJson(res, 200, { name: 'a\u0000b', 'k\u0000': 1 }));
 
     await bindTool(t, a.admin, 'crm.lookup', endpoint.url('/lookup'));
     await bindTool(t, a.admin, 'billing.credit', endpoint.url('/credit'));
@@ -136,6 +138,7 @@ describe('runs', () => {
     await bindTool(t, a.admin, 'svc.bad', endpoint.url('/bad'));
     await bindTool(t, a.admin, 'svc.down', endpoint.url('/down'));
     await bindTool(t, a.admin, 'svc.hang', endpoint.url('/hang'));
+    await bindTool(t, a.admin, 'svc.nul', endpoint.url('/nul'));
     // Company B binds the same tool id to an endpoint of its own.
     await bindTool(t, b.admin, 'crm.lookup', endpoint.url('/lookup-b'));
 
@@ -149,6 +152,15 @@ describe('runs', () => {
       ['down', { steps: [tool('down', 'svc.down', { retries: 1 })] }],
       ['hang', { steps: [tool('hang', 'svc.hang'), tool('after', 'billing.credit')] }],
       ['secret', { steps: [tool('sealed', 'svc.sealed')] }],
+      [
+        'nulOutput',
+        {
+          steps: [
+            tool('echo', 'svc.nul'),
+            { ...approval('check'), prompt: 'Approve {{steps.echo.output.name}}?' },
+          ],
+        },
+      ],
     ];
     for (const [name, draft] of drafts) versions[name] = await publishDraft(t, a.manager, draft);
     t.app.get(RunWorker).start({ pollIntervalMs: 50, leaseMs: 5_000, backoffBaseMs: 20, stopGraceMs: 2_000 });
@@ -393,6 +405,61 @@ describe('runs', () => {
         );
       }
     });
+
+    it('holds four-eyes for applications too: an application cannot approve the run it started', async () => {
+      const newApplication = async (name: string) => {
+        const res = await t
+          .http()
+          .post('/v1/applications')
+          .auth(a.owner.accessToken, { type: 'bearer' })
+          .send({ name, role: 'manager' });
+        expect(res.status, JSON.stringify(res.body)).toBe(201);
+        const basic = Buffer.from(
+          `${res.body.clientId as string}:${res.body.clientSecret as string}`,
+        ).toString('base64');
+        const token = await t
+          .http()
+          .post('/v1/oauth/token')
+          .type('form')
+          .set('Authorization', `Basic ${basic}`)
+          .send('grant_type=client_credentials');
+        expect(token.status, JSON.stringify(token.body)).toBe(200);
+        return { id: res.body.id as string, accessToken: token.body.access_token as string };
+      };
+      const robot = await newApplication('four-eyes robot');
+      const other = await newApplication('four-eyes reviewer');
+      const asApp = (app: { accessToken: string }) => ({
+        post: (path: string, body?: object) =>
+          t.http().post(path).auth(app.accessToken, { type: 'bearer' }).send(body),
+      });
+      const started = await asApp(robot).post('/v1/runs', { draftVersionId: versions.approval });
+      expect(started.status, JSON.stringify(started.body)).toBe(202);
+      const id = started.body.id as string;
+      expect(started.body.startedBy).toMatchObject({ type: 'application', id: robot.id, userId: null });
+      await waitForRun(t, a.member, id, ['parked']);
+      const own = await asApp(robot).post(`/v1/runs/${id}/verdict`, { decision: 'approve' });
+      expectProblem(own, 403, 'FORBIDDEN');
+      expect(own.body.detail).toMatch(/four-eyes/i);
+      expect((await as(a.member).get(`/v1/runs/${id}`)).body).toMatchObject({
+        status: 'parked',
+        verdicts: [],
+      });
+      // Another principal may: a second application, and so may any person.
+      const ok = await asApp(other).post(`/v1/runs/${id}/verdict`, { decision: 'approve' });
+      expect(ok.status, JSON.stringify(ok.body)).toBe(200);
+      expect(ok.body.verdicts).toMatchObject([
+        { decision: 'approve', givenBy: other.id, givenByUserId: null },
+      ]);
+      // Rejecting its own run stays allowed (four-eyes guards approvals).
+      const second = (await asApp(robot).post('/v1/runs', { draftVersionId: versions.approval })).body
+        .id as string;
+      await waitForRun(t, a.member, second, ['parked']);
+      const rejected = await asApp(robot).post(`/v1/runs/${second}/verdict`, {
+        decision: 'reject',
+        comment: 'not needed after all',
+      });
+      expect(rejected.status, JSON.stringify(rejected.body)).toBe(200);
+    });
   });
 
   describe('cancel', () => {
@@ -540,6 +607,61 @@ describe('runs', () => {
   });
 
   describe('starting', () => {
+    it('refuses a NUL (\\u0000) in any string or key of a body with a 400 naming the field, never a 500', async () => {
+      const nulInput = await start(a.member, {
+        draftVersionId: versions.flow,
+        input: { customerId: 'a\u0000b' },
+      });
+      expectProblem(nulInput, 400, 'VALIDATION_FAILED');
+      expect(nulInput.body.errors).toEqual([
+        { field: 'input.customerId', message: expect.stringMatching(/NUL/) as string },
+      ]);
+      const nulKey = await start(a.member, {
+        draftVersionId: versions.flow,
+        input: { customerId: 'c-1', address: { 'zip\u0000': '12345' } },
+      });
+      expectProblem(nulKey, 400, 'VALIDATION_FAILED');
+      expect(nulKey.body.errors).toEqual([
+        { field: 'input.address', message: expect.stringMatching(/key containing a NUL/) as string },
+      ]);
+      // Nothing was started by either.
+      const mine = await as(a.member).get('/v1/runs?limit=100');
+      expect(mine.text).not.toContain('a\\u0000b');
+
+      const id = await startOk(a.member, { draftVersionId: versions.approval });
+      await waitForRun(t, a.member, id, ['parked']);
+      const verdict = await as(a.manager).post(`/v1/runs/${id}/verdict`, {
+        decision: 'reject',
+        comment: 'no\u0000way',
+      });
+      expectProblem(verdict, 400, 'VALIDATION_FAILED');
+      expect(verdict.body.errors).toEqual([{ field: 'comment', message: expect.any(String) as string }]);
+      const cancel = await as(a.member).post(`/v1/runs/${id}/cancel`, { reason: '\u0000' });
+      expectProblem(cancel, 400, 'VALIDATION_FAILED');
+      expect(cancel.body.errors).toEqual([{ field: 'reason', message: expect.any(String) as string }]);
+      expect((await as(a.member).get(`/v1/runs/${id}`)).body).toMatchObject({
+        status: 'parked',
+        verdicts: [],
+      });
+      // A NUL that arrives another way (the query string) reaches the database: still a 400, not a 500.
+      expectProblem(await as(a.member).get('/v1/runs?startedBy=%00'), 400, 'VALIDATION_FAILED');
+    });
+
+    it('scrubs NUL from what an endpoint answers before storing it: its output and the prompt it fills in', async () => {
+      const id = await startOk(a.member, { draftVersionId: versions.nulOutput });
+      const run = await waitForRun(t, a.member, id, ['parked', 'failed', 'succeeded']);
+      expect(run).toMatchObject({
+        status: 'parked',
+        parked: { stepId: 'check', prompt: 'Approve a\uFFFDb?' },
+        steps: [
+          { status: 'succeeded', attempts: 1, output: { name: 'a\uFFFDb', 'k\uFFFD': 1 } },
+          { status: 'waiting' },
+        ],
+      });
+      expect((await as(manager2).post(`/v1/runs/${id}/verdict`, { decision: 'approve' })).status).toBe(200);
+      await waitForRun(t, a.member, id, ['succeeded']);
+    });
+
     it('validates the input against the schema, naming each field under input.', async () => {
       const res = await start(a.member, {
         draftVersionId: versions.flow,
@@ -1119,8 +1241,12 @@ describe('runs across workers', () => {
       sampling = false;
       await sampler;
     }
-    for (const id of [...aRuns, ...bRuns]) {
-      expect((await client(t1, A.session.owner).get(`/v1/runs/${id}`)).status).toBeOneOf([200, 404]);
+    // A's owner reads A's runs, and B's runs answer like missing ones.
+    for (const id of aRuns) {
+      expect((await client(t1, A.session.owner).get(`/v1/runs/${id}`)).status, id).toBe(200);
+    }
+    for (const id of bRuns) {
+      expect((await client(t1, A.session.owner).get(`/v1/runs/${id}`)).status, id).toBe(404);
     }
     const statuses = await t1.owner.query<{ status: string; n: number }>(
       'select status, count(*)::int as n from runs where id = any($1) group by status',
@@ -1380,6 +1506,178 @@ describe('runs across workers', () => {
       hanging.forEach((r) => r.destroy());
     }
   }, 90_000);
+
+  it('applies a raised maxConcurrentRuns to the runs already queued', async () => {
+    const w1 = t1.app.get(RunWorker);
+    const w2 = t2.app.get(RunWorker);
+    await Promise.all([w1.stop(), w2.stop()]);
+    let inFlight = 0;
+    let maxInFlight = 0;
+    endpoint.handle('/raise', (_req, res) => {
+      inFlight += 1;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      setTimeout(() => {
+        inFlight -= 1;
+        sendJson(res, 200, { ok: true });
+      }, 300);
+    });
+    const { session: c, version } = await company(t1, endpoint, 'Raise', {
+      cap: 1,
+      steps: [tool('slow', 'svc.slow')],
+      tools: { 'svc.slow': '/raise' },
+    });
+    // A backlog queued under cap 1, while no worker runs.
+    const ids: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      ids.push((await client(t1, c.member).post('/v1/runs', { draftVersionId: version })).body.id as string);
+    }
+    const raised = await client(t1, c.admin).patch(`/v1/companies/${c.companyId}`, { maxConcurrentRuns: 4 });
+    expect(raised.status, JSON.stringify(raised.body)).toBe(200);
+    const tiers = await t1.owner.query<{ tier: string; n: number }>(
+      `select group_tier as tier, count(*)::int as n from pgboss.job
+        where name = 'runs' and state < 'active' and data->>'companyId' = $1 group by group_tier`,
+      [c.companyId],
+    );
+    expect(tiers.rows).toEqual([{ tier: '4', n: 8 }]);
+    w1.start({ ...WORKER_TIMINGS, concurrency: 8 });
+    for (const id of ids) await waitForRun(t1, c.member, id, ['succeeded', 'failed'], 60_000);
+    const statuses = await t1.owner.query<{ status: string; n: number }>(
+      'select status, count(*)::int as n from runs where id = any($1) group by status',
+      [ids],
+    );
+    expect(statuses.rows).toEqual([{ status: 'succeeded', n: 8 }]);
+    // The backlog ran at the new cap: in full, and never above it.
+    expect(maxInFlight).toBe(4);
+  }, 90_000);
+
+  it('parks a run whose stored input holds a NUL, scrubbed from the prompt (it used to stay queued forever)', async () => {
+    const w1 = t1.app.get(RunWorker);
+    await Promise.all([w1.stop(), t2.app.get(RunWorker).stop()]);
+    const c = await createCompanySession(t1, 'Stored NUL');
+    const version = await publishDraft(t1, c.manager, {
+      inputSchema: { type: 'object', properties: { s: { type: 'string' } } },
+      steps: [{ id: 'ok', kind: 'approval', name: 'OK?', minRole: 'manager', prompt: 'Pay {{input.s}}?' }],
+    });
+    const id = (await client(t1, c.member).post('/v1/runs', { draftVersionId: version })).body.id as string;
+    // Stored before the API refused NUL (the `json` column keeps it as the escape \u0000).
+    await t1.owner.query(`update runs set input = '{"s": "a\\u0000b"}'::json where id = $1`, [id]);
+    w1.start(WORKER_TIMINGS);
+    const run = await waitForRun(t1, c.member, id, ['parked', 'failed']);
+    expect(run).toMatchObject({ status: 'parked', parked: { prompt: 'Pay a\uFFFDb?' } });
+  }, 60_000);
+
+  it('fails a run whose job keeps failing with an unexpected error, after a bounded number of attempts', async () => {
+    const w1 = t1.app.get(RunWorker);
+    await Promise.all([w1.stop(), t2.app.get(RunWorker).stop()]);
+    const { session: c, version } = await company(t1, endpoint, 'Stuck', {
+      steps: [{ id: 'wait', kind: 'approval', name: 'Wait', minRole: 'manager', prompt: 'ok?' }],
+      tools: {},
+    });
+    const id = (await client(t1, c.member).post('/v1/runs', { draftVersionId: version })).body.id as string;
+    // The database refuses to let this run become `running` (as it would refuse a value it cannot store): every
+    // claim of the run fails, the same way, on every attempt of its job.
+    if (!/^[0-9a-f-]{36}$/.test(id)) throw new Error(`not a uuid: ${id}`);
+    const trigger = `test_refuse_claim_${id.slice(-12)}`;
+    await t1.owner.query(
+      `create function ${trigger}() returns trigger language plpgsql as $$
+       begin raise exception 'claim refused by the test'; end $$`,
+    );
+    let run: Record<string, unknown>;
+    try {
+      await t1.owner.query(
+        `create trigger ${trigger} before update on runs for each row
+         when (new.id = '${id}'::uuid and new.status = 'running') execute function ${trigger}()`,
+      );
+      w1.start({ ...WORKER_TIMINGS, jobFaultLimit: 2 });
+      run = await waitForRun(t1, c.member, id, ['failed', 'parked'], 30_000);
+    } finally {
+      await t1.owner.query(`drop trigger if exists ${trigger} on runs`);
+      await t1.owner.query(`drop function if exists ${trigger}()`);
+    }
+    expect(run).toMatchObject({
+      status: 'failed',
+      failureReason: STUCK_RUN_REASON,
+      steps: [{ status: 'pending' }],
+    });
+    expect((await timeline(t1, c.member, id)).map((e) => e.type)).toEqual(['run.queued', 'run.failed']);
+    const audit = await t1.owner.query<{ action: string; metadata: Record<string, unknown> }>(
+      'select action, metadata from audit_events where target_id = $1 order by seq',
+      [id],
+    );
+    expect(audit.rows.map((r) => r.action)).toEqual(['run.started', 'run.failed']);
+    expect(audit.rows[1].metadata).toMatchObject({ reason: STUCK_RUN_REASON });
+    // Its job ended with the run, after two attempts, instead of being retried until pg-boss gives up.
+    const jobs = await t1.owner.query<{ state: string; retry_count: number }>(
+      "select state, retry_count from pgboss.job where name = 'runs' and data->>'runId' = $1",
+      [id],
+    );
+    expect(jobs.rows).toEqual([{ state: 'completed', retry_count: 1 }]);
+  }, 60_000);
+
+  it('hands a run back, its attempt uncounted, when its worker holds another master key; a worker with the right one runs it', async () => {
+    const w1 = t1.app.get(RunWorker);
+    await Promise.all([w1.stop(), t2.app.get(RunWorker).stop()]);
+    endpoint.handle('/keyed', (_req, res) => sendJson(res, 200, { done: true }));
+    const c = await createCompanySession(t1, 'Stale key');
+    const connector = await client(t1, c.admin).post('/v1/connectors', {
+      toolId: 'svc.keyed',
+      endpointUrl: endpoint.url('/keyed'),
+      authScheme: 'bearer',
+      secret: 'keyed-secret-0123456789',
+    });
+    expect(connector.status, JSON.stringify(connector.body)).toBe(201);
+    const version = await publishDraft(t1, c.manager, { steps: [tool('call', 'svc.keyed', { retries: 0 })] });
+    // Another master key than the one the company's data key is wrapped by (the suite's: 32 × 0x07).
+    const stale = await startTestApp({ TENANTRY_MASTER_KEY: Buffer.alloc(32, 8).toString('base64') });
+    let id: string;
+    try {
+      stale.app.get(RunWorker).start({ ...WORKER_TIMINGS, unavailableRetryMs: 60_000 });
+      id = (await client(t1, c.member).post('/v1/runs', { draftVersionId: version })).body.id as string;
+      await waitFor(
+        async () => (await timeline(t1, c.member, id)).map((e) => e.type),
+        (types) => types.includes('run.released'),
+        'the run handed back',
+      );
+      await stale.app.get(RunWorker).stop();
+    } finally {
+      await stale.close();
+    }
+    const waiting = await client(t1, c.member).get(`/v1/runs/${id}`);
+    expect(waiting.body).toMatchObject({ status: 'queued', steps: [{ status: 'retrying', attempts: 0 }] });
+    expect(endpoint.on('/keyed')).toHaveLength(0);
+    const audit = await t1.owner.query<{ action: string; metadata: Record<string, unknown> }>(
+      "select action, metadata from audit_events where target_id = $1 and action = 'run.released'",
+      [id],
+    );
+    expect(audit.rows).toEqual([
+      { action: 'run.released', metadata: { stepId: 'call', reason: 'secret_unavailable' } },
+    ]);
+    // Its job waits (a minute here); a worker with the right key takes it once due.
+    await t1.owner.query(
+      "update pgboss.job set start_after = now() where name = 'runs' and state = 'created' and data->>'runId' = $1",
+      [id],
+    );
+    w1.start(WORKER_TIMINGS);
+    const run = await waitForRun(t1, c.member, id, ['succeeded', 'failed']);
+    // Its one attempt is the only one counted, though the step was started twice: retries: 0 still allowed it.
+    expect(run).toMatchObject({ status: 'succeeded', steps: [{ status: 'succeeded', attempts: 1 }] });
+    expect(endpoint.on('/keyed')).toHaveLength(1);
+    expect(
+      (await timeline(t1, c.member, id)).map(
+        (e) => `${e.type}${typeof e.data.attempt === 'number' ? `#${e.data.attempt}` : ''}`,
+      ),
+    ).toEqual([
+      'run.queued',
+      'run.running',
+      'step.started#1',
+      'step.failed#1',
+      'run.released',
+      'run.running',
+      'step.started#1',
+      'step.succeeded#1',
+      'run.succeeded',
+    ]);
+  }, 60_000);
 });
 
 /** Starts `src/worker.ts` as a separate process against the test database; resolves once it works. */

@@ -2,7 +2,7 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Membership } from '../src/members/membership.entity.js';
 import { newId } from '../src/common/ids.js';
-import { SESSION, TENANT_FILTER } from '../src/tenancy/tenant.entity.js';
+import { TENANT_FILTER } from '../src/tenancy/tenant.entity.js';
 import { TenancyService } from '../src/tenancy/tenancy.service.js';
 import { startTestApp, type TestApp } from './harness/app.js';
 import { createCompanySession, type CompanySession } from './harness/session.js';
@@ -83,60 +83,81 @@ describe('tenancy walls', () => {
     }
   });
 
-  it("wall two: an insert or an upsert carrying another company's id is refused", async () => {
-    const client = await t.appRole.connect();
-    try {
-      await client.query('begin');
-      await client.query(`select set_config('${SESSION.company}', $1, true)`, [a.companyId]);
-      await expect(
-        client.query('insert into memberships (id, company_id, user_id, role) values ($1, $2, $3, $4)', [
-          newId(),
-          b.companyId,
-          a.member.userId,
-          'owner',
-        ]),
-      ).rejects.toThrow(/row-level security/);
-      await client.query('rollback');
-      await client.query('begin');
-      await client.query(`select set_config('${SESSION.company}', $1, true)`, [a.companyId]);
-      await expect(
-        client.query(
-          `insert into memberships (id, company_id, user_id, role) values ($1, $2, $3, 'owner')
-           on conflict (company_id, user_id) do update set role = excluded.role`,
-          [newId(), b.companyId, b.member.userId],
-        ),
-      ).rejects.toThrow(/row-level security/);
-      await client.query('rollback');
-      // An update cannot move a row into another company either.
-      await client.query('begin');
-      await client.query(`select set_config('${SESSION.company}', $1, true)`, [a.companyId]);
-      await expect(
-        client.query('update memberships set company_id = $1 where company_id = $2', [
-          b.companyId,
-          a.companyId,
-        ]),
-      ).rejects.toThrow(/row-level security/);
-      await client.query('rollback');
-    } finally {
-      client.release();
-    }
+  it("wall two: an insert or an upsert carrying another company's id is refused on the app's own connection", async () => {
+    // Raw SQL through the application's ORM connection, in a transaction scoped to company A exactly as a
+    // request's is (the ORM filter does not apply to raw SQL: only row-level security stands in the way).
+    const asA = (sql: string, params: unknown[]) =>
+      tenancy.run(ctxOf(a), (em) =>
+        em.transactional((tx) => tx.getConnection().execute(sql, params, 'run', tx.getTransactionContext())),
+      );
+    // The same statement with A's own id succeeds, so the refusals below are the policy at work.
+    const own = newId();
+    await asA('insert into memberships (id, company_id, user_id, role) values (?, ?, ?, ?)', [
+      own,
+      a.companyId,
+      b.member.userId,
+      'member',
+    ]);
+    await t.owner.query('delete from memberships where id = $1', [own]);
+
+    await expect(
+      asA('insert into memberships (id, company_id, user_id, role) values (?, ?, ?, ?)', [
+        newId(),
+        b.companyId,
+        a.member.userId,
+        'owner',
+      ]),
+    ).rejects.toThrow(/row-level security/);
+    await expect(
+      asA(
+        `insert into memberships (id, company_id, user_id, role) values (?, ?, ?, 'owner')
+         on conflict (company_id, user_id) do update set role = excluded.role`,
+        [newId(), b.companyId, b.member.userId],
+      ),
+    ).rejects.toThrow(/row-level security/);
+    // An update cannot move a row into another company either.
+    await expect(
+      asA('update memberships set company_id = ? where company_id = ?', [b.companyId, a.companyId]),
+    ).rejects.toThrow(/row-level security/);
+
     const roles = await t.owner.query('select role from memberships where company_id = $1 and user_id = $2', [
       b.companyId,
       b.member.userId,
     ]);
     expect(roles.rows).toEqual([{ role: 'member' }]);
+    const counts = await t.owner.query<{ a: number; b: number }>(
+      `select count(*) filter (where company_id = $1)::int as a, count(*) filter (where company_id = $2)::int as b
+         from memberships`,
+      [a.companyId, b.companyId],
+    );
+    expect(counts.rows[0]).toEqual({ a: 4, b: 4 });
   });
 
-  it('the setting never outlives its transaction on a pooled connection', async () => {
-    const client = await t.appRole.connect();
+  it("the setting never outlives a request's transaction on the app's pooled connection", async () => {
+    // An app with a pool of one connection: the connection the test reads through is the one the request used.
+    const one = await startTestApp({ DATABASE_POOL_MAX: '1' });
     try {
-      await client.query('begin');
-      await client.query(`select set_config('${SESSION.company}', $1, true)`, [a.companyId]);
-      expect((await client.query('select count(*)::int as n from memberships')).rows[0].n).toBe(4);
-      await client.query('commit');
-      expect((await client.query('select count(*)::int as n from memberships')).rows[0].n).toBe(0);
+      const connection = one.app.get(MikroORM).em.getConnection();
+      const probe = async () =>
+        (
+          await connection.execute<{ pid: number; company: string | null }[]>(
+            "select pg_backend_pid() as pid, current_setting('app.company_id', true) as company",
+          )
+        )[0];
+      const before = await probe();
+      const res = await one
+        .http()
+        .get(`/v1/companies/${a.companyId}/members`)
+        .auth(a.owner.accessToken, { type: 'bearer' });
+      expect(res.status).toBe(200);
+      expect(res.body.data).toHaveLength(4);
+      const after = await probe();
+      // The same physical connection served the request in between…
+      expect(after.pid).toBe(before.pid);
+      // …and the company it set with `set_config(…, true)` inside its transactions ended with them.
+      expect(after.company ?? '').toBe('');
     } finally {
-      client.release();
+      await one.close();
     }
   });
 

@@ -1,5 +1,6 @@
-import { Body, Controller, Delete, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Post, Query, Res } from '@nestjs/common';
 import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
 import { Authorize, ProblemResponse } from '../authz/authorize.decorator.js';
 import { Tenant } from '../authz/tenant.decorator.js';
 import { Errors } from '../common/errors/app-error.js';
@@ -27,20 +28,32 @@ export class ApiKeysController {
 
   @Post()
   @Authorize('create', 'ApiKey', { principals: ['user', 'platform_admin'] })
-  @AcceptsIdempotencyKey()
+  @AcceptsIdempotencyKey({ replays: true })
   @ApiOperation({
     operationId: 'ApiKeys_create',
     summary:
-      'Create an API key (admin; role no higher than your own, 403 otherwise); the key is shown once. ' +
-      'Not available to API keys, applications or switched-in operators',
+      'Create an API key (admin; role no higher than your own, 403 otherwise); the key is shown once (and ' +
+      'again only to a retry with the same Idempotency-Key). Not available to API keys, applications or ' +
+      'switched-in operators',
   })
-  @ApiCreatedResponse({ type: CreatedApiKeyDto })
-  create(
+  @ApiCreatedResponse({
+    type: CreatedApiKeyDto,
+    headers: {
+      'Idempotent-Replayed': {
+        description: '`true` when this answers a retry of an earlier request with the same Idempotency-Key',
+        schema: { type: 'string', enum: ['true'] },
+      },
+    },
+  })
+  async create(
     @Tenant() tenant: TenantContext,
     @Body() dto: CreateApiKeyDto,
     @IdempotencyKey() idempotencyKey: string | undefined,
+    @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<CreatedApiKeyDto> {
-    return this.apiKeys.create(tenant, dto, idempotencyKey);
+    const { created, replayed } = await this.apiKeys.create(tenant, dto, idempotencyKey);
+    if (replayed) void reply.header('Idempotent-Replayed', 'true');
+    return created;
   }
 
   @Get()

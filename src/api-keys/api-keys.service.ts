@@ -53,11 +53,17 @@ export class ApiKeysService {
     private readonly idempotency: IdempotencyService,
   ) {}
 
+  /**
+   * Creates a key. With an `Idempotency-Key`, a retry (same key and body, within 24 h) creates nothing and answers
+   * the first response again, the secret included (`replayed`): a client that lost the response would otherwise
+   * hold a live key it never saw. That response is kept sealed under the company's data key, and forgotten when
+   * the window ends or the key is revoked or rotated (a retry then answers 409 naming the key).
+   */
   async create(
     ctx: TenantContext,
     dto: CreateApiKeyDto,
     idempotencyKey: string | undefined,
-  ): Promise<CreatedApiKeyDto> {
+  ): Promise<{ created: CreatedApiKeyDto; replayed: boolean }> {
     const creator = ctx.principalType === 'user' ? ctx.userId : undefined;
     if (!creator) throw Errors.forbidden('API keys are created by people, not by other credentials');
     if (!roleAtLeast(ctx.role, dto.role)) {
@@ -76,14 +82,20 @@ export class ApiKeysService {
       createdBy: creator,
       expiresAt,
     });
-    await this.em.transactional(async (tx) => {
-      await this.idempotency.claim(tx, {
-        scope: 'POST /v1/api-keys',
-        key: idempotencyKey,
-        request: dto,
-        resourceType: 'ApiKey',
-        resourceId: key.id,
-      });
+    const created: CreatedApiKeyDto = { ...toApiKeyDto(key), key: raw };
+    return this.em.transactional(async (tx) => {
+      const first = await this.idempotency.claimOrReplayResponse(
+        tx,
+        {
+          scope: 'POST /v1/api-keys',
+          key: idempotencyKey,
+          request: dto,
+          resourceType: 'ApiKey',
+          resourceId: key.id,
+        },
+        created,
+      );
+      if (first) return { created: first, replayed: true };
       tx.persist(key);
       await this.audit.record(
         {
@@ -93,8 +105,8 @@ export class ApiKeysService {
         },
         tx,
       );
+      return { created, replayed: false };
     });
-    return { ...toApiKeyDto(key), key: raw };
   }
 
   async list(query: PageQueryDto): Promise<Page<ApiKeyDto>> {
@@ -119,6 +131,8 @@ export class ApiKeysService {
       key.revokedAt = new Date();
       key.revokedReason = reason;
       key.revokedBy = ctx.userId ?? ctx.principalId;
+      // A retry of its creation must not hand its secret out again.
+      await this.idempotency.forgetResponses(tx, 'ApiKey', key.id);
       await this.audit.record(
         { action: 'api_key.revoked', target: { type: 'ApiKey', id: key.id }, metadata: { reason } },
         tx,
@@ -175,6 +189,8 @@ export class ApiKeysService {
       const overlapEnd = new Date(now.getTime() + overlapHours * HOUR_MS);
       old.expiresAt = old.expiresAt && old.expiresAt < overlapEnd ? old.expiresAt : overlapEnd;
       old.replacedById = key.id;
+      // The old key is being retired: a retry of its creation no longer hands its secret out.
+      await this.idempotency.forgetResponses(tx, 'ApiKey', old.id);
       await this.idempotency.claim(tx, {
         scope: 'POST /v1/api-keys/{id}/rotate',
         key: idempotencyKey,

@@ -47,12 +47,16 @@ export class ApplicationsController {
   }
 
   @Get()
-  @Authorize('read', 'Application')
+  @Authorize('read', 'Application', {
+    // The account scope reads across the person's companies: their role in the active one does not matter.
+    variant: { query: 'scope', value: 'account', action: 'read', subject: 'Account', principals: ['user'] },
+  })
   @ApiOperation({
     operationId: 'Applications_list',
     summary:
       "The company's applications (admin); `?scope=account`: every company of the signed-in user where they " +
-      'may read them, each row with its company (users only: 403 for API keys and applications)',
+      'may read them (admin or owner there), each row with its company, whatever their role in the active ' +
+      'company (people only: 403 for API keys, applications and switched-in operators)',
   })
   @ApiOkResponse({ type: ApplicationPage })
   list(

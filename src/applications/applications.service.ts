@@ -58,8 +58,10 @@ export class ApplicationsService {
     const creator = ctx.principalType === 'user' ? ctx.userId : undefined;
     if (!creator) throw Errors.forbidden('Applications are created by people, not by other credentials');
     const role = dto.role ?? 'member';
-    if (!roleAtLeast(ctx.role, role)) {
-      throw Errors.forbidden(`An application's role cannot be above your own role (${ctx.role})`);
+    // The caller's role now, not the one their token was issued with.
+    const current = await this.memberships.currentRole(ctx);
+    if (!roleAtLeast(current, role)) {
+      throw Errors.forbidden(`An application's role cannot be above your own role (${current})`);
     }
     const clientId = newClientId();
     const secret = CLIENT_SECRET_FORMAT.mint();
@@ -100,10 +102,13 @@ export class ApplicationsService {
   }
 
   /**
-   * `?scope=account`: the applications of every company the user belongs to, each row with its company. Only
-   * companies where the user may read applications (admin or owner there) are included; the others are skipped,
-   * not shown reduced. Each company is read inside its own tenant context (one query per company), after the
-   * user's memberships were read through the identity scope: no query spans companies.
+   * `?scope=account`: the applications of every company the user belongs to, each row with its company. The
+   * route's rule for this scope is the person's own (`read Account`), whatever their role in the active company;
+   * what each company contributes is decided by the role there. Only companies where the user may read
+   * applications (admin or owner there: the role matrix gives members and managers no read of applications)
+   * are included; the others are skipped, not shown reduced. Each company is read inside its own tenant context
+   * (one query per company), after the user's memberships were read through the identity scope: no query spans
+   * companies.
    */
   async listForAccount(ctx: TenantContext, query: PageQueryDto): Promise<Page<ApplicationDto>> {
     const userId = ctx.principalType === 'user' ? ctx.userId : undefined;
@@ -162,8 +167,9 @@ export class ApplicationsService {
         changed.push('description');
       }
       if (dto.role !== undefined && dto.role !== app.role) {
-        if (!roleAtLeast(ctx.role, dto.role)) {
-          throw Errors.forbidden(`An application's role cannot be above your own role (${ctx.role})`);
+        const current = await this.memberships.currentRole(ctx, tx);
+        if (!roleAtLeast(current, dto.role)) {
+          throw Errors.forbidden(`An application's role cannot be above your own role (${current})`);
         }
         changed.push('role');
         app.role = dto.role;

@@ -2,8 +2,10 @@ import { Injectable, Logger } from '@nestjs/common';
 import { AuditService } from '../audit/audit.service.js';
 import { constantTimeEqual, sha256Hex } from '../auth/secrets.js';
 import { TokenService } from '../auth/token.service.js';
+import { weakerRole, type Role } from '../authz/roles.js';
 import { AppError } from '../common/errors/app-error.js';
 import { EventThrottle } from '../common/event-throttle.js';
+import { MembershipsService } from '../members/memberships.service.js';
 import { currentStore, type TenantContext } from '../tenancy/request-store.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
 import { Application } from './application.entity.js';
@@ -11,6 +13,7 @@ import { CLIENT_ID_PATTERN, CLIENT_SECRET_FORMAT } from './client-credentials.js
 import type { OAuthTokenDto } from './dto/oauth.dto.js';
 
 type OAuthErrorCode = 'invalid_request' | 'invalid_client' | 'unsupported_grant_type' | 'invalid_scope';
+type DenialReason = 'invalid_secret' | 'creator_not_member';
 
 const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
 const INVALID_CLIENT = 'Client authentication failed';
@@ -30,6 +33,18 @@ function oauthError(error: OAuthErrorCode, description: string): AppError {
     unauthorized ? { ...NO_STORE, 'WWW-Authenticate': 'Basic realm="tenantry"' } : NO_STORE,
     { error, error_description: description },
   );
+}
+
+/** The application as the principal of its own company's context (token time: no request context exists). */
+function contextOf(app: Application): TenantContext {
+  return {
+    companyId: app.companyId,
+    principalId: app.id,
+    principalType: 'application',
+    role: app.role,
+    userId: undefined,
+    operatorId: undefined,
+  };
 }
 
 interface ClientCredentials {
@@ -56,7 +71,10 @@ function fromBasic(header: string): ClientCredentials {
 /**
  * `POST /v1/oauth/token`, client credentials grant (RFC 6749 §4.4). The application is found by the SHA-256 of
  * its client id (the `applications_by_hash_read` policy: no tenant is known yet), its secret compared in
- * constant time, and the access token it gets is scoped to its one company with the application's role.
+ * constant time, and the access token it gets is scoped to its one company with the application's role
+ * intersected with its creator's role *now* (a service principal holds no more than its creator): demoting the
+ * creator demotes the tokens issued from then on, and once the creator is no longer a member the application
+ * gets `invalid_client` (the same 401 as any other failure, audited as `application.token_denied`).
  */
 @Injectable()
 export class OAuthService {
@@ -68,6 +86,7 @@ export class OAuthService {
     private readonly tenancy: TenancyService,
     private readonly tokens: TokenService,
     private readonly audit: AuditService,
+    private readonly memberships: MembershipsService,
   ) {}
 
   async token(body: unknown, authorization: string | undefined): Promise<OAuthTokenDto> {
@@ -87,7 +106,7 @@ export class OAuthService {
     const access = this.tokens.signAccess({
       sub: app.id,
       company_id: app.companyId,
-      role: app.role,
+      role: await this.currentRole(app),
       principal_type: 'application',
     });
     return { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn };
@@ -148,33 +167,38 @@ export class OAuthService {
     const ok = constantTimeEqual(sha256Hex(clientSecret), app?.clientSecretHash ?? this.dummyHash);
     if (app && ok) return app;
     if (app) {
-      await this.denied(app);
+      await this.denied(app, 'invalid_secret');
     } else if (wellFormed) {
       this.logger.warn({ msg: 'Token request for an unknown client id', ip: currentStore()?.ip });
     }
     throw oauthError('invalid_client', INVALID_CLIENT);
   }
 
-  /** A wrong secret for an existing application: audited in its company (at most once a minute per app). */
-  private async denied(app: Application): Promise<void> {
-    const slot = this.denials.take(app.id);
+  /** The application's role capped by its creator's current role; `invalid_client` once the creator left. */
+  private async currentRole(app: Application): Promise<Role> {
+    const membership = await this.tenancy.run(contextOf(app), (em) =>
+      this.memberships.findInCompany(app.createdBy, em),
+    );
+    if (membership) return weakerRole(app.role, membership.role);
+    await this.denied(app, 'creator_not_member');
+    throw oauthError('invalid_client', INVALID_CLIENT);
+  }
+
+  /**
+   * A refused token request for an existing application (a wrong secret, or its creator no longer a member):
+   * audited in its company, at most once a minute per application and reason.
+   */
+  private async denied(app: Application, reason: DenialReason): Promise<void> {
+    const slot = this.denials.take(`${app.id}:${reason}`);
     if (!slot) return;
-    const ctx: TenantContext = {
-      companyId: app.companyId,
-      principalId: app.id,
-      principalType: 'application',
-      role: app.role,
-      userId: undefined,
-      operatorId: undefined,
-    };
     try {
-      await this.tenancy.run(ctx, (em) =>
+      await this.tenancy.run(contextOf(app), (em) =>
         em.transactional((tx) =>
           this.audit.record(
             {
               action: 'application.token_denied',
               target: { type: 'Application', id: app.id },
-              metadata: { reason: 'invalid_secret', suppressedSinceLast: slot.suppressed },
+              metadata: { reason, suppressedSinceLast: slot.suppressed },
             },
             tx,
           ),

@@ -64,7 +64,8 @@ export const AUDIT_ACTIONS = {
   'application.token_denied': {
     version: 1,
     description:
-      'A token request with a wrong secret for this application; metadata.reason, suppressedSinceLast (≤ 1/min)',
+      'A token request refused for this application (wrong secret, or its creator no longer a member); ' +
+      'metadata.reason, suppressedSinceLast (≤ 1/min)',
   },
   'draft.created': { version: 1, description: 'A draft was created; metadata.key' },
   'draft.updated': {
@@ -110,9 +111,11 @@ export const AUDIT_ACTIONS = {
     description: 'Master key rotation re-wrapped the company data key; metadata.fromKeyId, metadata.toKeyId',
   },
   'audit.exported': {
-    version: 1,
+    version: 2,
     description:
-      'The audit trail was exported over the API; metadata.format, .from, .to, .firstSeq, .lastSeq (null when empty)',
+      'The audit trail was exported: over the API (metadata.format ndjson, by the caller) or by the export job ' +
+      '(partitioned, by the system; .target, .incremental); metadata.from, .to, .firstSeq, .lastSeq (null when ' +
+      'empty), .headSeq, .headHash (the chain head when it started)',
   },
   'run.started': {
     version: 1,
@@ -139,7 +142,10 @@ export const AUDIT_ACTIONS = {
   },
   'run.released': {
     version: 1,
-    description: 'A stopping worker handed a running run back to the queue between steps; metadata.stepId',
+    description:
+      'A worker handed a running run back to the queue: stopping, between steps; or, with metadata.reason ' +
+      '`secret_unavailable`, before a call its connector secret could not be decrypted for (tried again later); ' +
+      'metadata.stepId',
   },
   'run.cancel_requested': {
     version: 1,

@@ -1,5 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
-import type { AuditQueryService, SeqRange, TimeRange } from './audit-query.service.js';
+import type { AuditQueryService, SeqRange } from './audit-query.service.js';
 import { exportBody, exportKey, type ExportTarget } from './export-target.js';
 
 /** Runs `fn` over `items` with at most `limit` calls in flight. */
@@ -12,26 +12,24 @@ async function forEachLimited<T>(items: T[], limit: number, fn: (item: T) => Pro
 }
 
 /**
- * The export job for one company: writes every event of the piece of its chain between `from` and `to` as
- * `audit/{companyId}/{yyyy}/{mm}/{dd}/{eventId}.json` to `target`. `em` must be scoped to the company (the job
- * runs inside `TenancyService.run`); the piece is fixed at the start and read in batches. Idempotent: the same
- * event always lands on the same key with the same bytes, so a rerun or an overlapping range is harmless.
+ * Writes one company's events of `piece` (a contiguous run of seqs) as
+ * `audit/{companyId}/{yyyy}/{mm}/{dd}/{eventId}.json` to `target`, read in batches. `em` must be scoped to the
+ * company (the job runs inside `TenancyService.run`). Idempotent: the same event always lands on the same key
+ * with the same bytes, so a rerun or an overlapping piece is harmless. See `AuditExporter` for the job itself.
  */
 export async function exportCompanyTrail(
   queries: AuditQueryService,
   em: EntityManager,
-  range: TimeRange,
+  piece: SeqRange,
   target: ExportTarget,
   options: { concurrency?: number } = {},
-): Promise<{ exported: number; range: SeqRange | null }> {
-  const seqRange = await queries.seqRange(em, range);
-  if (!seqRange) return { exported: 0, range: null };
+): Promise<{ exported: number }> {
   let exported = 0;
-  for await (const batch of queries.batches(em, seqRange)) {
+  for await (const batch of queries.batches(em, piece)) {
     await forEachLimited(batch, options.concurrency ?? 8, (record) =>
       target.put(exportKey(record), exportBody(record)),
     );
     exported += batch.length;
   }
-  return { exported, range: seqRange };
+  return { exported };
 }

@@ -12,6 +12,7 @@ import { GENESIS_HASH } from './canonical-json.js';
 import { ChainVerifier } from './chain-verifier.js';
 import type { AuditEventDto, AuditVerificationDto } from './dto/audit-event.dto.js';
 import type { AuditExportQueryDto, AuditQueryDto, AuditTimeRangeDto } from './dto/audit-query.dto.js';
+import { EXPORT_TRAILER_FORMAT, EXPORT_TRAILER_VERSION, type ExportTrailerLine } from './export-trailer.js';
 
 /** Rows per query when walking a chain: bounded memory whatever its length. */
 export const AUDIT_BATCH_SIZE = 2_000;
@@ -25,6 +26,12 @@ export interface SeqRange {
 export interface TimeRange {
   from: Date | undefined;
   to: Date | undefined;
+}
+
+/** A company's chain head: the last seq and its hash (0 and the genesis hash before any event). */
+export interface ChainHead {
+  seq: number;
+  hash: string;
 }
 
 /** Parses `?from=&to=` (already ISO-validated by the DTO); `from` after `to` is a 400. */
@@ -110,51 +117,86 @@ export class AuditQueryService {
   }
 
   /**
-   * `GET /v1/audit-events/export`: fixes the piece of the chain to send, records that it was exported (an
-   * `audit.exported` event, appended after the piece, so not part of it), and returns its batches.
-   * Errors (a bad range, the database) surface here, before the response has started.
+   * `GET /v1/audit-events/export`: fixes the piece of the chain to send (no further than the chain head read
+   * first, so head and piece belong together), records that it was exported (an `audit.exported` event,
+   * appended after the piece, so not part of it), and returns its batches followed by the export's trailer
+   * line (export-trailer.ts): the piece's seqs and last hash and the chain head, so the offline verifier can
+   * tell a complete file from one cut short. Errors (a bad range, the database) surface here, before the
+   * response has started.
    */
   async startExport(
     query: AuditExportQueryDto,
-  ): Promise<{ range: SeqRange | null; batches: AsyncIterable<AuditRecord[]> }> {
+  ): Promise<{ range: SeqRange | null; batches: AsyncIterable<(AuditRecord | ExportTrailerLine)[]> }> {
     const em = this.tenancy.requestEm();
-    const range = await this.seqRange(em, timeRangeOf(query));
+    const companyId = currentTenant().companyId;
+    const exportedAt = new Date();
+    const head = await this.head(em);
+    const range = await this.seqRange(em, timeRangeOf(query), head.seq);
     await this.audit.recordAlone({
       action: 'audit.exported',
-      target: { type: 'Company', id: currentTenant().companyId },
+      target: { type: 'Company', id: companyId },
       metadata: {
         format: 'ndjson',
         from: query.from ?? null,
         to: query.to ?? null,
         firstSeq: range?.first ?? null,
         lastSeq: range?.last ?? null,
+        headSeq: head.seq,
+        headHash: head.hash,
       },
     });
-    return { range, batches: range ? this.batches(em, range) : emptyBatches() };
+    const records = range ? this.batches(em, range) : emptyBatches();
+    return {
+      range,
+      batches: withTrailer(records, (last, count) => ({
+        trailer: {
+          format: EXPORT_TRAILER_FORMAT,
+          version: EXPORT_TRAILER_VERSION,
+          companyId,
+          exportedAt: exportedAt.toISOString(),
+          from: query.from ?? null,
+          to: query.to ?? null,
+          firstSeq: range?.first ?? null,
+          lastSeq: range?.last ?? null,
+          count,
+          lastHash: last?.hash ?? null,
+          headSeq: head.seq,
+          headHash: head.hash,
+        },
+      })),
+    };
+  }
+
+  /** The company's chain head now. */
+  async head(em: EntityManager): Promise<ChainHead> {
+    const head = await em.findOne(AuditChainHead, {}, { disableIdentityMap: true });
+    return { seq: head?.seq ?? 0, hash: head?.hash ?? GENESIS_HASH };
   }
 
   /**
    * The contiguous piece of the chain an export covers: from the first event that occurred at or after `from`
-   * to the last that occurred at or before `to` (the whole chain without them). An export is always a gap-free
-   * run of seqs, so it verifies offline; it is fixed when the export starts, so events appended meanwhile are
-   * not part of it. Null when no event falls in the range.
+   * to the last that occurred at or before `to` (the whole chain without them), and no further than seq
+   * `upTo` when given (the chain head the export read). An export is always a gap-free run of seqs, so it
+   * verifies offline; it is fixed when the export starts, so events appended meanwhile are not part of it.
+   * Null when no event falls in the range.
    */
-  async seqRange(em: EntityManager, range: TimeRange): Promise<SeqRange | null> {
+  async seqRange(em: EntityManager, range: TimeRange, upTo?: number): Promise<SeqRange | null> {
     const options = { fields: ['seq'] as const, disableIdentityMap: true };
+    const capped: FilterQuery<AuditEvent> = upTo === undefined ? {} : { seq: { $lte: upTo } };
     const first = range.from
       ? await em.findOne(
           AuditEvent,
-          { occurredAt: { $gte: range.from } },
+          { ...capped, occurredAt: { $gte: range.from } },
           { ...options, orderBy: { occurredAt: 'asc', seq: 'asc' } },
         )
-      : await em.findOne(AuditEvent, {}, { ...options, orderBy: { seq: 'asc' } });
+      : await em.findOne(AuditEvent, capped, { ...options, orderBy: { seq: 'asc' } });
     const last = range.to
       ? await em.findOne(
           AuditEvent,
-          { occurredAt: { $lte: range.to } },
+          { ...capped, occurredAt: { $lte: range.to } },
           { ...options, orderBy: { occurredAt: 'desc', seq: 'desc' } },
         )
-      : await em.findOne(AuditEvent, {}, { ...options, orderBy: { seq: 'desc' } });
+      : await em.findOne(AuditEvent, capped, { ...options, orderBy: { seq: 'desc' } });
     if (!first || !last || first.seq > last.seq) return null;
     return { first: first.seq, last: last.seq };
   }
@@ -196,3 +238,18 @@ export class AuditQueryService {
 }
 
 async function* emptyBatches(): AsyncGenerator<AuditRecord[]> {}
+
+/** `batches`, then one batch holding the trailer `make` builds from the last record sent and their count. */
+async function* withTrailer(
+  batches: AsyncIterable<AuditRecord[]>,
+  make: (last: AuditRecord | undefined, count: number) => ExportTrailerLine,
+): AsyncGenerator<(AuditRecord | ExportTrailerLine)[]> {
+  let last: AuditRecord | undefined;
+  let count = 0;
+  for await (const batch of batches) {
+    if (batch.length > 0) last = batch[batch.length - 1];
+    count += batch.length;
+    yield batch;
+  }
+  yield [make(last, count)];
+}

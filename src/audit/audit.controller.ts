@@ -13,7 +13,7 @@ import { Authorize } from '../authz/authorize.decorator.js';
 import { PageDtoOf, type Page } from '../common/pagination.js';
 import { contextBindings } from '../common/logger.js';
 import { AuditQueryService } from './audit-query.service.js';
-import { AuditEventDto, AuditVerificationDto } from './dto/audit-event.dto.js';
+import { AuditEventDto, AuditExportTrailerLineDto, AuditVerificationDto } from './dto/audit-event.dto.js';
 import { AuditExportQueryDto, AuditQueryDto } from './dto/audit-query.dto.js';
 import { sendNdjson } from './ndjson-response.js';
 
@@ -59,14 +59,24 @@ export class AuditController {
     operationId: 'Audit_export',
     summary:
       'Stream the contiguous piece of the chain between from and to (occurredAt, inclusive) as NDJSON, in seq ' +
-      'order; verify it offline with `npm run cli -- audit verify <file>`. The export itself is audited.',
+      'order, ending with a trailer line (the piece and the chain head); verify it offline with ' +
+      '`npm run cli -- audit verify <file>`. The export itself is audited.',
   })
   @ApiProduces('application/x-ndjson')
-  @ApiExtraModels(AuditEventDto)
+  @ApiExtraModels(AuditEventDto, AuditExportTrailerLineDto)
   @ApiResponse({
     status: 200,
-    description: 'One AuditEvent per line (application/x-ndjson), in seq order; empty when nothing matches',
-    content: { 'application/x-ndjson': { schema: { $ref: getSchemaPath(AuditEventDto) } } },
+    description:
+      'One AuditEvent per line (application/x-ndjson), in seq order (none when nothing matches), then always ' +
+      'one last line `{"trailer": {…}}` with the export range and the chain head at export time, so a saved file ' +
+      'cut short is detected. A reader of events skips the line whose object has a `trailer` member.',
+    content: {
+      'application/x-ndjson': {
+        schema: {
+          oneOf: [{ $ref: getSchemaPath(AuditEventDto) }, { $ref: getSchemaPath(AuditExportTrailerLineDto) }],
+        },
+      },
+    },
   })
   async export(@Query() query: AuditExportQueryDto, @Res() reply: FastifyReply): Promise<void> {
     const { range, batches } = await this.queries.startExport(query);

@@ -147,13 +147,20 @@ describe('chain verifier', () => {
       './canonical-json.js',
       './audit-record.js',
       './chain-verifier.js',
+      './export-trailer.js',
       'node:crypto',
       'node:fs',
       'node:fs/promises',
       'node:path',
       'node:readline',
     ]);
-    for (const file of ['chain-verifier.ts', 'canonical-json.ts', 'audit-record.ts', 'offline-verifier.ts']) {
+    for (const file of [
+      'chain-verifier.ts',
+      'canonical-json.ts',
+      'audit-record.ts',
+      'export-trailer.ts',
+      'offline-verifier.ts',
+    ]) {
       const source = readFileSync(join(import.meta.dirname, file), 'utf8');
       for (const match of source.matchAll(/^import (type )?[^;]*? from '([^']+)';/gms)) {
         if (match[1]) continue; // type-only: erased

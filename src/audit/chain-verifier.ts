@@ -197,6 +197,14 @@ export class ChainVerifier {
     };
   }
 
+  /**
+   * Records a failure found beside the records rather than in them (an export's trailer disagreeing with its
+   * events), at `seq`; `position` labels where it was found.
+   */
+  breakAt(seq: number, position: number, reason: string): void {
+    this.fail(seq, position, reason);
+  }
+
   /** Records a failure at `seq`; the lowest seq wins ("the first seq where anything fails"). */
   private fail(seq: number, position: number, reason: string): false {
     if (this.broken === undefined || seq < this.broken.seq) this.broken = { seq, position, reason };

@@ -62,14 +62,17 @@ export class AuthService {
       throw Errors.conflict('An account with this email already exists');
     }
     const passwordHash = await this.passwords.hash(dto.password);
-    const slug = await this.companies.uniqueSlug(dto.companyName);
     const userId = newId();
     const companyId = newId();
     return this.tenancy.run(userContext(companyId, userId, 'owner'), (em) =>
       em.transactional(async (tx) => {
         const user = this.users.create(tx, { id: userId, email: dto.email, name: dto.name, passwordHash });
-        const company = this.companies.create(tx, { id: companyId, name: dto.companyName, slug });
         await tx.flush();
+        const company = await this.companies.createWithUniqueSlug(tx, {
+          id: companyId,
+          name: dto.companyName,
+        });
+        const slug = company.slug;
         this.memberships.add(tx, user, 'owner');
         const tokens = this.tokens.issuePair(tx, user, 'owner');
         await this.audit.record(

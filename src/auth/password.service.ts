@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { hash, verify, type Algorithm, type Options } from '@node-rs/argon2';
 
 /** `Algorithm.Argon2id` (a const enum, which isolated modules cannot read). */
@@ -18,8 +18,16 @@ const ARGON2: Options = {
 };
 
 @Injectable()
-export class PasswordService {
+export class PasswordService implements OnModuleInit {
   private dummy: Promise<string> | undefined;
+
+  /**
+   * Computes the dummy hash at start: made lazily, the first login with an unknown email would pay for a hash
+   * *and* a verification, twice the time of a wrong password, and so tell the two apart.
+   */
+  async onModuleInit(): Promise<void> {
+    await this.dummyHash();
+  }
 
   hash(password: string): Promise<string> {
     return hash(password, ARGON2);
@@ -27,8 +35,7 @@ export class PasswordService {
 
   async verify(passwordHash: string | undefined, password: string): Promise<boolean> {
     if (!passwordHash) {
-      this.dummy ??= hash('tenantry-dummy-password-for-timing', ARGON2);
-      await verify(await this.dummy, password).catch(() => false);
+      await verify(await this.dummyHash(), password).catch(() => false);
       return false;
     }
     try {
@@ -36,5 +43,10 @@ export class PasswordService {
     } catch {
       return false;
     }
+  }
+
+  private dummyHash(): Promise<string> {
+    this.dummy ??= this.hash('tenantry-dummy-password-for-timing');
+    return this.dummy;
   }
 }

@@ -31,6 +31,8 @@ export const SUBJECTS = [
   'Application',
   'Ownership',
   'Session',
+  /** The signed-in person's own account across their companies (`?scope=account` lists). */
+  'Account',
 ] as const;
 export type SubjectName = (typeof SUBJECTS)[number];
 
@@ -63,8 +65,13 @@ export function defineAbility(ctx: TenantContext): AppAbility {
   can('create', ['Draft', 'Run']);
   can(['update', 'delete'], 'Draft', { createdBy: self });
   can('cancel', 'Run', { startedBy: self });
-  // Leaving a company: a signed-in user may remove their own membership (the last owner rule still holds).
-  if (ctx.principalType === 'user') can('delete', 'Member', { userId: self });
+  if (ctx.principalType === 'user') {
+    // Leaving a company: a signed-in user may remove their own membership (the last owner rule still holds).
+    can('delete', 'Member', { userId: self });
+    // A person reads across their own companies whatever their role in the active one; what each company
+    // contributes is decided per company, by the role there (e.g. `ApplicationsService.listForAccount`).
+    can('read', 'Account');
+  }
 
   if (roleAtLeast(role, 'manager')) {
     can(['verdict', 'cancel'], 'Run');

@@ -7,7 +7,6 @@ import {
   type ExecutionContext,
 } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { EntityManager } from '@mikro-orm/postgresql';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuditService } from '../audit/audit.service.js';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard.js';
@@ -16,19 +15,25 @@ import { AppError, Errors } from '../common/errors/app-error.js';
 import { rateLimitHeaders, type RateLimiter } from '../common/rate-limiter.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { AccessCache } from '../members/access.cache.js';
 import type { TenantContext } from '../tenancy/request-store.js';
 import type { CompanyWriteGate } from '../tenancy/company-write-gate.js';
 import { requestStorage } from '../tenancy/request-store.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
-import { User } from '../users/user.entity.js';
 import { abilityFor } from './abilities.js';
 import { API_KEY_AUTHENTICATOR, API_KEY_PREFIX, type ApiKeyAuthenticator } from './api-key-authenticator.js';
-import { ROUTE_AUTH, type RouteAuth } from './authorize.decorator.js';
+import { ROUTE_AUTH, ruleFor, type RouteAuth } from './authorize.decorator.js';
+import { weakerRole } from './roles.js';
 
 export const RATE_LIMITER = Symbol('RATE_LIMITER');
 export const WRITE_GATE = Symbol('WRITE_GATE');
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+/**
+ * What a company scheduled for deletion still answers: the company itself (to restore it), sessions, and reads of
+ * its audit trail (so its admins can keep a copy before the purge).
+ */
+const NOT_BLOCKED_BY_DELETION = new Set(['Company', 'Session', 'AuditEvent']);
 
 /** A path parameter other than `{companyId}` makes a route a single-resource route (denials answer 404). */
 export function isItemRoute(url: string): boolean {
@@ -38,7 +43,10 @@ export function isItemRoute(url: string): boolean {
 /**
  * The one global guard, deny by default:
  * 1. the route declares `@Public()`, `@Authorize(action, subject)` or `@PlatformOperator()` (else 403, logged);
- * 2. the credential (access JWT or API key) is verified and becomes the request's tenant context;
+ * 2. the credential (access JWT or API key) is verified and becomes the request's tenant context. A user's
+ *    role is the weaker of the token's and their current membership's, and a user who is no longer a member
+ *    (or a switched-in operator whose `platform:admin` flag was revoked) is refused with 401: an access token
+ *    carries what was true when it was issued. Both are read through `AccessCache` (see its TTL);
  * 3. a `{companyId}` in the path must be the context's company (else 404);
  * 4. the company's rate limit is counted;
  * 5. the ability of (principal, role) must allow the action: on a single resource a denial answers 404 and is
@@ -54,7 +62,7 @@ export class AuthorizationGuard implements CanActivate {
     private readonly tenancy: TenancyService,
     private readonly audit: AuditService,
     private readonly companies: CompanySettingsCache,
-    private readonly em: EntityManager,
+    private readonly access: AccessCache,
     @Inject(RATE_LIMITER) private readonly limiter: RateLimiter,
     @Inject(WRITE_GATE) private readonly writeGate: CompanyWriteGate,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -92,6 +100,8 @@ export class AuthorizationGuard implements CanActivate {
       return this.checkOperator(tenant);
     }
 
+    // `?scope=account` on a list may select a rule of its own (see `Authorize`'s `variant`).
+    const rule = ruleFor(meta, request.query);
     const params = (request.params ?? {}) as Record<string, string | undefined>;
     if (params.companyId !== undefined && params.companyId !== tenant.companyId) {
       throw Errors.notFound('Company');
@@ -100,11 +110,11 @@ export class AuthorizationGuard implements CanActivate {
     if (!company) throw Errors.unauthenticated();
     await this.count(reply, `company:${tenant.companyId}`, company.rateLimitPerMinute);
 
-    if (company.deletionScheduled && !(meta.subject === 'Company' || meta.subject === 'Session')) {
+    if (company.deletionScheduled && !NOT_BLOCKED_BY_DELETION.has(rule.subject)) {
       throw Errors.forbidden('The company is scheduled for deletion; its owner can restore it');
     }
-    const principalAllowed = !meta.principals || meta.principals.includes(tenant.principalType);
-    if (principalAllowed && abilityFor(tenant).can(meta.action, meta.subject)) {
+    const principalAllowed = !rule.principals || rule.principals.includes(tenant.principalType);
+    if (principalAllowed && abilityFor(tenant).can(rule.action, rule.subject)) {
       if (!READ_METHODS.has(request.method)) {
         // Released by the response hook (src/app.ts) once the request has finished.
         const store = requestStorage.getStore();
@@ -115,18 +125,18 @@ export class AuthorizationGuard implements CanActivate {
     if (isItemRoute(request.routeOptions.url ?? '')) {
       await this.audit.recordAlone({
         action: 'authorization.denied',
-        target: { type: meta.subject, id: (params.id ?? params.userId ?? null)?.slice(0, 100) ?? null },
+        target: { type: rule.subject, id: (params.id ?? params.userId ?? null)?.slice(0, 100) ?? null },
         metadata: {
-          action: meta.action,
+          action: rule.action,
           route: `${request.method} ${request.routeOptions.url}`,
           role: tenant.role,
           principalType: tenant.principalType,
         },
       });
-      throw Errors.notFound(meta.subject);
+      throw Errors.notFound(rule.subject);
     }
     throw principalAllowed
-      ? Errors.forbidden(`Your role (${tenant.role}) may not ${meta.action} ${meta.subject}`)
+      ? Errors.forbidden(`Your role (${tenant.role}) may not ${rule.action} ${rule.subject}`)
       : Errors.forbidden(
           `This route is not available to ${tenant.principalType.replace('_', ' ')} credentials`,
         );
@@ -140,10 +150,11 @@ export class AuthorizationGuard implements CanActivate {
     try {
       const header = request.headers.authorization;
       if (this.apiKeys && typeof header === 'string' && header.startsWith(`Bearer ${API_KEY_PREFIX}`)) {
+        // The key's role is already intersected with its creator's current role (read on every request).
         return await this.apiKeys.authenticate(header.slice('Bearer '.length).trim());
       }
       await this.jwt.canActivate(context);
-      return (request as FastifyRequest & { user: TenantContext }).user;
+      return await this.current((request as FastifyRequest & { user: TenantContext }).user);
     } catch (e) {
       // Failed credentials count against the caller's address, so guessing is rate limited too.
       await this.count(reply, `authfail:${request.ip}`, this.config.rateLimit.publicPerMinute);
@@ -151,11 +162,31 @@ export class AuthorizationGuard implements CanActivate {
     }
   }
 
+  /**
+   * An access token's context as of now: a user acts with the weaker of the token's role and their current
+   * membership role (401 when the membership has ended); a switched-in operator must still hold the
+   * `platform:admin` flag (401 otherwise). Application tokens keep the role they were issued with, which the
+   * token endpoint capped by the application creator's role at the time (they live at most 15 minutes).
+   */
+  private async current(ctx: TenantContext): Promise<TenantContext> {
+    if (ctx.principalType === 'user' && ctx.userId) {
+      const role = await this.access.membershipRole(ctx.companyId, ctx.userId);
+      if (!role) throw Errors.unauthenticated('Your membership of this company has ended');
+      const effective = weakerRole(ctx.role, role);
+      return effective === ctx.role ? ctx : { ...ctx, role: effective };
+    }
+    if (ctx.principalType === 'platform_admin') {
+      if (!ctx.operatorId || !(await this.access.isOperator(ctx.operatorId))) throw Errors.unauthenticated();
+    }
+    return ctx;
+  }
+
   /** Platform routes: the signed-in user must hold the `platform:admin` flag, read from the database. */
   private async checkOperator(tenant: TenantContext): Promise<boolean> {
     if (tenant.principalType !== 'user' || !tenant.userId) throw Errors.forbidden('Platform operators only');
-    const user = await this.em.findOne(User, { id: tenant.userId }, { fields: ['id', 'platformAdmin'] });
-    if (!user?.platformAdmin) throw Errors.forbidden('Platform operators only');
+    if (!(await this.access.isOperator(tenant.userId, { fresh: true }))) {
+      throw Errors.forbidden('Platform operators only');
+    }
     return true;
   }
 

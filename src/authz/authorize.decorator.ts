@@ -6,10 +6,35 @@ import type { Action, SubjectName } from './abilities.js';
 
 export const ROUTE_AUTH = 'tenantry:route-auth';
 
+/** What an `@Authorize` route requires: `action` on `subject`, by one of `principals` (any when absent). */
+export interface AbilityRule {
+  action: Action;
+  subject: SubjectName;
+  principals?: PrincipalType[];
+}
+
+/**
+ * A rule of its own for one value of a query parameter. `GET /v1/applications?scope=account` reads across the
+ * caller's companies, so what the caller may do in the active company is not what it needs: it has its own rule.
+ */
+export interface QueryVariant extends AbilityRule {
+  query: string;
+  value: string;
+}
+
 export type RouteAuth =
   | { kind: 'public'; authenticate?: 'optional' }
-  | { kind: 'ability'; action: Action; subject: SubjectName; principals?: PrincipalType[] }
+  | ({ kind: 'ability'; variant?: QueryVariant } & AbilityRule)
   | { kind: 'platform' };
+
+/** The rule that applies to a request of an `@Authorize` route: its variant's when the query selects it. */
+export function ruleFor(meta: AbilityRule & { variant?: QueryVariant }, query: unknown): AbilityRule {
+  const variant = meta.variant;
+  if (variant && typeof query === 'object' && query !== null) {
+    if ((query as Record<string, unknown>)[variant.query] === variant.value) return variant;
+  }
+  return meta;
+}
 
 /** An error response, documented as RFC 9457 problem+json. */
 export const ProblemResponse = (status: number, description: string) =>
@@ -54,11 +79,12 @@ export function Public(options: { authenticate?: 'optional' } = {}): MethodDecor
  * A route that needs a verified credential whose ability allows `action` on `subject`. Binds the metadata the
  * global guard reads and documents the security schemes and error responses at once.
  * On a single resource (a path with an id) a denial answers 404 and is audited; on a collection, 403.
+ * `variant` gives one value of a query parameter a rule of its own (the guard checks that one instead).
  */
 export function Authorize(
   action: Action,
   subject: SubjectName,
-  options: { principals?: PrincipalType[] } = {},
+  options: { principals?: PrincipalType[]; variant?: QueryVariant } = {},
 ): MethodDecorator & ClassDecorator {
   const meta: RouteAuth = { kind: 'ability', action, subject, ...options };
   return applyDecorators(SetMetadata(ROUTE_AUTH, meta), ...AUTHENTICATED_ERRORS(), ...COMMON_ERRORS());

@@ -1,5 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { AppError } from './errors/app-error.js';
+import { hasNul } from './nul.js';
 
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 export const MAX_JSON_DEPTH = 64;
@@ -32,9 +33,37 @@ function hasPrototypeKeys(value: unknown): boolean {
   return false;
 }
 
+const NUL_MESSAGE = 'must not contain a NUL character (\\u0000)';
+const NUL_KEY_MESSAGE = 'must not have a key containing a NUL character (\\u0000)';
+
 /**
- * Replaces Fastify's JSON parser (1 MiB limit, nesting depth ≤ 64, no prototype-polluting keys, a clear 400
- * for malformed JSON) and adds `application/x-www-form-urlencoded` (the OAuth token endpoint, RFC 6749).
+ * The first place of a parsed body where a string (or an object key) holds a NUL: the dotted path of the string,
+ * or of the object whose key does (`body` for the document itself). PostgreSQL can store no NUL in text or jsonb,
+ * so such a value would otherwise fail deep inside a transaction (or, worse, later in a worker).
+ */
+export function findNul(value: unknown, path = ''): { field: string; message: string } | null {
+  if (typeof value === 'string')
+    return hasNul(value) ? { field: path || 'body', message: NUL_MESSAGE } : null;
+  if (typeof value !== 'object' || value === null) return null;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findNul(value[i], path ? `${path}.${i}` : String(i));
+      if (found) return found;
+    }
+    return null;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    if (hasNul(key)) return { field: path || 'body', message: NUL_KEY_MESSAGE };
+    const found = findNul(item, path ? `${path}.${key}` : key);
+    if (found) return found;
+  }
+  return null;
+}
+
+/**
+ * Replaces Fastify's JSON parser (1 MiB limit, nesting depth ≤ 64, no prototype-polluting keys, no NUL in any
+ * string or key, a clear 400 for malformed JSON) and adds `application/x-www-form-urlencoded` (the OAuth token
+ * endpoint, RFC 6749).
  */
 export function registerBodyParsers(fastify: FastifyInstance): void {
   // Only JSON and forms: any other content type answers 415.
@@ -88,6 +117,10 @@ export function registerBodyParsers(fastify: FastifyInstance): void {
           ),
           undefined,
         );
+      }
+      const nul = findNul(parsed);
+      if (nul) {
+        return done(new AppError(400, 'VALIDATION_FAILED', `${nul.field}: ${nul.message}`, [nul]), undefined);
       }
       done(null, parsed);
     },

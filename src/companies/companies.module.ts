@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { MembersModule } from '../members/members.module.js';
+import { RunsModule } from '../runs/runs.module.js';
 import { SchedulerModule } from '../scheduler/scheduler.module.js';
 import { CompaniesController } from './companies.controller.js';
 import { CompaniesService } from './companies.service.js';
@@ -8,7 +9,8 @@ import { CompanyPurgeService } from './company-purge.service.js';
 import { CompanySettingsCache } from './company-settings.cache.js';
 
 @Module({
-  imports: [MembersModule, SchedulerModule],
+  // RunsModule: a new `maxConcurrentRuns` moves the company's waiting run jobs to its tier (`RunQueue.retier`).
+  imports: [MembersModule, SchedulerModule, RunsModule],
   controllers: [CompaniesController],
   providers: [CompaniesService, CompanySettingsCache, CompanyAdminService, CompanyPurgeService],
   exports: [CompaniesService, CompanySettingsCache, CompanyPurgeService],

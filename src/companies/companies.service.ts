@@ -1,10 +1,43 @@
 import { Injectable } from '@nestjs/common';
+import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Errors } from '../common/errors/app-error.js';
 import { lockCompany } from '../tenancy/company-lock.js';
 import { currentTenant } from '../tenancy/request-store.js';
 import { Company } from './company.entity.js';
 import { slugify, suffixedSlug } from './slug.js';
+
+const SLUG_ATTEMPTS = 5;
+const SLUG_UNIQUE = 'companies_slug_unique';
+
+const slugExhausted = () => Errors.conflict('Could not derive a unique slug for this company name');
+
+/** Whether `e` is the unique violation of the companies' slug (the driver error names its constraint). */
+function isSlugTaken(e: unknown): boolean {
+  return (
+    e instanceof UniqueConstraintViolationException &&
+    (e as UniqueConstraintViolationException & { constraint?: string }).constraint === SLUG_UNIQUE
+  );
+}
+
+/**
+ * Company ids in id order after `after`, `limit` at a time, read on `em` (a fork outside any request): for
+ * background maintenance that then visits each company in that company's own context. The registry, not tenant
+ * data. A function rather than a `CompaniesService` method so that modules the companies module depends on
+ * (idempotency, through runs) can use it without a module cycle.
+ */
+export async function companyIdsAfter(
+  em: EntityManager,
+  after: string | null,
+  limit: number,
+): Promise<string[]> {
+  const rows = await em.find(Company, after === null ? {} : { id: { $gt: after } }, {
+    fields: ['id'],
+    orderBy: { id: 'asc' },
+    limit,
+  });
+  return rows.map((c) => c.id);
+}
 
 /** The company registry. Reads here are always by an id taken from the tenant context (or a slug at login). */
 @Injectable()
@@ -15,18 +48,36 @@ export class CompaniesService {
   async uniqueSlug(name: string, em: EntityManager = this.em): Promise<string> {
     const base = slugify(name);
     if ((await em.count(Company, { slug: base })) === 0) return base;
-    for (let i = 0; i < 5; i++) {
+    for (let i = 0; i < SLUG_ATTEMPTS; i++) {
       const candidate = suffixedSlug(base);
       if ((await em.count(Company, { slug: candidate })) === 0) return candidate;
     }
-    throw Errors.conflict('Could not derive a unique slug for this company name');
+    throw slugExhausted();
   }
 
-  create(em: EntityManager, input: { id?: string; name: string; slug: string }): Company {
-    const company = new Company(input.name, input.slug);
-    if (input.id) company.id = input.id;
-    em.persist(company);
-    return company;
+  /**
+   * Creates the company in `tx` under a slug no other company has. `uniqueSlug` is only a first guess: a
+   * concurrent registration of the same name can take that slug between the check and the insert. So the
+   * insert runs in a savepoint, and a unique violation *on the slug* tries the next candidate (a suffixed slug)
+   * instead of failing the whole registration with a 409 that would read like a duplicate account.
+   */
+  async createWithUniqueSlug(tx: EntityManager, input: { id: string; name: string }): Promise<Company> {
+    let slug = await this.uniqueSlug(input.name, tx);
+    for (let attempt = 0; ; attempt++) {
+      const company = new Company(input.name, slug);
+      company.id = input.id;
+      try {
+        await tx.transactional(async (savepoint) => {
+          savepoint.persist(company);
+          await savepoint.flush();
+        });
+        return company;
+      } catch (e) {
+        if (!isSlugTaken(e)) throw e;
+        if (attempt >= SLUG_ATTEMPTS) throw slugExhausted();
+        slug = suffixedSlug(slugify(input.name));
+      }
+    }
   }
 
   findById(id: string, em: EntityManager = this.em): Promise<Company | null> {

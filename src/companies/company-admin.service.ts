@@ -4,6 +4,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { roleAtLeast } from '../authz/roles.js';
 import { Errors } from '../common/errors/app-error.js';
 import { MembershipsService } from '../members/memberships.service.js';
+import { RunQueue } from '../runs/run-queue.js';
 import type { TenantContext } from '../tenancy/request-store.js';
 import { CompaniesService } from './companies.service.js';
 import type { Company } from './company.entity.js';
@@ -45,6 +46,7 @@ export class CompanyAdminService {
     private readonly memberships: MembershipsService,
     private readonly cache: CompanySettingsCache,
     private readonly audit: AuditService,
+    private readonly runQueue: RunQueue,
   ) {}
 
   async get(ctx: TenantContext): Promise<CompanyDto> {
@@ -74,6 +76,8 @@ export class CompanyAdminService {
       const changed = Object.keys(changes);
       if (changed.length === 0) return company;
       await tx.flush();
+      // The queue fetches a company's jobs by the cap they were sent with: its waiting jobs take the new one.
+      if (changes.maxConcurrentRuns) await this.runQueue.retier(tx, company.id, company.maxConcurrentRuns);
       await this.audit.record(
         {
           action: 'company.updated',
@@ -89,9 +93,9 @@ export class CompanyAdminService {
   }
 
   /**
-   * Schedules deletion: from now on the company answers only its Company and Session routes (its other
-   * members cannot sign in), and the purge removes it and all its data after the grace window. Repeating
-   * it changes nothing.
+   * Schedules deletion: from now on the company answers only its Company and Session routes and reads of its
+   * audit trail (list, verify, export: its admins can keep a copy; its other members cannot sign in), and the
+   * purge removes it and all its data after the grace window. Repeating it changes nothing.
    */
   async scheduleDeletion(ctx: TenantContext): Promise<CompanyDto> {
     await this.requireRole(ctx, 'owner');

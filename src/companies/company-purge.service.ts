@@ -1,5 +1,7 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { type EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import { AccessCache } from '../members/access.cache.js';
+import { PGBOSS_SCHEMA, RUN_QUEUE } from '../runs/run-queue.schema.js';
 import { Scheduler } from '../scheduler/scheduler.service.js';
 import { Company } from './company.entity.js';
 import { CompanySettingsCache } from './company-settings.cache.js';
@@ -8,12 +10,42 @@ const PURGE_EVERY_MS = 15 * 60_000;
 const BATCH = 100;
 
 /**
- * Deletes every company whose grace window has ended, one transaction each. Deleting the `companies` row is
- * the whole purge: every tenant table references it with ON DELETE CASCADE (referential actions run as the
- * table owner and are not subject to row-level security), the audit trail's append-only trigger lets the
- * cascade through once the company row is gone, and so does the last-owner trigger. The `purgeAfter`
- * condition is repeated in the delete, so a company restored in the meantime survives. Users stay: accounts
- * are global, only their memberships of the purged company go.
+ * Queues whose jobs carry `{ companyId }` (DESIGN.md: background work carries its company): a purge deletes
+ * the company's jobs from each, whatever their state, so no job row naming the company outlives it.
+ */
+const COMPANY_QUEUES = [RUN_QUEUE] as const;
+
+/**
+ * Deletes the company's jobs from the job queue (pg-boss), in the purge's transaction. pg-boss's tables are
+ * not entities and its API needs a started instance, which the command-line purge does not have: one
+ * statement per queue, parameters bound, matching jobs by the `companyId` of their payload (a containment
+ * test on `data`). pg-boss recounts its queue statistics at its next maintenance.
+ */
+async function deleteCompanyJobs(tx: EntityManager, companyId: string): Promise<number> {
+  let deleted = 0;
+  for (const queue of COMPANY_QUEUES) {
+    const result = await tx
+      .getConnection()
+      .execute<{ affectedRows: number }>(
+        `delete from ${PGBOSS_SCHEMA}.job where name = ? and data @> ?::jsonb`,
+        [queue, JSON.stringify({ companyId })],
+        'run',
+        tx.getTransactionContext(),
+      );
+    deleted += result.affectedRows;
+  }
+  return deleted;
+}
+
+/**
+ * Deletes every company whose grace window has ended, one transaction each. Deleting the `companies` row
+ * removes every tenant row: every tenant table references it with ON DELETE CASCADE (referential actions run
+ * as the table owner and are not subject to row-level security) — the mail outbox included, so no recipient,
+ * subject or unsent invitation link survives — the audit trail's append-only trigger lets the cascade through
+ * once the company row is gone, and so does the last-owner trigger. The same transaction deletes the company's
+ * queued (and finished) jobs, which live outside the tenant tables. The `purgeAfter` condition is repeated in
+ * the delete, so a company restored in the meantime survives (and keeps its jobs). Users stay: accounts are
+ * global, only their memberships of the purged company go.
  */
 export async function purgeDueCompanies(em: EntityManager, now: Date): Promise<string[]> {
   const purged: string[] = [];
@@ -25,7 +57,11 @@ export async function purgeDueCompanies(em: EntityManager, now: Date): Promise<s
     );
     let deleted = 0;
     for (const { id } of due) {
-      const n = await em.transactional((tx) => tx.nativeDelete(Company, { id, purgeAfter: { $lte: now } }));
+      const n = await em.transactional(async (tx) => {
+        const gone = await tx.nativeDelete(Company, { id, purgeAfter: { $lte: now } });
+        if (gone > 0) await deleteCompanyJobs(tx, id);
+        return gone;
+      });
       if (n > 0) {
         purged.push(id);
         deleted++;
@@ -44,6 +80,7 @@ export class CompanyPurgeService implements OnModuleInit {
   constructor(
     private readonly orm: MikroORM,
     private readonly cache: CompanySettingsCache,
+    private readonly access: AccessCache,
     private readonly scheduler: Scheduler,
   ) {}
 
@@ -57,6 +94,7 @@ export class CompanyPurgeService implements OnModuleInit {
     const purged = await purgeDueCompanies(em, now);
     for (const id of purged) {
       this.cache.invalidate(id);
+      this.access.forgetCompany(id);
       this.logger.log(`purged company ${id} and all its data`);
     }
     return purged;

@@ -29,6 +29,21 @@ describe('configuration', () => {
     );
   });
 
+  it('schedules the audit export hourly by default; 0 turns it off; anything else out of range is refused', () => {
+    expect(loadConfig({ DATA_DIR: dataDir() }, quiet).audit.exportIntervalMs).toBe(3_600_000);
+    expect(
+      loadConfig({ DATA_DIR: dataDir(), AUDIT_EXPORT_INTERVAL_MINUTES: '5' }, quiet).audit.exportIntervalMs,
+    ).toBe(300_000);
+    expect(
+      loadConfig({ DATA_DIR: dataDir(), AUDIT_EXPORT_INTERVAL_MINUTES: '0' }, quiet).audit.exportIntervalMs,
+    ).toBeNull();
+    for (const bad of ['-1', '1.5', 'hourly', '20000']) {
+      expect(() => loadConfig({ DATA_DIR: dataDir(), AUDIT_EXPORT_INTERVAL_MINUTES: bad }, quiet)).toThrow(
+        /AUDIT_EXPORT_INTERVAL_MINUTES/,
+      );
+    }
+  });
+
   it('refuses missing and weak secrets in production', () => {
     const base = { NODE_ENV: 'production', DATA_DIR: dataDir() };
     expect(() => loadConfig(base, quiet)).toThrow(ConfigError);

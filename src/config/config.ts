@@ -33,7 +33,11 @@ export interface AppConfig {
   readonly publicAppUrl: string;
   readonly invitationTtlDays: number;
   readonly connectors: { readonly allowedHosts: readonly string[]; readonly timeoutMs: number };
-  readonly audit: { readonly exportUrl: string };
+  readonly audit: {
+    readonly exportUrl: string;
+    /** Between runs of the scheduled incremental export; null when it is off. */
+    readonly exportIntervalMs: number | null;
+  };
   readonly worker: { readonly mode: 'inline' | 'off' };
   readonly redisUrl: string | undefined;
   readonly rateLimit: { readonly perMinute: number; readonly publicPerMinute: number };
@@ -165,7 +169,11 @@ export function loadConfig(
         .filter(Boolean),
       timeoutMs: parsed.CONNECTOR_TIMEOUT_MS,
     },
-    audit: { exportUrl: parsed.AUDIT_EXPORT_URL ?? `file://${join(dataDir, 'audit-export')}` },
+    audit: {
+      exportUrl: parsed.AUDIT_EXPORT_URL ?? `file://${join(dataDir, 'audit-export')}`,
+      exportIntervalMs:
+        parsed.AUDIT_EXPORT_INTERVAL_MINUTES > 0 ? parsed.AUDIT_EXPORT_INTERVAL_MINUTES * 60_000 : null,
+    },
     worker: { mode: parsed.WORKER_MODE },
     redisUrl: parsed.REDIS_URL,
     rateLimit: {

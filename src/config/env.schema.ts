@@ -154,6 +154,18 @@ export class EnvSchema {
   })
   AUDIT_EXPORT_URL?: string;
 
+  /**
+   * Minutes between runs of the scheduled, incremental audit export to AUDIT_EXPORT_URL (each company's events
+   * newer than its last export); 0 turns it off. Runs where the scheduler runs (WORKER_MODE=inline, `npm run worker`).
+   */
+  @Type(() => Number)
+  @IsInt({
+    message: 'AUDIT_EXPORT_INTERVAL_MINUTES must be a whole number of minutes (0 turns the export off)',
+  })
+  @Min(0)
+  @Max(10_080, { message: 'AUDIT_EXPORT_INTERVAL_MINUTES must not exceed 10080 (one week)' })
+  AUDIT_EXPORT_INTERVAL_MINUTES = 60;
+
   /** Run the background worker inside the API process (`inline`) or not at all (`off`, for `npm run worker`). */
   @IsIn(['inline', 'off'])
   WORKER_MODE: 'inline' | 'off' = 'inline';

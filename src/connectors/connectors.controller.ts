@@ -21,6 +21,11 @@ import {
 
 const ConnectorPage = PageDtoOf(ConnectorDto, 'ConnectorPage');
 
+/** Routes that decrypt or seal a secret: the company's data key may be wrapped by another master key. */
+const SECRET_UNAVAILABLE =
+  'The connector secret cannot be sealed or decrypted right now, e.g. the server holds another master key ' +
+  'than the one in use (INTERNAL, a server fault); see Retry-After';
+
 @ApiTags('Connectors')
 @Controller('v1/connectors')
 export class ConnectorsController {
@@ -45,6 +50,7 @@ export class ConnectorsController {
   })
   @ApiCreatedResponse({ type: ConnectorDto })
   @ProblemResponse(409, 'The tool id is already bound in this company (CONFLICT)')
+  @ProblemResponse(503, SECRET_UNAVAILABLE)
   create(@Body() dto: CreateConnectorDto): Promise<ConnectorDto> {
     return this.connectors.create(dto);
   }
@@ -66,6 +72,7 @@ export class ConnectorsController {
   })
   @ApiOkResponse({ type: ConnectorDto })
   @ProblemResponse(409, 'The tool id is already bound in this company (CONFLICT)')
+  @ProblemResponse(503, SECRET_UNAVAILABLE)
   update(@IdParam() id: string, @Body() dto: UpdateConnectorDto): Promise<ConnectorDto> {
     return this.connectors.update(id, dto);
   }
@@ -88,6 +95,7 @@ export class ConnectorsController {
       'POST input (default {"ping": true}) to the endpoint once; 200 with the outcome, also when the call failed or the address was refused (admin)',
   })
   @ApiOkResponse({ type: ConnectorTestResultDto })
+  @ProblemResponse(503, SECRET_UNAVAILABLE)
   test(@IdParam() id: string, @Body() dto: TestConnectorDto): Promise<ConnectorTestResultDto> {
     return this.connectors.test(id, dto.input);
   }

@@ -35,6 +35,7 @@ import { OutboundHttp } from './outbound-http.js';
     },
     { provide: CONNECTOR_INVOKER, useExisting: ConnectorCaller },
   ],
-  exports: [CONNECTOR_INVOKER, ConnectorsService],
+  // KeyringService: the idempotency module seals the API-key responses it keeps for a replay with it.
+  exports: [CONNECTOR_INVOKER, ConnectorsService, KeyringService],
 })
 export class ConnectorsModule {}

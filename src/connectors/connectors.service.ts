@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { EntityManager } from '@mikro-orm/postgresql';
+import { EntityManager, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import { AuditService } from '../audit/audit.service.js';
 import { Errors } from '../common/errors/app-error.js';
 import { newId } from '../common/ids.js';
@@ -77,11 +77,10 @@ export class ConnectorsService {
     const secret = dto.secret ?? null;
     if (secret !== null) this.checkSecret(scheme, secret);
     return this.em.transactional(async (tx) => {
-      await this.ensureToolIdFree(tx, dto.toolId);
       const connector = new Connector(dto.toolId, dto.endpointUrl, formatAuthScheme(scheme));
       tx.persist(connector);
       if (secret !== null) await this.setSecret(tx, connector, secret);
-      await tx.flush();
+      await this.flushBinding(tx, connector.toolId);
       await this.audit.record(
         {
           action: 'connector.created',
@@ -104,7 +103,6 @@ export class ConnectorsService {
       const connector = await this.find(id, tx);
       const changed: string[] = [];
       if (dto.toolId !== undefined && dto.toolId !== connector.toolId) {
-        await this.ensureToolIdFree(tx, dto.toolId);
         connector.toolId = dto.toolId;
         changed.push('toolId');
       }
@@ -158,7 +156,7 @@ export class ConnectorsService {
       }
       if (secretChange) changed.push('secret');
       if (changed.length === 0) return toConnectorDto(connector);
-      await tx.flush();
+      await this.flushBinding(tx, connector.toolId);
       await this.audit.record(
         {
           action: 'connector.updated',
@@ -238,9 +236,18 @@ export class ConnectorsService {
     return connector;
   }
 
-  private async ensureToolIdFree(tx: EntityManager, toolId: string): Promise<void> {
-    if ((await tx.count(Connector, { toolId })) > 0) {
-      throw Errors.conflict(`A connector is already bound to ${toolId}`);
+  /**
+   * Flushes the connector; a `toolId` the company has bound already is refused by the unique constraint
+   * `connectors_company_tool_unique` (race-free, and no lookup first), answered as a 409 that names it.
+   */
+  private async flushBinding(tx: EntityManager, toolId: string): Promise<void> {
+    try {
+      await tx.flush();
+    } catch (e) {
+      if (e instanceof UniqueConstraintViolationException) {
+        throw Errors.conflict(`A connector is already bound to ${toolId}`);
+      }
+      throw e;
     }
   }
 

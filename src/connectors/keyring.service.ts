@@ -3,14 +3,25 @@ import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { ServiceUnavailableError } from '../common/errors/service-unavailable.js';
 import { currentTenant } from '../tenancy/request-store.js';
 import { CompanyKey } from './company-key.entity.js';
 import type { Connector } from './connector.entity.js';
 import { AAD, masterKeyId, newDataKey, open, seal, SecretBoxError } from './secret-box.js';
 
-/** A stored secret that cannot be decrypted: a server fault (wrong master key, tampered row), never the caller's. */
-export class SecretUnavailableError extends Error {
-  constructor(message: string) {
+/**
+ * A stored secret that cannot be decrypted: a server fault (wrong master key, tampered row), never the caller's.
+ * Answered 503 (`ServiceUnavailableError`); the message, which names keys and rows, goes to the logs only.
+ * `transient` when the process merely holds another master key than the one wrapping the company's data key (a
+ * stale or wrong `TENANTRY_MASTER_KEY`, e.g. during a rotation): another process, or this one restarted with the
+ * right key, can decrypt it, so work that needs the secret waits rather than fails. Otherwise the stored key or
+ * ciphertext itself is damaged and no process will ever decrypt it.
+ */
+export class SecretUnavailableError extends ServiceUnavailableError {
+  constructor(
+    message: string,
+    readonly transient = false,
+  ) {
     super(message);
     this.name = 'SecretUnavailableError';
   }
@@ -34,33 +45,44 @@ export class KeyringService {
   }
 
   /** Encrypts a connector's secret (inside the caller's transaction), creating the company's data key if needed. */
-  async sealSecret(tx: EntityManager, connector: Connector, secret: string): Promise<string> {
-    const dataKey = (await this.dataKey(tx)) ?? (await this.createDataKey(tx));
-    try {
-      return seal(
-        dataKey,
-        Buffer.from(secret, 'utf8'),
-        AAD.connectorSecret(connector.companyId, connector.id),
-      );
-    } finally {
-      dataKey.fill(0);
-    }
+  sealSecret(tx: EntityManager, connector: Connector, secret: string): Promise<string> {
+    return this.sealValue(tx, AAD.connectorSecret(connector.companyId, connector.id), secret);
   }
 
   /** Decrypts a connector's secret; `null` when it has none. */
   async openSecret(em: EntityManager, connector: Connector): Promise<string | null> {
     if (connector.secretCiphertext === null) return null;
-    const dataKey = await this.dataKey(em);
-    if (!dataKey) throw new SecretUnavailableError('The company has a sealed secret but no data key');
+    return this.openValue(
+      em,
+      AAD.connectorSecret(connector.companyId, connector.id),
+      connector.secretCiphertext,
+      `the secret of connector ${connector.id}`,
+    );
+  }
+
+  /**
+   * Encrypts `plaintext` under the current company's data key (inside the caller's transaction, creating the key
+   * if needed), bound to `aad` (one of `AAD`'s: what the value is and where it belongs, so that it decrypts there
+   * only).
+   */
+  async sealValue(tx: EntityManager, aad: string, plaintext: string): Promise<string> {
+    const dataKey = (await this.dataKey(tx)) ?? (await this.createDataKey(tx));
     try {
-      return open(
-        dataKey,
-        connector.secretCiphertext,
-        AAD.connectorSecret(connector.companyId, connector.id),
-      ).toString('utf8');
+      return seal(dataKey, Buffer.from(plaintext, 'utf8'), aad);
+    } finally {
+      dataKey.fill(0);
+    }
+  }
+
+  /** Decrypts a value sealed by `sealValue` with the same `aad`; `what` names it in the (logged) error. */
+  async openValue(em: EntityManager, aad: string, sealed: string, what = 'a sealed value'): Promise<string> {
+    const dataKey = await this.dataKey(em);
+    if (!dataKey) throw new SecretUnavailableError(`The company has ${what} but no data key`);
+    try {
+      return open(dataKey, sealed, aad).toString('utf8');
     } catch (e) {
       if (e instanceof SecretBoxError) {
-        throw new SecretUnavailableError(`The secret of connector ${connector.id} does not decrypt`);
+        throw new SecretUnavailableError(`${what[0].toUpperCase()}${what.slice(1)} does not decrypt`);
       }
       throw e;
     } finally {
@@ -77,6 +99,7 @@ export class KeyringService {
       throw new SecretUnavailableError(
         `The data key of company ${companyId} is wrapped by master key ${row.masterKeyId}, but the configured ` +
           `TENANTRY_MASTER_KEY is ${this.masterKeyId}: start with the key the last rotation installed`,
+        true,
       );
     }
     try {

@@ -83,4 +83,7 @@ export const AAD = {
   /** A connector's secret, encrypted by its company's data key. */
   connectorSecret: (companyId: string, connectorId: string) =>
     `tenantry/connector-secret/v1/${companyId}/${connectorId}`,
+  /** A response kept for an idempotent replay (it may hold a secret shown once), by its company's data key. */
+  idempotencyResponse: (companyId: string, recordId: string) =>
+    `tenantry/idempotency-response/v1/${companyId}/${recordId}`,
 } as const;

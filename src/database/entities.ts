@@ -1,6 +1,7 @@
 import { ApiKey } from '../api-keys/api-key.entity.js';
 import { Application } from '../applications/application.entity.js';
 import { AuditChainHead } from '../audit/audit-chain-head.entity.js';
+import { AuditExportCursor } from '../audit/audit-export-cursor.entity.js';
 import { AuditEvent } from '../audit/audit-event.entity.js';
 import { RefreshToken } from '../auth/refresh-token.entity.js';
 import { Company } from '../companies/company.entity.js';
@@ -9,7 +10,7 @@ import { DraftVersion } from '../drafts/draft-version.entity.js';
 import { Draft } from '../drafts/draft.entity.js';
 import { CompanyKey } from '../connectors/company-key.entity.js';
 import { Connector } from '../connectors/connector.entity.js';
-import { InvitationResend } from '../invitations/invitation-resend.entity.js';
+import { InvitationSend } from '../invitations/invitation-send.entity.js';
 import { Invitation } from '../invitations/invitation.entity.js';
 import { OutboxMessage } from '../mail/outbox-message.entity.js';
 import { Membership } from '../members/membership.entity.js';
@@ -31,6 +32,7 @@ export const ENTITIES = [
   RefreshToken,
   AuditChainHead,
   AuditEvent,
+  AuditExportCursor,
   ApiKey,
   Application,
   IdempotencyRecord,
@@ -39,7 +41,7 @@ export const ENTITIES = [
   CompanyKey,
   Connector,
   Invitation,
-  InvitationResend,
+  InvitationSend,
   OutboxMessage,
   Run,
   RunStep,

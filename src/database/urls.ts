@@ -22,3 +22,10 @@ export function redactUrl(url: string): string {
     return '<unparseable url>';
   }
 }
+
+/** The same server URL pointing at another database (`postgres` for administration, a scratch one, …). */
+export function withDatabase(url: string, database: string): string {
+  const u = new URL(url);
+  u.pathname = `/${database}`;
+  return u.toString();
+}

@@ -18,19 +18,29 @@ export const IdempotencyKey = createParamDecorator(
   },
 );
 
-/** Documents the `Idempotency-Key` header and its 409 on a creating POST. */
-export function AcceptsIdempotencyKey(): MethodDecorator {
+/**
+ * Documents the `Idempotency-Key` header and its 409 on a creating POST. `replays`: a retry answers the first
+ * response again, secret included (`IdempotencyService.claimOrReplayResponse`); otherwise it answers 409.
+ */
+export function AcceptsIdempotencyKey(options: { replays?: boolean } = {}): MethodDecorator {
   return applyDecorators(
     ApiHeader({
       name: 'Idempotency-Key',
       required: false,
-      description:
-        'A unique value per intended creation (a UUID). A retry with the same key within 24 h creates nothing ' +
-        'and answers 409 with `resourceId`: the secret is shown once, never replayed.',
+      description: options.replays
+        ? 'A unique value per intended creation (a UUID). A retry with the same key and body within 24 h ' +
+          'creates nothing and answers 201 with the first response again, the secret included (and ' +
+          '`Idempotent-Replayed: true`); once the key was revoked or rotated, 409 with `resourceId`. The same ' +
+          'key with another body answers 409.'
+        : 'A unique value per intended creation (a UUID). A retry with the same key within 24 h creates ' +
+          'nothing and answers 409 with `resourceId`: the secret is shown once, never replayed.',
     }),
     ProblemResponse(
       409,
-      'The Idempotency-Key was already used (CONFLICT); `resourceId` names what it created',
+      options.replays
+        ? 'The Idempotency-Key was used for a different request, or what it created was retired since ' +
+            '(CONFLICT; then `resourceId` names it)'
+        : 'The Idempotency-Key was already used (CONFLICT); `resourceId` names what it created',
     ),
   );
 }

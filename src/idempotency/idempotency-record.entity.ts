@@ -3,8 +3,10 @@ import { TenantEntity } from '../tenancy/tenant.entity.js';
 
 /**
  * One `Idempotency-Key` a principal used on a creating POST, and what that request created. Written in the
- * transaction of the creation, so a key is claimed exactly when its resource exists. Nothing secret is kept:
- * a replay is refused (409 naming the created resource), never answered with the secret again.
+ * transaction of the creation, so a key is claimed exactly when its resource exists. For most operations nothing
+ * secret is kept (a retry is answered 409 naming the created resource, or rebuilt from it); where the response
+ * itself must be replayed (`POST /v1/api-keys`, whose key is shown once) it is kept sealed under the company's
+ * data key, for the idempotency window only.
  */
 @Entity({ tableName: 'idempotency_records' })
 @Unique({
@@ -31,6 +33,14 @@ export class IdempotencyRecord extends TenantEntity {
 
   @Property({ type: 'uuid' })
   resourceId: string;
+
+  /**
+   * The first response, sealed (AES-256-GCM under the company's data key, bound to this record), when the
+   * operation replays it; null otherwise, and once the resource was retired (revoked, rotated). The record is
+   * deleted when the window ends.
+   */
+  @Property({ type: 'text', nullable: true, hidden: true })
+  sealedResponse: string | null = null;
 
   constructor(input: {
     principalId: string;

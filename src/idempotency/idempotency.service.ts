@@ -1,14 +1,21 @@
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import type { EntityManager } from '@mikro-orm/postgresql';
+import { MikroORM, type EntityManager } from '@mikro-orm/postgresql';
 import { canonicalJson } from '../audit/canonical-json.js';
 import { sha256Hex } from '../auth/secrets.js';
+import { companyIdsAfter } from '../companies/companies.service.js';
 import { AppError } from '../common/errors/app-error.js';
+import { Scheduler } from '../scheduler/scheduler.service.js';
 import { currentTenant } from '../tenancy/request-store.js';
+import { TenancyService } from '../tenancy/tenancy.service.js';
 import { IdempotencyRecord } from './idempotency-record.entity.js';
+import { SealedResponses } from './sealed-response.js';
 
 /** How long a used `Idempotency-Key` is remembered. */
 export const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
+/** How often expired records (and the sealed responses they hold) are deleted: at most this long past the window. */
+const PURGE_EVERY_MS = 3_600_000;
+const PURGE_BATCH = 500;
 
 export interface IdempotentCreation {
   /** The operation, e.g. `POST /v1/api-keys`. */
@@ -24,6 +31,18 @@ export interface IdempotentCreation {
 const differentRequest = () =>
   new AppError(409, 'CONFLICT', 'This Idempotency-Key was already used for a different request');
 
+const alreadyUsed = (previous: IdempotencyRecord) =>
+  new AppError(
+    409,
+    'CONFLICT',
+    `This Idempotency-Key was already used (for ${previous.resourceType} ${previous.resourceId}); ` +
+      'the secret it produced was shown once and is not shown again: if it was lost, revoke or ' +
+      'rotate it',
+    undefined,
+    undefined,
+    { resourceType: previous.resourceType, resourceId: previous.resourceId },
+  );
+
 /**
  * `Idempotency-Key` on creating POSTs. The first request with a key creates the resource and records the key in
  * the same transaction; what a retry with the same key within 24 h gets depends on the operation:
@@ -35,11 +54,28 @@ const differentRequest = () =>
  * - `claimOrReplay` (POSTs whose response can be rebuilt, such as starting a run): the id of what the first
  *   request created, for the caller to answer as it did the first time. Two concurrent requests with one key
  *   create one resource: the second waits for the first and then replays it.
+ * - `claimOrReplayResponse` (POSTs whose response holds a secret the client cannot get any other way: creating
+ *   an API key): the first response itself, kept sealed under the company's data key for the window, and
+ *   deleted earlier when what it names is retired (`forgetResponses`). Concurrent requests behave as above.
  *
- * Either way, the same key with a different body answers 409.
+ * Either way, the same key with a different body answers 409. Expired records are deleted by `purgeExpired`
+ * (hourly, where the scheduler runs) and, lazily, when their key is used again.
  */
 @Injectable()
-export class IdempotencyService {
+export class IdempotencyService implements OnModuleInit {
+  private readonly logger = new Logger('Idempotency');
+
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly tenancy: TenancyService,
+    private readonly scheduler: Scheduler,
+    private readonly responses: SealedResponses,
+  ) {}
+
+  onModuleInit(): void {
+    this.scheduler.register('idempotency.purge', PURGE_EVERY_MS, () => this.purgeExpired());
+  }
+
   /** Claims the key inside the caller's transaction `tx`, or throws 409 when it was used within the window. */
   async claim(tx: EntityManager, input: IdempotentCreation): Promise<void> {
     if (input.key === undefined) return;
@@ -47,18 +83,97 @@ export class IdempotencyService {
     const previous = await this.previous(tx, input.scope, input.key);
     if (previous) {
       if (previous.requestHash !== requestHash) throw differentRequest();
-      throw new AppError(
-        409,
-        'CONFLICT',
-        `This Idempotency-Key was already used (for ${previous.resourceType} ${previous.resourceId}); ` +
-          'the secret it produced was shown once and is not shown again: if it was lost, revoke or ' +
-          'rotate it',
-        undefined,
-        undefined,
-        { resourceType: previous.resourceType, resourceId: previous.resourceId },
-      );
+      throw alreadyUsed(previous);
     }
     tx.persist(this.record(input, requestHash));
+  }
+
+  /**
+   * Returns the first response when this is a retry (same key, same request, within the window), opened from
+   * its sealed copy; throws 409 when the key was used for a different request, or when the sealed copy is gone
+   * because the resource was retired since (naming the resource, as `claim` does). Otherwise records the key
+   * with `response` sealed, in a savepoint of `tx`, and returns undefined: the caller then creates what
+   * `response` describes in the same transaction. A concurrent request with the same key waits for this one,
+   * then replays its response (or, if it rolled back, goes on with its own).
+   */
+  async claimOrReplayResponse<T extends object>(
+    tx: EntityManager,
+    input: IdempotentCreation,
+    response: T,
+  ): Promise<T | undefined> {
+    if (input.key === undefined) return undefined;
+    const key = input.key;
+    const requestHash = sha256Hex(canonicalJson(input.request));
+    const replay = async (): Promise<T | undefined> => {
+      const previous = await this.previous(tx, input.scope, key);
+      if (!previous) return undefined;
+      if (previous.requestHash !== requestHash) throw differentRequest();
+      const sealed = previous.sealedResponse;
+      if (sealed === null) throw alreadyUsed(previous);
+      return JSON.parse(await this.responses.open(tx, previous, sealed)) as T;
+    };
+    const replayed = await replay();
+    if (replayed !== undefined) return replayed;
+    const record = this.record(input, requestHash);
+    record.sealedResponse = await this.responses.seal(tx, record, JSON.stringify(response));
+    try {
+      await tx.transactional(async (savepoint) => {
+        savepoint.persist(record);
+        await savepoint.flush();
+      });
+      return undefined;
+    } catch (e) {
+      if (!(e instanceof UniqueConstraintViolationException)) throw e;
+      const winner = await replay();
+      if (winner === undefined) throw e;
+      return winner;
+    }
+  }
+
+  /**
+   * Deletes the sealed responses that name a resource being retired (a revoked or rotated API key), in the
+   * caller's transaction: a retry of its creation then answers 409 instead of handing out its secret again.
+   */
+  async forgetResponses(tx: EntityManager, resourceType: string, resourceId: string): Promise<void> {
+    await tx.nativeUpdate(
+      IdempotencyRecord,
+      { resourceType, resourceId, sealedResponse: { $ne: null } },
+      { sealedResponse: null },
+    );
+  }
+
+  /**
+   * Deletes every record older than the window, sealed responses included, company by company: the registry
+   * lists the companies, and each company's records are deleted inside that company's own context (no statement
+   * spans companies). Returns how many records went.
+   */
+  async purgeExpired(now: Date = new Date()): Promise<number> {
+    const cutoff = new Date(now.getTime() - IDEMPOTENCY_WINDOW_MS);
+    const registry = this.orm.em.fork({ clear: true, disableContextResolution: true });
+    let purged = 0;
+    for (let after: string | null = null; ;) {
+      const ids = await companyIdsAfter(registry, after, PURGE_BATCH);
+      for (const companyId of ids) {
+        try {
+          purged += await this.tenancy.run(
+            {
+              companyId,
+              principalId: 'system',
+              principalType: 'system',
+              role: 'member',
+              userId: undefined,
+              operatorId: undefined,
+            },
+            (em) =>
+              em.transactional((tx) => tx.nativeDelete(IdempotencyRecord, { createdAt: { $lt: cutoff } })),
+          );
+        } catch (error) {
+          this.logger.warn(`Could not purge idempotency records of company ${companyId}: ${String(error)}`);
+        }
+      }
+      if (ids.length < PURGE_BATCH) return purged;
+      after = ids[ids.length - 1];
+    }
   }
 
   /**

@@ -15,6 +15,7 @@ import { keysetFind, toPage, type Page } from '../common/pagination.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { MailOutboxService } from '../mail/mail-outbox.service.js';
+import { AccessCache } from '../members/access.cache.js';
 import { MembershipsService } from '../members/memberships.service.js';
 import type { TenantContext } from '../tenancy/request-store.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
@@ -26,12 +27,15 @@ import type {
   ListInvitationsQueryDto,
 } from './dto/invitation.dto.js';
 import { invitationMail } from './invitation-mail.js';
-import { InvitationResend } from './invitation-resend.entity.js';
+import { InvitationSend } from './invitation-send.entity.js';
 import { Invitation, type InvitationStatus } from './invitation.entity.js';
 
 export const INVITATION_PREFIX = 'inv_';
-/** Re-sends per company per rolling hour (counted in the database, so it holds across processes). */
-export const RESENDS_PER_HOUR = 100;
+/**
+ * Invitation mails (creations and re-sends alike) per company per rolling hour, counted in the database so it
+ * holds across processes: revoking and inviting again costs a mail like a re-send does.
+ */
+export const INVITATION_MAILS_PER_HOUR = 100;
 const HOUR_MS = 3_600_000;
 const ITEM_ROUTE = '/v1/companies/:companyId/invitations/:id';
 
@@ -95,10 +99,14 @@ export class InvitationsService {
     private readonly tokens: TokenService,
     private readonly mail: MailOutboxService,
     private readonly audit: AuditService,
+    private readonly access: AccessCache,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** One pending invitation per email: a second one answers 409 (resend the first instead). */
+  /**
+   * One pending invitation per email: a second one answers 409 (resend the first instead). Counts against the
+   * company's hourly invitation mail limit (429 beyond).
+   */
   async create(ctx: TenantContext, dto: CreateInvitationDto): Promise<InvitationDto> {
     const actorRole = await this.memberships.currentRole(ctx);
     if (!roleAtLeast(actorRole, 'admin')) {
@@ -119,9 +127,11 @@ export class InvitationsService {
       if (pending > 0) {
         throw Errors.conflict('A pending invitation for this email exists: resend or revoke it');
       }
+      await this.checkMailLimit(tx);
       const token = randomSecret(INVITATION_PREFIX);
       const created = new Invitation(dto.email, dto.role, sha256Hex(token), this.expiry(), actorOf(ctx).id);
       tx.persist(created);
+      tx.persist(new InvitationSend(created.id, 'created'));
       this.queueMail(tx, created, company, token, inviterName);
       await tx.flush();
       await this.audit.record(
@@ -176,7 +186,10 @@ export class InvitationsService {
 
   /**
    * Sends a pending or expired invitation again with a new token and a new expiry; the previous link stops
-   * working. At most RESENDS_PER_HOUR per company per hour (429 beyond, with Retry-After).
+   * working. Refused (409) while another invitation for the same email is pending: reviving an expired one
+   * then would leave two. Counts against INVITATION_MAILS_PER_HOUR (429 beyond, with Retry-After). Like
+   * `create`, it runs under the company's administration lock, so the one-pending-per-email rule holds
+   * between concurrent creates and re-sends too.
    */
   async resend(ctx: TenantContext, id: string): Promise<InvitationDto> {
     const actorRole = await this.memberships.currentRole(ctx);
@@ -189,14 +202,24 @@ export class InvitationsService {
         if (status === 'accepted') throw Errors.conflict('The invitation was accepted already');
         if (status === 'revoked') throw Errors.conflict('The invitation was revoked: create a new one');
         await this.ensureNotMember(tx, found.email);
-        await this.checkResendLimit(tx);
+        const others = await tx.count(Invitation, {
+          email: found.email,
+          id: { $ne: found.id },
+          ...statusWhere('pending', new Date()),
+        });
+        if (others > 0) {
+          throw Errors.conflict(
+            'Another pending invitation for this email exists: resend that one, or revoke it first',
+          );
+        }
+        await this.checkMailLimit(tx);
         const now = new Date();
         const token = randomSecret(INVITATION_PREFIX);
         found.tokenHash = sha256Hex(token);
         found.expiresAt = this.expiry(now);
         found.resendCount += 1;
         found.lastSentAt = now;
-        tx.persist(new InvitationResend(found.id));
+        tx.persist(new InvitationSend(found.id, 'resent'));
         this.queueMail(tx, found, company, token, inviterName);
         await tx.flush();
         await this.audit.record(
@@ -243,6 +266,11 @@ export class InvitationsService {
     let passwordHash: string | undefined;
     if (!signedIn) {
       if (await this.users.emailTaken(found.email)) {
+        // The account may be the one a concurrent accept of this very token just created: then the token is
+        // spent, and this caller gets the same answer as any other late accept (404), not "sign in".
+        const current = (await this.tenancy.findByCredentialHash(Invitation, hash))?.status();
+        if (current === undefined) throw UNKNOWN();
+        if (current !== 'pending') throw invalid(UNUSABLE[current]);
         throw Errors.unauthenticated(
           'An account with this email exists: sign in, then accept the invitation again',
         );
@@ -265,7 +293,7 @@ export class InvitationsService {
       userId,
       operatorId: undefined,
     };
-    return this.tenancy.run(ctx, (em) =>
+    const session = await this.tenancy.run(ctx, (em) =>
       em.transactional(async (tx) => {
         const company = await this.companies.findById(found.companyId, tx);
         if (!company) throw UNKNOWN();
@@ -318,6 +346,9 @@ export class InvitationsService {
         };
       }),
     );
+    // A token of this user for this company that was refused as a non-member must now count the membership.
+    this.access.forgetMember(found.companyId, userId);
+    return session;
   }
 
   private expiry(from: Date = new Date()): Date {
@@ -357,20 +388,21 @@ export class InvitationsService {
     }
   }
 
-  private async checkResendLimit(tx: EntityManager): Promise<void> {
+  /** At most INVITATION_MAILS_PER_HOUR mails in the last hour (the caller holds the company's lock). */
+  private async checkMailLimit(tx: EntityManager): Promise<void> {
     const now = Date.now();
     const since = new Date(now - HOUR_MS);
-    const recent = await tx.count(InvitationResend, { createdAt: { $gt: since } });
-    if (recent < RESENDS_PER_HOUR) return;
+    const recent = await tx.count(InvitationSend, { createdAt: { $gt: since } });
+    if (recent < INVITATION_MAILS_PER_HOUR) return;
     const oldest = await tx.findOne(
-      InvitationResend,
+      InvitationSend,
       { createdAt: { $gt: since } },
       { orderBy: { createdAt: 'asc' }, fields: ['id', 'createdAt'] },
     );
     const retryAfter = oldest ? Math.ceil((oldest.createdAt.getTime() + HOUR_MS - now) / 1000) : 3600;
     throw Errors.rateLimited(
       Math.max(1, retryAfter),
-      `At most ${RESENDS_PER_HOUR} invitations may be re-sent per company per hour; try again later`,
+      `At most ${INVITATION_MAILS_PER_HOUR} invitation mails (new or re-sent) may be sent per company per hour; try again later`,
     );
   }
 

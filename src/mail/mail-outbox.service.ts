@@ -1,6 +1,9 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { EntityManager, LockMode, MikroORM } from '@mikro-orm/postgresql';
+import { Company } from '../companies/company.entity.js';
 import { Scheduler } from '../scheduler/scheduler.service.js';
+import type { TenantContext } from '../tenancy/request-store.js';
+import { TenancyService } from '../tenancy/tenancy.service.js';
 import { MAIL_TRANSPORT, type MailTransport } from './mail-transport.js';
 import { OutboxMessage } from './outbox-message.entity.js';
 
@@ -20,6 +23,8 @@ export interface DrainReport {
 const TASK = 'mail.drain';
 const DRAIN_EVERY_MS = 5_000;
 const BATCH = 20;
+/** Companies with due mail listed per registry query (a drain pages through all of them). */
+const COMPANIES_PER_PAGE = 200;
 /** A claimed message is not due again for this long: the time one delivery may take before another worker retries. */
 const LEASE_MS = 10 * 60_000;
 const MAX_ATTEMPTS = 10;
@@ -31,12 +36,30 @@ export function backoffMs(attempts: number): number {
   return Math.min(FIRST_BACKOFF_MS * 2 ** Math.max(0, attempts - 1), MAX_BACKOFF_MS);
 }
 
+/** The context a drain works in for one company: a `system` principal, like any background job. */
+function drainContext(companyId: string): TenantContext {
+  return {
+    companyId,
+    principalId: 'system',
+    principalType: 'system',
+    role: 'member',
+    userId: undefined,
+    operatorId: undefined,
+  };
+}
+
 /**
- * The transactional mail outbox. `enqueue` writes a message in the caller's transaction; `drain` delivers due
- * messages after commit: it claims a batch with `FOR UPDATE SKIP LOCKED` (so any number of processes may drain
- * at once without sending a message twice), leases the claimed rows, sends them outside any transaction, then
- * marks each sent (blanking its body) or schedules a retry with exponential backoff. A crash between sending
- * and marking sends that message again after the lease: delivery is at least once.
+ * The transactional mail outbox. `enqueue` writes a message in the caller's transaction, in the caller's company;
+ * `drain` delivers due messages after commit.
+ *
+ * The outbox is tenant data (row-level security, purged with its company), so the drainer never reads it across
+ * companies. It lists the companies with due mail from the companies registry (`mail_due_at`, kept by the
+ * outbox's `wake_drainer` trigger: a time, no mail), then drains each inside that company's own tenant context,
+ * where both walls apply as for any request. Per company it claims a batch with `FOR UPDATE SKIP LOCKED` (so
+ * any number of processes may drain at once without sending a message twice), leases the claimed rows, sends
+ * them outside any transaction, then marks each sent (blanking its body) or schedules a retry with exponential
+ * backoff; last, it re-arms the company's marker from what still waits. A crash between sending and marking
+ * sends that message again after the lease: delivery is at least once.
  */
 @Injectable()
 export class MailOutboxService implements OnModuleInit, OnModuleDestroy {
@@ -45,6 +68,7 @@ export class MailOutboxService implements OnModuleInit, OnModuleDestroy {
 
   constructor(
     private readonly orm: MikroORM,
+    private readonly tenancy: TenancyService,
     private readonly scheduler: Scheduler,
     @Inject(MAIL_TRANSPORT) private readonly transport: MailTransport,
   ) {}
@@ -57,7 +81,10 @@ export class MailOutboxService implements OnModuleInit, OnModuleDestroy {
     this.transport.close();
   }
 
-  /** Queues a message in `em`'s transaction: it is sent only if that transaction commits. */
+  /**
+   * Queues a message in `em`'s transaction, in the context's company: it is sent only if that transaction
+   * commits, and it is purged with the company.
+   */
   enqueue(em: EntityManager, mail: MailContent): OutboxMessage {
     const message = new OutboxMessage(mail.to, mail.subject.slice(0, 300), mail.text, mail.html ?? null);
     em.persist(message);
@@ -69,7 +96,7 @@ export class MailOutboxService implements OnModuleInit, OnModuleDestroy {
     this.scheduler.trigger(TASK);
   }
 
-  /** Delivers every due message, batch by batch. Concurrent calls in one process share one run. */
+  /** Delivers every due message, company by company. Concurrent calls in one process share one run. */
   drain(now: () => Date = () => new Date()): Promise<DrainReport> {
     this.draining ??= this.drainAll(now).finally(() => {
       this.draining = undefined;
@@ -79,20 +106,60 @@ export class MailOutboxService implements OnModuleInit, OnModuleDestroy {
 
   private async drainAll(now: () => Date): Promise<DrainReport> {
     const report: DrainReport = { sent: 0, failed: 0 };
+    // One pass over the companies with due mail, in id order: each company at most once per drain (one whose
+    // marker stays due, say because another drainer holds its rows, waits for the next run), and a company
+    // that keeps failing cannot hold up the ones after it.
+    let after: string | undefined;
     for (;;) {
-      const batch = await this.claim(now());
-      for (const message of batch) {
-        if (await this.deliver(message, now)) report.sent++;
-        else report.failed++;
+      const due = await this.dueCompanies(now(), after);
+      for (const companyId of due) {
+        try {
+          const one = await this.drainCompany(companyId, now);
+          report.sent += one.sent;
+          report.failed += one.failed;
+        } catch (e) {
+          // One company's failure (its database rows, not a delivery) must not stop the others' mail.
+          this.logger.error(
+            `draining the mail of company ${companyId} failed: ${(e as Error)?.stack ?? String(e)}`,
+          );
+        }
       }
-      if (batch.length < BATCH) return report;
+      if (due.length < COMPANIES_PER_PAGE) return report;
+      after = due[due.length - 1];
     }
   }
 
-  /** Claims up to one batch of due messages (skipping rows another drainer holds) and leases them. */
-  private async claim(at: Date): Promise<OutboxMessage[]> {
+  /** A page of the companies whose earliest waiting mail is due, from the registry (no mail is read here). */
+  private async dueCompanies(at: Date, after: string | undefined): Promise<string[]> {
     const em = this.orm.em.fork({ clear: true, disableContextResolution: true });
-    return em.transactional(async (tx) => {
+    const rows = await em.find(
+      Company,
+      { mailDueAt: { $lte: at }, ...(after ? { id: { $gt: after } } : {}) },
+      { fields: ['id'], orderBy: { id: 'asc' }, limit: COMPANIES_PER_PAGE },
+    );
+    return rows.map((c) => c.id);
+  }
+
+  /** Delivers one company's due mail, in that company's context, then re-arms its marker. */
+  private drainCompany(companyId: string, now: () => Date): Promise<DrainReport> {
+    return this.tenancy.run(drainContext(companyId), async (em) => {
+      const report: DrainReport = { sent: 0, failed: 0 };
+      for (;;) {
+        const batch = await this.claim(em, now());
+        for (const message of batch) {
+          if (await this.deliver(em, message, now)) report.sent++;
+          else report.failed++;
+        }
+        if (batch.length < BATCH) break;
+      }
+      await this.rearm(em, companyId);
+      return report;
+    });
+  }
+
+  /** Claims up to one batch of the company's due messages (skipping rows another drainer holds) and leases them. */
+  private claim(em: EntityManager, at: Date): Promise<OutboxMessage[]> {
+    return em.fork({ clear: true }).transactional(async (tx) => {
       const due = await tx.find(
         OutboxMessage,
         { sentAt: null, failedAt: null, nextAttemptAt: { $lte: at } },
@@ -110,8 +177,33 @@ export class MailOutboxService implements OnModuleInit, OnModuleDestroy {
     });
   }
 
-  private async deliver(message: OutboxMessage, now: () => Date): Promise<boolean> {
-    const em = this.orm.em.fork({ clear: true, disableContextResolution: true });
+  /**
+   * Sets the company's marker to its earliest waiting message (or clears it). The company row is locked first,
+   * and the minimum read by a statement after that: a message committed meanwhile either committed before the
+   * lock (and is counted) or its trigger waits for this transaction and lowers the marker after it.
+   */
+  private async rearm(em: EntityManager, companyId: string): Promise<void> {
+    await em.fork({ clear: true }).transactional(async (tx) => {
+      // FOR NO KEY UPDATE, which no foreign-key check waits for (the ORM's lock modes have no such mode). The
+      // companies registry is not tenant data; the one parameter is this context's own company id.
+      await tx
+        .getConnection()
+        .execute(
+          'select 1 from companies where id = ? for no key update',
+          [companyId],
+          'all',
+          tx.getTransactionContext(),
+        );
+      const next = await tx.findOne(
+        OutboxMessage,
+        { sentAt: null, failedAt: null },
+        { fields: ['id', 'nextAttemptAt'], orderBy: { nextAttemptAt: 'asc' } },
+      );
+      await tx.nativeUpdate(Company, { id: companyId }, { mailDueAt: next?.nextAttemptAt ?? null });
+    });
+  }
+
+  private async deliver(em: EntityManager, message: OutboxMessage, now: () => Date): Promise<boolean> {
     try {
       await this.transport.send({
         id: message.id,

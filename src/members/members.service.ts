@@ -10,6 +10,7 @@ import { Errors } from '../common/errors/app-error.js';
 import { keysetFind, toPage, type Page, type PageQueryDto } from '../common/pagination.js';
 import type { TenantContext } from '../tenancy/request-store.js';
 import { UsersService } from '../users/users.service.js';
+import { AccessCache } from './access.cache.js';
 import type { MemberDto, OwnershipTransferDto } from './dto/member.dto.js';
 import { Membership } from './membership.entity.js';
 import { MembershipsService } from './memberships.service.js';
@@ -46,6 +47,7 @@ export class MembersService {
     private readonly users: UsersService,
     private readonly auth: AuthService,
     private readonly audit: AuditService,
+    private readonly access: AccessCache,
   ) {}
 
   async list(query: PageQueryDto): Promise<Page<MemberDto>> {
@@ -60,6 +62,11 @@ export class MembersService {
 
   async changeRole(ctx: TenantContext, userId: string, role: Role): Promise<MemberDto> {
     const actorRole = await this.memberships.currentRole(ctx);
+    // The member's access tokens act with the new role from their next request on (this instance: at once).
+    return this.forgettingAfter(ctx, [userId], () => this.changeRoleNow(userId, role, actorRole));
+  }
+
+  private changeRoleNow(userId: string, role: Role, actorRole: Role): Promise<MemberDto> {
     return deniedAsNotFound(this.audit, `PATCH ${MEMBER_ROUTE}`, () =>
       this.em.transactional(async (tx) => {
         const target = await this.lockMember(tx, userId);
@@ -97,7 +104,16 @@ export class MembersService {
     const ability = abilityFor(ctx);
     const self = ctx.principalType === 'user' && ctx.userId === userId;
     const actorRole = await this.memberships.currentRole(ctx);
-    await deniedAsNotFound(this.audit, `DELETE ${MEMBER_ROUTE}`, () =>
+    await this.forgettingAfter(ctx, [userId], () => this.removeNow(userId, self, actorRole, ability));
+  }
+
+  private removeNow(
+    userId: string,
+    self: boolean,
+    actorRole: Role,
+    ability: ReturnType<typeof abilityFor>,
+  ): Promise<void> {
+    return deniedAsNotFound(this.audit, `DELETE ${MEMBER_ROUTE}`, () =>
       this.em.transactional(async (tx) => {
         const target = await this.lockMember(tx, userId);
         if (!ability.can('delete', subject('Member', { userId }))) {
@@ -112,8 +128,8 @@ export class MembersService {
         if (target.role === 'owner') await this.ensureAnotherOwner(tx, userId);
         tx.remove(target);
         await tx.flush();
-        // The removed member's sessions of this company end now; an access token already issued expires
-        // within JWT_ACCESS_TTL_SECONDS, and administrative routes re-check the membership at once.
+        // The removed member's sessions of this company end now; an access token already issued is refused by
+        // the guard from the next request on (at once on this instance, within ACCESS_CACHE_TTL_MS elsewhere).
         const revokedSessions = await this.auth.revokeUserSessions(tx, userId);
         await this.audit.record(
           {
@@ -132,6 +148,10 @@ export class MembersService {
     const ownerId = ctx.principalType === 'user' ? ctx.userId : undefined;
     if (!ownerId) throw Errors.forbidden('Only a signed-in owner can transfer ownership');
     if (userId === ownerId) throw Errors.field('userId', 'must be another member of the company');
+    return this.forgettingAfter(ctx, [ownerId, userId], () => this.transferNow(ownerId, userId));
+  }
+
+  private transferNow(ownerId: string, userId: string): Promise<OwnershipTransferDto> {
     return this.em.transactional(async (tx) => {
       // Both rows locked in one statement, in id order: two opposite transfers cannot deadlock.
       const rows = await tx.find(
@@ -161,6 +181,23 @@ export class MembersService {
         previousOwner: toDto(current, await this.userOf(tx, ownerId)),
       };
     });
+  }
+
+  /**
+   * Runs a membership change, then drops the cached roles of the users it touched (`AccessCache`), so their
+   * access tokens count with what is now committed. After the transaction, never inside it: a request reading
+   * in between would cache the old role again. Also after a failure (forgetting too much costs one read).
+   */
+  private async forgettingAfter<T>(
+    ctx: TenantContext,
+    userIds: string[],
+    change: () => Promise<T>,
+  ): Promise<T> {
+    try {
+      return await change();
+    } finally {
+      for (const userId of userIds) this.access.forgetMember(ctx.companyId, userId);
+    }
   }
 
   /** The membership of `userId` in the context's company, locked for the transaction; 404 when none. */

@@ -44,9 +44,13 @@ export class RunDecisionsService {
         }
         const company = await this.transitions.company(tx, ctx.companyId);
         const self = ctx.userId ?? null;
-        if (dto.decision === 'approve' && company.fourEyes && self !== null && self === run.startedByUserId) {
+        // The same identity as cancel's: a person through any of their credentials (a session, their API keys),
+        // otherwise the principal itself (an application has no user and must not approve its own run either).
+        const starter = run.startedByUserId ?? run.startedBy;
+        const decider = ctx.userId ?? ctx.principalId;
+        if (dto.decision === 'approve' && company.fourEyes && decider === starter) {
           throw Errors.forbidden(
-            'Four-eyes rule: the person who started a run cannot approve it; another member must',
+            'Four-eyes rule: whoever started a run cannot approve it; another member must',
           );
         }
         try {

@@ -9,6 +9,7 @@ import {
 } from '../connectors/connector-invoker.js';
 import { SecretUnavailableError } from '../connectors/keyring.service.js';
 import { newId } from '../common/ids.js';
+import { scrubNul, withoutNul } from '../common/nul.js';
 import { interpolate, type JsonValue, type ToolStep } from '../templates/definition.js';
 import type { TenantContext } from '../tenancy/request-store.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
@@ -38,7 +39,14 @@ export interface RunExecutionSettings {
   /** Backoff between attempts of a tool step: base × 2^(attempt − 1), capped. */
   backoffBaseMs: number;
   backoffMaxMs: number;
+  /**
+   * How long a run waits, handed back to the queue, when its connector's secret cannot be decrypted for a
+   * reason that can pass (this process holds another master key than the one in use); default 60 s.
+   */
+  unavailableRetryMs?: number;
 }
+
+export const DEFAULT_UNAVAILABLE_RETRY_MS = 60_000;
 
 /** Why an in-flight call was abandoned. */
 export class RunAbort extends Error {
@@ -78,7 +86,21 @@ type CallOutcome =
   | { kind: 'ok'; result: ToolResult }
   | { kind: 'error'; error: ToolCallError }
   | { kind: 'aborted'; why: RunAbort['why'] }
-  | { kind: 'fault'; message: string };
+  | { kind: 'fault'; message: string }
+  /** The call could not be made for a reason expected to pass (the secret, under another master key). */
+  | { kind: 'unavailable'; message: string };
+
+/** The generic reason of a run failed by `RunEngine.failStuck` (the cause is in the worker's logs). */
+export const STUCK_RUN_REASON =
+  'The run could not be executed: handling it failed repeatedly with a server fault (logged for the administrators)';
+
+/** The id of the step a run stands on, read defensively (for a run whose stored definition may be damaged). */
+function standingStepId(run: Run): string | null {
+  const steps: unknown = (run.definition as { steps?: unknown } | null | undefined)?.steps;
+  const step: unknown = Array.isArray(steps) ? steps[run.currentStepIndex] : undefined;
+  const id = (step as { id?: unknown } | undefined)?.id;
+  return typeof id === 'string' ? id : null;
+}
 
 const sleep = (ms: number, signal: AbortSignal) =>
   new Promise<void>((resolve) => {
@@ -185,6 +207,35 @@ export class RunEngine {
       );
       if (!run || run.status !== 'running' || run.leaseOwner !== claimed.lease) return 'lost';
       return fn(tx, run);
+    });
+  }
+
+  /**
+   * Ends a run whose job keeps failing with an unexpected error (a bug, a value the database refuses): it is
+   * failed with a generic reason (the cause is logged), its step too, and its audit event is written in the same
+   * transaction. A run that is parked, finished, or held by a worker under a live lease is left alone (its own
+   * path handles it), as is one that is gone. Returns whether it failed the run.
+   */
+  async failStuck(job: RunJob): Promise<boolean> {
+    return this.transaction(job.companyId, async (tx) => {
+      const run = await tx.findOne(
+        Run,
+        { id: job.runId },
+        { lockMode: LockMode.PESSIMISTIC_WRITE, refresh: true },
+      );
+      if (!run || run.isFinal || run.status === 'parked') return false;
+      if (run.status === 'running' && run.leaseExpiresAt && run.leaseExpiresAt.getTime() > Date.now()) {
+        return false;
+      }
+      const stepId = standingStepId(run);
+      const row = stepId === null ? null : await this.transitions.stepRow(tx, run);
+      if (row && ['running', 'retrying', 'interrupted', 'waiting'].includes(row.status)) {
+        row.status = 'failed';
+        row.finishedAt = new Date();
+        row.error = { reason: 'internal', message: STUCK_RUN_REASON };
+      }
+      await this.transitions.fail(tx, run, STUCK_RUN_REASON, stepId);
+      return true;
     });
   }
 
@@ -371,6 +422,13 @@ export class RunEngine {
         this.logger.error(
           `run ${claimed.runId} step ${next.step.id}: the connector secret is unavailable: ${e.message}`,
         );
+        if (e.transient) {
+          return {
+            kind: 'unavailable',
+            message:
+              'The connector’s secret cannot be decrypted by this worker right now (a server fault, logged)',
+          };
+        }
         return {
           kind: 'fault',
           message:
@@ -404,7 +462,8 @@ export class RunEngine {
       switch (outcome.kind) {
         case 'ok':
           row.status = 'succeeded';
-          row.output = outcome.result.output;
+          // An endpoint's JSON may hold NUL (\u0000), which PostgreSQL stores in no text and no jsonb.
+          row.output = scrubNul(outcome.result.output);
           row.error = null;
           row.finishedAt = now;
           run.currentStepIndex += 1;
@@ -423,16 +482,17 @@ export class RunEngine {
           return stop;
         case 'error': {
           const { error } = outcome;
+          const message = withoutNul(error.message);
           const willRetry = error.retryable && attempt < maxAttempts(step) && !run.cancelRequestedAt;
           row.error = {
             reason: error.reason,
-            message: error.message,
+            message,
             ...(error.status !== undefined ? { status: error.status } : {}),
           };
           this.transitions.event(tx, run, 'step.failed', step.id, {
             attempt,
             reason: error.reason,
-            message: error.message,
+            message,
             ...(error.status !== undefined ? { status: error.status } : {}),
             retryable: error.retryable,
             willRetry,
@@ -448,7 +508,7 @@ export class RunEngine {
               ? `Tool "${step.toolId}" is not bound to a connector`
               : error.retryable && attempt >= maxAttempts(step)
                 ? this.exhaustedReason(step, row)
-                : `Step "${step.id}" failed: ${error.message}`;
+                : `Step "${step.id}" failed: ${message}`;
           await this.transitions.fail(tx, run, reason, step.id);
           return stop;
         }
@@ -464,6 +524,26 @@ export class RunEngine {
             willRetry: false,
           });
           await this.transitions.fail(tx, run, outcome.message, step.id);
+          return stop;
+        case 'unavailable':
+          // The call never reached the endpoint, so the attempt does not count. The run goes back to the queue
+          // (its slot freed) and is tried again later, by whichever worker then holds the right key.
+          row.attempts -= 1;
+          row.status = 'retrying';
+          this.transitions.event(tx, run, 'step.failed', step.id, {
+            attempt,
+            reason: 'secret_unavailable',
+            message: outcome.message,
+            retryable: true,
+            willRetry: true,
+            counted: false,
+          });
+          await this.transitions.release(tx, run, {
+            reason: 'secret_unavailable',
+            startAfter: new Date(
+              Date.now() + (worker.settings.unavailableRetryMs ?? DEFAULT_UNAVAILABLE_RETRY_MS),
+            ),
+          });
           return stop;
       }
     });

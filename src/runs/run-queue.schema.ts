@@ -36,7 +36,8 @@ const MAX_CAP = 100;
 const DEFAULT_CAP = 4;
 
 /**
- * pg-boss `groupConcurrency` keyed by the company's cap (the job's group tier): a fetch never takes more of one
+ * pg-boss `groupConcurrency` keyed by the company's cap (the job's group tier, set when the job is sent and
+ * moved to a new cap by `RunQueue.retier` when the company changes it): a fetch never takes more of one
  * company's jobs than its cap while they are active, so a backlog of one company is not fetched ahead of
  * another's. Only a fairness aid: concurrent fetches can overshoot it, and a job outlives its run's slot for a
  * moment. The exact cap is the claim under the company's advisory lock (`RunClaims`).

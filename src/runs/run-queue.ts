@@ -85,15 +85,38 @@ export class RunQueue implements OnModuleInit, OnApplicationShutdown {
 
   /**
    * Sends `{ companyId, runId }` through `tx`'s own connection: it exists exactly when `tx` commits. `cap` is
-   * the company's `maxConcurrentRuns` (the job's group tier); `startAfter` defers it.
+   * the company's `maxConcurrentRuns` (the job's group tier); `startAfter` defers it. The company id is also the
+   * job's `singletonKey`: on this `standard` queue that makes nothing unique (no `singletonSeconds`), it only lets
+   * `retier` find the company's waiting jobs in one statement.
    */
   async enqueue(tx: EntityManager, job: RunJob, options: { cap: number; startAfter?: Date }): Promise<void> {
     const boss = await this.started();
     await boss.send(RUN_QUEUE, job, {
       db: transactionDb(tx),
       group: { id: job.companyId, tier: String(options.cap) },
+      singletonKey: job.companyId,
       ...(options.startAfter ? { startAfter: options.startAfter } : {}),
     });
+  }
+
+  /**
+   * Moves the company's waiting jobs (created, or failed and waiting for their retry) to the tier of its new
+   * `cap`, in `tx`: the tier is fixed when a job is sent, so without this a raised cap would reach only the jobs
+   * sent from then on, and the backlog would keep being fetched at the old cap (a lowered one would be fetched
+   * above it, which the claim then refuses). Jobs already active keep their tier; they are being handled. A run
+   * started while the change commits may still be sent with the old tier: the tier is only the fetch's fairness
+   * aid (that job is fetched under the old limit, or re-sent with the new tier if a claim defers it); the claim
+   * under the company lock always applies the current cap. Returns how many jobs moved.
+   */
+  async retier(tx: EntityManager, companyId: string, cap: number): Promise<number> {
+    const boss = await this.started();
+    const { updated } = await boss.update(RUN_QUEUE, undefined, {
+      singletonKey: companyId,
+      match: 'all',
+      group: { id: companyId, tier: String(cap) },
+      db: transactionDb(tx),
+    });
+    return updated;
   }
 
   /** Claims up to `limit` jobs, at most each company's cap at once (see `RUN_GROUP_CONCURRENCY`). */

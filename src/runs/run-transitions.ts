@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AuditAction } from '../audit/audit-actions.js';
 import { AuditService } from '../audit/audit.service.js';
+import { withoutNul } from '../common/nul.js';
 import { Company } from '../companies/company.entity.js';
 import {
   interpolate,
@@ -38,8 +39,13 @@ export async function stepOutputs(
   return Object.fromEntries(done.map((s) => [s.stepId, { output: s.output }]));
 }
 
+/**
+ * The prompt as stored: text, at most MAX_PROMPT_CHARS, and without NUL (`\u0000`), which a `text` column refuses:
+ * a prompt interpolates run input and step outputs, which may hold one (an endpoint's answer; an input stored
+ * before the API refused them).
+ */
 function promptText(value: unknown): string {
-  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? '');
+  const text = withoutNul(typeof value === 'string' ? value : (JSON.stringify(value) ?? ''));
   return text.length > MAX_PROMPT_CHARS ? `${text.slice(0, MAX_PROMPT_CHARS - 1)}…` : text;
 }
 
@@ -163,14 +169,22 @@ export class RunTransitions {
     await this.record(tx, 'run.cancelled', run, { stepId: step?.id ?? null, ...data });
   }
 
-  /** running → queued between two steps (a stopping worker), with a job for whoever continues. */
-  async release(tx: EntityManager, run: Run): Promise<void> {
+  /**
+   * running → queued, with a job for whoever continues: between two steps (a stopping worker), or before a call
+   * that cannot be made right now (`reason`, with the job deferred to `startAfter`).
+   */
+  async release(
+    tx: EntityManager,
+    run: Run,
+    options: { reason?: 'secret_unavailable'; startAfter?: Date } = {},
+  ): Promise<void> {
     run.status = 'queued';
     this.releaseLease(run);
     const stepId = this.currentStep(run)?.id ?? null;
-    this.event(tx, run, 'run.released', stepId);
-    await this.record(tx, 'run.released', run, { stepId });
-    await this.enqueue(tx, run);
+    const reason = options.reason ? { reason: options.reason } : {};
+    this.event(tx, run, 'run.released', stepId, reason);
+    await this.record(tx, 'run.released', run, { stepId, ...reason });
+    await this.enqueue(tx, run, options.startAfter);
   }
 
   /**

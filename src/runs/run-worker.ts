@@ -6,6 +6,7 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
+import { ConnectionException, DeadlockException, LockWaitTimeoutException } from '@mikro-orm/core';
 import type { Job } from 'pg-boss';
 import { isUuid, newId } from '../common/ids.js';
 import type { AppConfig } from '../config/config.js';
@@ -21,6 +22,11 @@ export interface RunWorkerSettings extends RunExecutionSettings {
   pollIntervalMs: number;
   /** On shutdown, how long runs in flight get to reach a step boundary before their calls are abandoned. */
   stopGraceMs: number;
+  /**
+   * Attempts of a job that fail with an unexpected error (not an outage of the database) before its run is failed
+   * for good: such an error repeats on every attempt, and the run would otherwise wait for pg-boss to give up.
+   */
+  jobFaultLimit: number;
 }
 
 export const DEFAULT_RUN_WORKER_SETTINGS: RunWorkerSettings = {
@@ -31,9 +37,50 @@ export const DEFAULT_RUN_WORKER_SETTINGS: RunWorkerSettings = {
   backoffBaseMs: 200,
   backoffMaxMs: 5_000,
   stopGraceMs: 10_000,
+  jobFaultLimit: 5,
+  unavailableRetryMs: 60_000,
 };
 
 const JOB_HEARTBEAT_MS = ((RUN_QUEUE_OPTIONS.heartbeatSeconds ?? 20) * 1000) / 2;
+
+const NETWORK_ERRORS = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+]);
+const NETWORK_MESSAGES =
+  /connection terminated|timeout exceeded when trying to connect|connection (is )?closed|the database system is (starting up|shutting down|in recovery mode)/i;
+
+/**
+ * Whether a job failed because the database (or the way to it) was unavailable, which passes and must be
+ * outlasted (the queue retries such a job for about an hour and a half), rather than because handling the run
+ * itself fails, which repeats on every attempt: lost or refused connections, SQLSTATE classes 08 (connection; but
+ * 08P01, a protocol violation, is what a bad value causes), 53 (insufficient resources), 57 (operator
+ * intervention: shutdown, cancel), 58 (system error), and lock conflicts that outlasted their retries.
+ */
+export function isInfrastructureFault(error: unknown, depth = 0): boolean {
+  if (typeof error !== 'object' || error === null || depth > 3) return false;
+  if (
+    error instanceof ConnectionException ||
+    error instanceof DeadlockException ||
+    error instanceof LockWaitTimeoutException
+  ) {
+    return true;
+  }
+  const { code, message, cause } = error as { code?: unknown; message?: unknown; cause?: unknown };
+  if (typeof code === 'string') {
+    if (NETWORK_ERRORS.has(code)) return true;
+    if (/^(08|53|57|58)[0-9A-Z]{3}$/.test(code) && code !== '08P01') return true;
+    if (code === '40001' || code === '40P01' || code === '55P03') return true;
+  }
+  if (typeof message === 'string' && NETWORK_MESSAGES.test(message)) return true;
+  return isInfrastructureFault(cause, depth + 1);
+}
 
 /**
  * The background worker of runs: fetches jobs from the run queue and hands each to the engine, up to
@@ -199,13 +246,25 @@ export class RunWorker implements OnApplicationBootstrap, BeforeApplicationShutd
       if (!isUuid(companyId) || !isUuid(runId)) {
         this.logger.error(`run job ${job.id} carries no valid company and run ids; dropped`);
       } else {
-        await this.engine.process({ companyId, runId }, this);
+        try {
+          await this.engine.process({ companyId, runId }, this);
+        } catch (e) {
+          this.logger.error(
+            `run job ${job.id} (run ${runId}, attempt ${job.retryCount + 1}) failed: ${(e as Error)?.stack ?? String(e)}`,
+          );
+          // A database outage passes: pg-boss retries the job (the run's lease expires and it is recovered).
+          // Anything else fails again on every attempt: after a few, the run ends cleanly instead.
+          if (isInfrastructureFault(e) || job.retryCount + 1 < this.settings.jobFaultLimit) throw e;
+          if (!(await this.engine.failStuck({ companyId, runId }))) throw e;
+          this.logger.error(
+            `run ${runId} failed for good after ${job.retryCount + 1} failed attempts of its job`,
+          );
+        }
       }
       await this.queue.complete(job);
     } catch (e) {
-      // A database fault mid-run: pg-boss retries the job; the run's lease expires and it is recovered.
-      this.logger.error(
-        `run job ${job.id} (run ${String(runId)}) failed: ${(e as Error)?.stack ?? String(e)}`,
+      this.logger.warn(
+        `run job ${job.id} (run ${String(runId)}) goes back to the queue: ${(e as Error)?.message}`,
       );
       await this.queue.fail(job, e).catch((err: unknown) => {
         this.logger.error(`could not fail run job ${job.id}: ${(err as Error).message}`);

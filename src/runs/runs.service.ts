@@ -172,7 +172,14 @@ export class RunsService {
     const key = `${template.source}:${template.id}:${template.version}`;
     let validate = this.validators.get(key);
     if (!validate) {
-      validate = compileInputSchema(template.definition.inputSchema);
+      try {
+        validate = compileInputSchema(template.definition.inputSchema);
+      } catch (error: unknown) {
+        // Only a version saved before today's rules (an unsafe `pattern`, say) can fail here: it cannot run.
+        throw Errors.conflict(
+          `This template version's input schema cannot be used (${error instanceof Error ? error.message : String(error)}); publish a corrected version`,
+        );
+      }
       if (this.validators.size >= VALIDATOR_CACHE_SIZE) {
         this.validators.delete(this.validators.keys().next().value as string);
       }

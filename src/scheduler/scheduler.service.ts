@@ -19,7 +19,7 @@ interface Task {
 }
 
 /**
- * The in-process scheduler of periodic background work (mail delivery, company purge). It runs only when
+ * The in-process scheduler of periodic background work (mail delivery, company purge, audit export). It runs only when
  * `WORKER_MODE=inline`; with `off` nothing starts and the work is done elsewhere (or, in tests, called
  * directly). A task never overlaps itself; its timers are unref'd so they never keep the process alive, and
  * shutdown waits for runs in flight. Every task is safe to run on several processes at once (each claims
@@ -44,6 +44,11 @@ export class Scheduler implements OnApplicationBootstrap, BeforeApplicationShutd
     const task: Task = { name, everyMs, run, timer: undefined, inflight: undefined, again: false };
     this.tasks.set(name, task);
     if (this.started) this.start(task);
+  }
+
+  /** The interval of a registered task, in ms; undefined when no task has that name. */
+  intervalOf(name: string): number | undefined {
+    return this.tasks.get(name)?.everyMs;
   }
 
   /** Runs a task soon (after the change that needs it committed); a no-op when the scheduler is off. */

@@ -6,9 +6,11 @@ import {
   MAX_DEFINITION_BYTES,
   MAX_DEPTH,
   MAX_ERRORS,
+  MAX_PATTERN_LENGTH,
   MAX_SCHEMA_PROPERTIES,
   MAX_STEPS,
   parseReference,
+  patternProblem,
   referencedPaths,
   STEP_KINDS,
   validateDefinition,
@@ -520,6 +522,84 @@ describe('validateDefinition', () => {
       expect(errorsOf(withSchema(tooMany))).toEqual([
         { field: 'inputSchema', message: expect.stringContaining('101') as string },
       ]);
+    });
+  });
+
+  describe('inputSchema patterns (ReDoS)', () => {
+    function withSchema(schema: unknown): Json {
+      const def = validDefinition();
+      def.inputSchema = schema;
+      def.steps = [{ id: 'a', kind: 'tool', name: 'A', toolId: 'x.y' }];
+      return def;
+    }
+
+    it('refuses a pattern with nested repetition wherever it stands, naming its path', () => {
+      const evil = '^(a+)+$';
+      const errors = errorsOf(
+        withSchema({
+          type: 'object',
+          properties: {
+            s: { type: 'string', pattern: evil },
+            list: { type: 'array', items: { type: 'string', pattern: '^(a|aa)*(b+)*$' } },
+            pick: { anyOf: [{ type: 'string' }, { type: 'string', pattern: '(x*)*y' }] },
+            // A property *named* pattern is a schema, not a pattern: only its own keyword counts.
+            pattern: { type: 'string', pattern: '^[a-z]+$' },
+            map: { type: 'object', patternProperties: { '^(k+)+$': { type: 'string' } } },
+            names: { type: 'object', propertyNames: { pattern: '^([a-z]+)*$' } },
+          },
+          $defs: { code: { type: 'string', pattern: '(\\d+)+' } },
+        }),
+      );
+      expect(errors.map((e) => e.field).sort()).toEqual(
+        [
+          'inputSchema.properties.s.pattern',
+          'inputSchema.properties.list.items.pattern',
+          'inputSchema.properties.pick.anyOf.1.pattern',
+          'inputSchema.properties.map.patternProperties.^(k+)+$',
+          'inputSchema.properties.names.propertyNames.pattern',
+          'inputSchema.$defs.code.pattern',
+        ].sort(),
+      );
+      expect(errors[0].message).toMatch(/not a safe regular expression/);
+      // Never compiled: the check comes first (the run path would otherwise block on such a pattern).
+      expect(errors.some((e) => e.message.includes('does not compile'))).toBe(false);
+    });
+
+    it(`caps a pattern at ${MAX_PATTERN_LENGTH} characters and refuses one that is not a regular expression`, () => {
+      const long = `^${'a'.repeat(MAX_PATTERN_LENGTH)}$`;
+      expect(
+        errorsOf(withSchema({ type: 'object', properties: { s: { type: 'string', pattern: long } } })),
+      ).toEqual([
+        {
+          field: 'inputSchema.properties.s.pattern',
+          message: expect.stringContaining(`at most ${MAX_PATTERN_LENGTH}`) as string,
+        },
+      ]);
+      expect(
+        fields(withSchema({ type: 'object', properties: { s: { type: 'string', pattern: '(' } } })),
+      ).toEqual(['inputSchema.properties.s.pattern']);
+    });
+
+    it('accepts ordinary patterns, optional groups included', () => {
+      for (const pattern of [
+        '^[0-9]{5}$',
+        '^[A-Z]{2}(-[A-Z0-9]{1,3})?$',
+        '^(v?[0-9]+\\.[0-9]+\\.[0-9]+(-[0-9A-Za-z.-]+)?|[0-9a-f]{7,40})$',
+        '^@[A-Za-z0-9_.-]+(/[A-Za-z0-9_.-]+)?$',
+        '^[(]?[0-9]+[)]?$',
+        '^\\(a\\)?$',
+      ]) {
+        expect(patternProblem(pattern), pattern).toBeNull();
+      }
+      // An optional group around something repeated inside a repetition still nests.
+      expect(patternProblem('^((a+)?b)+$')).not.toBeNull();
+      expect(patternProblem('^(a+)+$')).not.toBeNull();
+    });
+
+    it('keeps a refused pattern from blocking input validation even if one was stored before the check', () => {
+      expect(() =>
+        compileInputSchema({ type: 'object', properties: { s: { type: 'string', pattern: '^(a+)+$' } } }),
+      ).toThrow(/not a safe regular expression/);
     });
   });
 

@@ -3,7 +3,8 @@
  * and its pure validator. No I/O, no Nest, no database: callers (the templates module, the drafts
  * module, the run engine) decide what to do with the result.
  */
-import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
+import { Ajv2020, type Options as AjvOptions, type ValidateFunction } from 'ajv/dist/2020.js';
+import safeRegex from 'safe-regex2';
 import { ROLES, type Role } from '../authz/roles.js';
 
 // ---------------------------------------------------------------------------------------------
@@ -47,6 +48,8 @@ export const MAX_TOOL_ID_LENGTH = 100;
 export const MAX_NAME_LENGTH = 200;
 export const MAX_DESCRIPTION_LENGTH = 2000;
 export const MAX_PROMPT_LENGTH = 1000;
+/** Length of a `pattern` (or `patternProperties` key) in an input schema. */
+export const MAX_PATTERN_LENGTH = 200;
 export const TIMEOUT_MS_RANGE = { min: 100, max: 60_000 } as const;
 export const RETRIES_RANGE = { min: 0, max: 5 } as const;
 
@@ -370,6 +373,68 @@ const FORMAT_CHECKS: Record<(typeof SUPPORTED_FORMATS)[number], (value: string) 
   ipv4: (v) => IPV4_RE.test(v),
 };
 
+/**
+ * The pattern as `safe-regex2` should judge it: an optional group `(…)?` rewritten as the equivalent alternative
+ * `(…|)`. The checker counts `?` as a repetition like `+`, so an optional group would count as nesting everything
+ * inside it (`(-[A-Z0-9]{1,3})?` like `(a+)+`); a group taken at most once multiplies no backtracking.
+ * Only for the check, never for matching. Escapes and character classes are skipped as written.
+ */
+function optionalGroupsAsAlternatives(pattern: string): string {
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '\\') {
+      out += pattern.slice(i, i + 2);
+      i++;
+    } else if (inClass) {
+      if (c === ']') inClass = false;
+      out += c;
+    } else if (c === '[') {
+      inClass = true;
+      out += c;
+    } else if (c === ')' && pattern[i + 1] === '?') {
+      out += '|)';
+      i += pattern[i + 2] === '?' ? 2 : 1; // a lazy `??` too
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+/**
+ * Why a regular expression of an input schema (`pattern`, a `patternProperties` key) may not be used, or null.
+ * Ajv matches patterns with JavaScript's backtracking engine, on the API's event loop, against input a caller
+ * chooses: a pattern with nested or ambiguous repetition (`^(a+)+$`) makes a short input take seconds or years to
+ * match. `safe-regex2` refuses a star height above one and more than 25 repetitions (a heuristic, which also
+ * refuses what it cannot parse); the length cap bounds everything else.
+ */
+export function patternProblem(pattern: string): string | null {
+  if (pattern.length > MAX_PATTERN_LENGTH) {
+    return `must be at most ${MAX_PATTERN_LENGTH} characters (got ${pattern.length})`;
+  }
+  try {
+    new RegExp(pattern, 'u');
+  } catch (error: unknown) {
+    return `is not a valid regular expression (${error instanceof Error ? error.message : String(error)})`;
+  }
+  if (!safeRegex(optionalGroupsAsAlternatives(pattern))) {
+    return 'is not a safe regular expression: nested repetition such as (a+)+, or more than 25 repetitions, could make matching take exponential time';
+  }
+  return null;
+}
+
+/** Ajv's regular expressions: the platform's safety rules again (for definitions saved before they existed). */
+const guardedRegExp: NonNullable<NonNullable<AjvOptions['code']>['regExp']> = Object.assign(
+  (pattern: string, flags: string) => {
+    const problem = patternProblem(pattern);
+    if (problem) throw new Error(`the pattern ${JSON.stringify(pattern.slice(0, 50))} ${problem}`);
+    return new RegExp(pattern, flags);
+  },
+  { code: 'new RegExp' },
+);
+
 /** Validates schemas against the 2020-12 meta-schema; never compiles or stores a caller's schema. */
 const metaAjv = new Ajv2020({ strict: true, logger: false });
 
@@ -390,6 +455,7 @@ export function compileInputSchema(schema: Record<string, unknown>): ValidateFun
     logger: false,
     meta: false,
     validateSchema: false,
+    code: { regExp: guardedRegExp },
   });
   for (const format of SUPPORTED_FORMATS) {
     ajv.addFormat(format, { type: 'string', validate: FORMAT_CHECKS[format] });
@@ -400,36 +466,68 @@ export function compileInputSchema(schema: Record<string, unknown>): ValidateFun
   return validate;
 }
 
+const SUBSCHEMA_MAP_KEYWORDS = [
+  'properties',
+  'patternProperties',
+  '$defs',
+  'definitions',
+  'dependentSchemas',
+  'dependencies', // the older spelling, which Ajv still applies
+];
+const SUBSCHEMA_KEYWORDS = [
+  'items',
+  'additionalProperties',
+  'unevaluatedProperties',
+  'unevaluatedItems',
+  'contains',
+  'propertyNames',
+  'not',
+  'if',
+  'then',
+  'else',
+];
+const SUBSCHEMA_LIST_KEYWORDS = ['prefixItems', 'allOf', 'anyOf', 'oneOf'];
+
+/** The direct subschemas of a schema, each with its path relative to it (`properties.zip`, `anyOf.1`). */
+function subschemas(schema: Record<string, unknown>): [string, unknown][] {
+  const out: [string, unknown][] = [];
+  for (const keyword of SUBSCHEMA_MAP_KEYWORDS) {
+    const map = schema[keyword];
+    if (isPlainObject(map))
+      for (const [name, sub] of Object.entries(map)) out.push([join(keyword, name), sub]);
+  }
+  for (const keyword of SUBSCHEMA_KEYWORDS) {
+    if (schema[keyword] !== undefined) out.push([keyword, schema[keyword]]);
+  }
+  for (const keyword of SUBSCHEMA_LIST_KEYWORDS) {
+    const list = schema[keyword];
+    if (Array.isArray(list)) list.forEach((sub: unknown, i) => out.push([join(keyword, i), sub]));
+  }
+  return out;
+}
+
 /** Counts declared properties, following every subschema keyword of draft 2020-12. */
 function countDeclaredProperties(schema: unknown): number {
   if (!isPlainObject(schema)) return 0;
-  let count = 0;
-  const mapKeywords = ['properties', 'patternProperties', '$defs', 'definitions', 'dependentSchemas'];
-  const singleKeywords = [
-    'items',
-    'additionalProperties',
-    'unevaluatedProperties',
-    'unevaluatedItems',
-    'contains',
-    'propertyNames',
-    'not',
-    'if',
-    'then',
-    'else',
-  ];
-  const listKeywords = ['prefixItems', 'allOf', 'anyOf', 'oneOf'];
-  for (const keyword of mapKeywords) {
-    const map = schema[keyword];
-    if (!isPlainObject(map)) continue;
-    if (keyword === 'properties') count += Object.keys(map).length;
-    for (const sub of Object.values(map)) count += countDeclaredProperties(sub);
-  }
-  for (const keyword of singleKeywords) count += countDeclaredProperties(schema[keyword]);
-  for (const keyword of listKeywords) {
-    const list = schema[keyword];
-    if (Array.isArray(list)) for (const sub of list) count += countDeclaredProperties(sub);
-  }
+  let count = isPlainObject(schema.properties) ? Object.keys(schema.properties).length : 0;
+  for (const [, sub] of subschemas(schema)) count += countDeclaredProperties(sub);
   return count;
+}
+
+/** Reports every `pattern` and `patternProperties` key of a schema (at any depth) that may not be used. */
+function checkPatterns(errors: Collector, field: string, schema: unknown): void {
+  if (!isPlainObject(schema)) return;
+  if (typeof schema.pattern === 'string') {
+    const problem = patternProblem(schema.pattern);
+    if (problem) errors.add(join(field, 'pattern'), problem);
+  }
+  if (isPlainObject(schema.patternProperties)) {
+    for (const key of Object.keys(schema.patternProperties)) {
+      const problem = patternProblem(key);
+      if (problem) errors.add(join(join(field, 'patternProperties'), key), `as a pattern, ${problem}`);
+    }
+  }
+  for (const [path, sub] of subschemas(schema)) checkPatterns(errors, join(field, path), sub);
 }
 
 function ajvPathToField(base: string, instancePath: string): string {
@@ -482,6 +580,9 @@ function checkInputSchema(errors: Collector, field: string, schema: unknown): Se
     }
     return declared;
   }
+  const before = errors.count;
+  checkPatterns(errors, field, schema);
+  if (errors.count > before) return declared;
   try {
     compileInputSchema(schema);
   } catch (error: unknown) {

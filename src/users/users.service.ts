@@ -20,6 +20,12 @@ export class UsersService {
     return em.findOne(User, { id });
   }
 
+  /** Whether the user holds the `platform:admin` flag (false for an unknown user). */
+  async isPlatformAdmin(id: string, em: EntityManager = this.em): Promise<boolean> {
+    const user = await em.findOne(User, { id }, { fields: ['id', 'platformAdmin'] });
+    return user?.platformAdmin ?? false;
+  }
+
   async emailTaken(email: string, em: EntityManager = this.em): Promise<boolean> {
     return (await em.count(User, { email: normalizeEmail(email) })) > 0;
   }

@@ -3,6 +3,16 @@ import { newId } from '../../src/common/ids.js';
 import { canonicalJson, chainHash, GENESIS_HASH } from '../../src/audit/canonical-json.js';
 import { hashedPart, type AuditRecord } from '../../src/audit/audit-record.js';
 
+/** What a seeded event says (the rest of the record is filled in by `seedAuditChain`). */
+export type SeededEvent = Pick<AuditRecord, 'action' | 'actor' | 'target' | 'metadata'>;
+
+const UPDATED = (companyId: string, seq: number): SeededEvent => ({
+  action: 'company.updated',
+  actor: { type: 'system', id: 'system' },
+  target: { type: 'Company', id: companyId },
+  metadata: { fields: ['name'], n: seq },
+});
+
 /**
  * Appends `count` valid events to a company's chain directly as the database owner (fixtures and benchmarks:
  * thousands of events in a second, instead of one transaction each through the app). The chain is built in
@@ -13,10 +23,17 @@ export async function seedAuditChain(
   owner: pg.Pool,
   companyId: string,
   count: number,
-  options: { chunk?: number; startAt?: Date; stepMs?: number } = {},
+  options: {
+    chunk?: number;
+    startAt?: Date;
+    stepMs?: number;
+    /** The `index`-th event of this call (default: a `company.updated` by the system). */
+    event?: (index: number, seq: number) => SeededEvent;
+  } = {},
 ): Promise<{ firstSeq: number; lastSeq: number; lastHash: string }> {
   const chunk = options.chunk ?? 5_000;
   const stepMs = options.stepMs ?? 1;
+  const event = options.event ?? ((_index: number, seq: number) => UPDATED(companyId, seq));
   const head = await owner.query<{ seq: string; hash: string }>(
     'select seq, hash from audit_chain_heads where company_id = $1',
     [companyId],
@@ -37,12 +54,9 @@ export async function seedAuditChain(
         companyId,
         seq,
         occurredAt: new Date(time).toISOString(),
-        action: 'company.updated',
         actionVersion: 1,
-        actor: { type: 'system', id: 'system' },
-        target: { type: 'Company', id: companyId },
         context: { requestId: `seed-${seq}`, ip: null, userAgent: null },
-        metadata: { fields: ['name'], n: seq },
+        ...event(done + i, seq),
         prevHash,
         hash: '',
       };
@@ -57,7 +71,7 @@ export async function seedAuditChain(
         record.actionVersion,
         record.actor.type,
         record.actor.id,
-        null,
+        record.actor.onBehalfOf ?? null,
         record.target?.type,
         record.target?.id,
         record.context.requestId,

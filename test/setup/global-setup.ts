@@ -4,7 +4,7 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../src/database/embedded.js';
 import { runMigrations } from '../../src/database/migrate.js';
-import { deriveAppUrl } from '../../src/database/urls.js';
+import { deriveAppUrl, withDatabase } from '../../src/database/urls.js';
 import { TEST_ENV } from './test-env.js';
 
 declare module 'vitest' {
@@ -14,12 +14,6 @@ declare module 'vitest' {
     /** The application's URL (`tenantry_app`) on the same database. */
     appUrl: string;
   }
-}
-
-function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
 }
 
 /**

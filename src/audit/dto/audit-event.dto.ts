@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import type { ActorType } from '../audit-event.entity.js';
 import { ACTOR_TYPES } from '../audit-record.js';
+import { EXPORT_TRAILER_FORMAT, EXPORT_TRAILER_VERSION } from '../export-trailer.js';
 
 export class AuditActorDto {
   @ApiProperty({ enum: ACTOR_TYPES })
@@ -106,4 +107,57 @@ export class AuditVerificationDto {
   /** What failed first; absent when valid. */
   @ApiPropertyOptional()
   reason?: string;
+}
+
+/**
+ * What an NDJSON export holds, and the chain head when it started: the last line of every
+ * `GET /v1/audit-events/export` response, so a saved file can be checked for completeness offline.
+ */
+export class AuditExportTrailerDto {
+  @ApiProperty({ enum: [EXPORT_TRAILER_FORMAT] })
+  format: typeof EXPORT_TRAILER_FORMAT;
+
+  @ApiProperty({ enum: [EXPORT_TRAILER_VERSION] })
+  version: number;
+
+  @ApiProperty({ format: 'uuid' })
+  companyId: string;
+
+  @ApiProperty({ format: 'date-time' })
+  exportedAt: string;
+
+  /** The requested window (`from`, `to`) as given; null when open. */
+  @ApiProperty({ type: String, nullable: true })
+  from: string | null;
+
+  @ApiProperty({ type: String, nullable: true })
+  to: string | null;
+
+  /** First and last seq of the export (both inclusive); null when it is empty. */
+  @ApiProperty({ type: Number, nullable: true })
+  firstSeq: number | null;
+
+  @ApiProperty({ type: Number, nullable: true })
+  lastSeq: number | null;
+
+  /** Events in the export. */
+  @ApiProperty({ minimum: 0 })
+  count: number;
+
+  /** Hash of the event at lastSeq; null when empty. */
+  @ApiProperty({ type: String, nullable: true, pattern: '^[0-9a-f]{64}$' })
+  lastHash: string | null;
+
+  /** The company's chain head when the export started (the export reaches it unless `to` ends earlier). */
+  @ApiProperty({ minimum: 0 })
+  headSeq: number;
+
+  @ApiProperty({ pattern: '^[0-9a-f]{64}$' })
+  headHash: string;
+}
+
+/** The trailer line: one member, `trailer` (an event line never has it). */
+export class AuditExportTrailerLineDto {
+  @ApiProperty({ type: AuditExportTrailerDto })
+  trailer: AuditExportTrailerDto;
 }

@@ -1,49 +1,44 @@
 import { parseArgs } from 'node:util';
 import { MikroORM } from '@mikro-orm/postgresql';
-import { exportCompanyTrail } from '../../audit/audit-export.js';
+import { AuditExporter, type CompanyExport } from '../../audit/audit-export.job.js';
 import { AuditQueryService, timeRangeOf } from '../../audit/audit-query.service.js';
 import { AuditService } from '../../audit/audit.service.js';
 import { exportTargetFromUrl } from '../../audit/export-target.js';
 import { describeVerification, verifyExport } from '../../audit/offline-verifier.js';
 import { AppError } from '../../common/errors/app-error.js';
 import { isUuid } from '../../common/ids.js';
-import { Company } from '../../companies/company.entity.js';
 import { buildOrmConfig } from '../../database/orm.config.js';
 import { deriveAppUrl } from '../../database/urls.js';
-import type { TenantContext } from '../../tenancy/request-store.js';
 import { TenancyService } from '../../tenancy/tenancy.service.js';
 import type { CliCommand, CliContext } from '../command.js';
 
+export { systemContext } from '../../audit/audit-export.job.js';
+
 const USAGE = [
-  'audit export [--company <id>] [--from <iso>] [--to <iso>]',
+  'audit export [--company <id>] [--from <iso>] [--to <iso>] | --incremental',
   'audit verify <file.ndjson | export folder>',
 ];
 
-/** The context of the export job in one company: a `system` principal, like any background worker. */
-export function systemContext(companyId: string): TenantContext {
-  return {
-    companyId,
-    principalId: 'system',
-    principalType: 'system',
-    // The least role that may read the audit trail.
-    role: 'admin',
-    userId: undefined,
-    operatorId: undefined,
-  };
-}
-
 /**
  * `audit export`: writes each company's events to AUDIT_EXPORT_URL as
- * `audit/{companyId}/{yyyy}/{mm}/{dd}/{eventId}.json`. It connects as `tenantry_app` (never the owner) and
- * reads each company inside `TenancyService.run` with a system context, so both tenancy walls hold as for any
- * job; only the list of company ids comes from the companies registry, which is not tenant data.
+ * `audit/{companyId}/{yyyy}/{mm}/{dd}/{eventId}.json`, and records each company's export in its own chain
+ * (`audit.exported`, actor `system`). With `--from`/`--to`, the piece between those times; with
+ * `--incremental`, what the scheduled job does (the events after the company's last scheduled export). It
+ * connects as `tenantry_app` (never the owner) and reads each company inside `TenancyService.run` with a
+ * system context, so both tenancy walls hold as for any job; only the list of company ids comes from the
+ * companies registry, which is not tenant data.
  */
 async function runExport(args: string[], ctx: CliContext): Promise<number> {
-  let values: { company?: string; from?: string; to?: string };
+  let values: { company?: string; from?: string; to?: string; incremental?: boolean };
   try {
     ({ values } = parseArgs({
       args,
-      options: { company: { type: 'string' }, from: { type: 'string' }, to: { type: 'string' } },
+      options: {
+        company: { type: 'string' },
+        from: { type: 'string' },
+        to: { type: 'string' },
+        incremental: { type: 'boolean' },
+      },
       strict: true,
     }));
   } catch (e) {
@@ -52,6 +47,10 @@ async function runExport(args: string[], ctx: CliContext): Promise<number> {
   }
   if (values.company !== undefined && !isUuid(values.company)) {
     ctx.err('--company must be a company id (UUID)');
+    return 2;
+  }
+  if (values.incremental && (values.from !== undefined || values.to !== undefined)) {
+    ctx.err('--incremental exports what is new since the last scheduled export: it takes no --from or --to');
     return 2;
   }
   const iso = /^\d{4}-\d{2}-\d{2}([T ][\d:.]+(Z|[+-]\d{2}:?\d{2})?)?$/;
@@ -77,22 +76,20 @@ async function runExport(args: string[], ctx: CliContext): Promise<number> {
   const orm = await MikroORM.init(buildOrmConfig({ url: appUrl, poolMax: 2 }));
   try {
     const tenancy = new TenancyService(orm);
-    const queries = new AuditQueryService(tenancy, new AuditService(tenancy));
-    const registry = orm.em.fork();
-    const companies = values.company
-      ? await registry.find(Company, { id: values.company }, { fields: ['id'] })
-      : await registry.find(Company, {}, { fields: ['id'], orderBy: { id: 'asc' } });
+    const audit = new AuditService(tenancy);
+    const exporter = new AuditExporter(orm, tenancy, new AuditQueryService(tenancy, audit), audit, target);
+    const companies = await exporter.companyIds(values.company);
     if (values.company && companies.length === 0) {
       ctx.err(`No company ${values.company}`);
       return 1;
     }
     let failed = 0;
     let total = 0;
-    for (const { id } of companies) {
+    for (const id of companies) {
       try {
-        const result = await tenancy.run(systemContext(id), (em) =>
-          exportCompanyTrail(queries, em, range, target),
-        );
+        const result: CompanyExport = values.incremental
+          ? await exporter.exportIncremental(id)
+          : await exporter.exportRange(id, range);
         total += result.exported;
         ctx.out(
           `${id}: ${result.exported} event(s)${result.range ? ` (seq ${result.range.first}–${result.range.last})` : ''}`,

@@ -10,6 +10,7 @@ import {
 import { AppError, type ErrorCode, type FieldError } from './app-error.js';
 import { fromDeferredTriggerError } from './deferred-trigger-error.js';
 import { codeForStatus, problem, type ProblemDetails } from './problem.js';
+import { ServiceUnavailableError } from './service-unavailable.js';
 
 export interface RenderedProblem {
   body: ProblemDetails;
@@ -22,6 +23,13 @@ export interface RenderedProblem {
 
 /** SQLSTATEs raised by Tenantry's own triggers: `TY4xx` carry an HTTP status and a caller-safe message. */
 const TRIGGER_STATE = /^TY(4\d\d)$/;
+
+/**
+ * Text PostgreSQL cannot take: a NUL in a `text` value (22021) or in `jsonb` (22P05, "unsupported Unicode escape
+ * sequence"), or in a query's own text, which breaks the wire protocol (08P01). The JSON body parser refuses a NUL
+ * up front; this catches any that arrive another way (a query string, a path).
+ */
+const UNSTORABLE_TEXT_STATES = new Set(['22021', '22P05', '08P01']);
 
 interface FastifyLikeError {
   statusCode?: number;
@@ -57,6 +65,17 @@ function fromFastify(e: FastifyLikeError): { status: number; code: ErrorCode; de
       return { status, code: codeForStatus(status), detail: e.message };
     }
   }
+}
+
+/**
+ * The SQLSTATE of a database error: one the ORM converted (`DriverException`), or the driver's own (reads that
+ * bypass the ORM, such as `ScopedReader`'s, and errors raised at COMMIT), which carries `code` and `severity`.
+ */
+function databaseErrorState(e: unknown): string | undefined {
+  if (typeof e !== 'object' || e === null) return undefined;
+  const { code, severity } = e as { code?: unknown; severity?: unknown };
+  if (typeof code !== 'string' || !/^[0-9A-Z]{5}$/.test(code)) return undefined;
+  return e instanceof DriverException || typeof severity === 'string' ? code : undefined;
 }
 
 function httpExceptionDetail(e: HttpException): string {
@@ -99,6 +118,15 @@ export function toProblem(thrown: unknown, requestId: string): RenderedProblem {
       extensions: error.extensions,
     });
   }
+  if (error instanceof ServiceUnavailableError) {
+    // A server fault all the same (logged with its real cause); the caller only learns to come back later.
+    return out(
+      503,
+      'INTERNAL',
+      'The service cannot complete this request right now; try again later, and quote the request id if it persists',
+      { headers: { 'Retry-After': String(error.retryAfterSeconds) } },
+    );
+  }
   if (error instanceof NotFoundError) {
     return out(404, 'NOT_FOUND', 'Resource not found');
   }
@@ -129,6 +157,14 @@ export function toProblem(thrown: unknown, requestId: string): RenderedProblem {
     if (sqlState === '22P02' || sqlState === '22007' || sqlState === '22008') {
       return out(400, 'VALIDATION_FAILED', 'A value has an invalid format');
     }
+  }
+  const sqlState = databaseErrorState(error);
+  if (sqlState !== undefined && UNSTORABLE_TEXT_STATES.has(sqlState)) {
+    return out(
+      400,
+      'VALIDATION_FAILED',
+      'A value contains a character that cannot be stored (such as \\u0000)',
+    );
   }
   if (error instanceof HttpException) {
     const status = error.getStatus();

@@ -8,6 +8,8 @@ import { Migration20261122235818_drafts } from './Migration20261122235818_drafts
 import { Migration20261123003806_runs } from './Migration20261123003806_runs.js';
 import { Migration20261123020000_lock_order } from './Migration20261123020000_lock_order.js';
 import { Migration20261123030000_run_reads } from './Migration20261123030000_run_reads.js';
+import { Migration20261206015926_mail_audit_export } from './Migration20261206015926_mail_audit_export.js';
+import { Migration20261206020320_idempotency_sealed_response } from './Migration20261206020320_idempotency_sealed_response.js';
 
 /**
  * Every migration, in order. Listed statically so the compiled app, the tests and the CLI run the same set;
@@ -26,4 +28,9 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261123003806_runs', class: Migration20261123003806_runs },
   { name: 'Migration20261123020000_lock_order', class: Migration20261123020000_lock_order },
   { name: 'Migration20261123030000_run_reads', class: Migration20261123030000_run_reads },
+  { name: 'Migration20261206015926_mail_audit_export', class: Migration20261206015926_mail_audit_export },
+  {
+    name: 'Migration20261206020320_idempotency_sealed_response',
+    class: Migration20261206020320_idempotency_sealed_response,
+  },
 ];

@@ -1,0 +1,26 @@
+import { Entity, Enum, Index, Property } from '@mikro-orm/decorators/legacy';
+import { TenantEntity } from '../tenancy/tenant.entity.js';
+
+export const INVITATION_SEND_KINDS = ['created', 'resent'] as const;
+export type InvitationSendKind = (typeof INVITATION_SEND_KINDS)[number];
+
+/**
+ * One invitation mail sent (queued): on creation and on every re-send. The per-company hourly limit counts these
+ * rows, so it holds across processes and restarts (no in-memory counter), and revoking and re-creating an
+ * invitation counts like a re-send.
+ */
+@Entity({ tableName: 'invitation_sends' })
+@Index({ name: 'invitation_sends_company_created_idx', properties: ['companyId', 'createdAt'] })
+export class InvitationSend extends TenantEntity {
+  @Property({ type: 'uuid' })
+  invitationId: string;
+
+  @Enum({ items: () => INVITATION_SEND_KINDS, nativeEnumName: undefined })
+  kind: InvitationSendKind;
+
+  constructor(invitationId: string, kind: InvitationSendKind) {
+    super();
+    this.invitationId = invitationId;
+    this.kind = kind;
+  }
+}

@@ -1,0 +1,107 @@
+import { Injectable } from '@nestjs/common';
+import { MikroORM } from '@mikro-orm/postgresql';
+import type { Role } from '../authz/roles.js';
+import { TenancyService } from '../tenancy/tenancy.service.js';
+import { UsersService } from '../users/users.service.js';
+import { MembershipsService } from './memberships.service.js';
+
+/**
+ * How long this process trusts a membership role or an operator flag it has read. A change made through this
+ * process is seen at once (the code that makes it calls `forget…` after its commit); a change made through
+ * another instance, or by the CLI (`platform-admin revoke`), is seen here within this time. It bounds how long a
+ * removed or demoted member, or a revoked operator, keeps the rights of a still-valid access token on the other
+ * instances; and it keeps the hot path at one membership read per user and company per 5 s, not one per request.
+ */
+export const ACCESS_CACHE_TTL_MS = 5_000;
+
+/** Past this many entries a map is dropped whole (a burst of distinct callers cannot grow memory without end). */
+const MAX_ENTRIES = 50_000;
+
+interface Entry<T> {
+  /** `performance.now()` when the read started: a monotonic clock, so a wall-clock jump neither ages nor freezes it. */
+  at: number;
+  value: Promise<T>;
+}
+
+/**
+ * What the global guard needs to know *now* about a token's principal, beyond what the token says: the current
+ * membership role of a user in the token's company (the token carries the role of when it was issued, up to 15
+ * minutes ago), and whether a switched-in operator still holds the `platform:admin` flag (a switch-in token lives
+ * up to 60 minutes). Cached per process for `ACCESS_CACHE_TTL_MS`; concurrent misses share one read, and a
+ * failed read is not remembered.
+ */
+@Injectable()
+export class AccessCache {
+  private readonly roles = new Map<string, Entry<Role | null>>();
+  private readonly operators = new Map<string, Entry<boolean>>();
+
+  constructor(
+    private readonly orm: MikroORM,
+    private readonly tenancy: TenancyService,
+    private readonly memberships: MembershipsService,
+    private readonly users: UsersService,
+  ) {}
+
+  /** The user's role in the company now, or null when they are not (or no longer) a member. */
+  membershipRole(companyId: string, userId: string): Promise<Role | null> {
+    return this.cached(this.roles, `${companyId}:${userId}`, async () => {
+      // The membership is tenant data: read in that company's own context, on a fork of its own (nothing of
+      // this read lands in the request's identity map or transaction).
+      const membership = await this.tenancy.run(
+        {
+          companyId,
+          principalId: userId,
+          principalType: 'user',
+          role: 'member',
+          userId,
+          operatorId: undefined,
+        },
+        (em) => this.memberships.findInCompany(userId, em),
+      );
+      return membership?.role ?? null;
+    });
+  }
+
+  /**
+   * Whether the user holds the `platform:admin` flag. `fresh` reads it from the database whatever is cached
+   * (and caches what it read): the platform routes themselves, which mint switch-in tokens, never trust a cache.
+   */
+  isOperator(userId: string, options: { fresh?: boolean } = {}): Promise<boolean> {
+    if (options.fresh) this.operators.delete(userId);
+    return this.cached(this.operators, userId, () =>
+      // Accounts are not tenant data; a fresh fork keeps this read out of the request's identity map.
+      this.users.isPlatformAdmin(userId, this.orm.em.fork({ clear: true, disableContextResolution: true })),
+    );
+  }
+
+  /** After a change of the user's membership in the company (role change, removal, transfer, join) committed. */
+  forgetMember(companyId: string, userId: string): void {
+    this.roles.delete(`${companyId}:${userId}`);
+  }
+
+  /** After every membership of the company went at once (purge). */
+  forgetCompany(companyId: string): void {
+    const prefix = `${companyId}:`;
+    for (const key of this.roles.keys()) if (key.startsWith(prefix)) this.roles.delete(key);
+  }
+
+  /** After the user's `platform:admin` flag changed. */
+  forgetOperator(userId: string): void {
+    this.operators.delete(userId);
+  }
+
+  private cached<T>(map: Map<string, Entry<T>>, key: string, load: () => Promise<T>): Promise<T> {
+    const now = performance.now();
+    const hit = map.get(key);
+    if (hit && now - hit.at < ACCESS_CACHE_TTL_MS) return hit.value;
+    const entry: Entry<T> = { at: now, value: load() };
+    if (map.size >= MAX_ENTRIES) map.clear();
+    map.set(key, entry);
+    // A failed read answers its callers with the error and is then forgotten. `forget…` during the read
+    // removes the entry too, so a value read before a change committed is not kept after it.
+    entry.value.catch(() => {
+      if (map.get(key) === entry) map.delete(key);
+    });
+    return entry.value;
+  }
+}
