@@ -32,7 +32,7 @@ import { systemContext } from '../src/cli/commands/audit.command.js';
 import { newId } from '../src/common/ids.js';
 import { runMigrations } from '../src/database/migrate.js';
 import { buildOrmConfig } from '../src/database/orm.config.js';
-import { deriveAppUrl } from '../src/database/urls.js';
+import { deriveAppUrl, withDatabase } from '../src/database/urls.js';
 import { TenancyService } from '../src/tenancy/tenancy.service.js';
 import { seedAuditChain } from '../test/harness/audit-chain.js';
 import { TEST_ENV } from '../test/setup/test-env.js';
@@ -58,12 +58,6 @@ if (!serverUrl) {
 }
 // The tenantry_app role is cluster-wide: keep the password the test suites use, so parallel test runs keep working.
 const appPassword = TEST_ENV.DATABASE_APP_PASSWORD;
-
-function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
 
 const out = (line: string) => process.stdout.write(`${line}\n`);
 const fmt = (n: number) => Math.round(n).toLocaleString('en-US');

@@ -24,7 +24,7 @@ import { pino } from 'pino';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config/config.js';
 import { runMigrations } from '../src/database/migrate.js';
-import { deriveAppUrl } from '../src/database/urls.js';
+import { deriveAppUrl, withDatabase } from '../src/database/urls.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -64,12 +64,6 @@ const ENV: Record<string, string> = {
 
 const say = (line: string) => process.stdout.write(`${line}\n`);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function withDatabase(url: string, database: string): string {
-  const u = new URL(url);
-  u.pathname = `/${database}`;
-  return u.toString();
-}
 
 /** The stub connector endpoint: answers after `delay(path)`, counting requests in flight per path. */
 interface Stub {

@@ -1,0 +1,503 @@
+/**
+ * `npm run bench`: Tenantry against a bare baseline on the same data, side by side (docs/benchmarks.md, "Full
+ * stack against a bare baseline"). Run `npm run bench:seed` first.
+ *
+ * Starts Tenantry as it runs in production (`npm run build`, then `node dist/src/main.js` with
+ * NODE_ENV=production: the application role under row-level security, JSON request logs, the inline worker) and
+ * the baseline (`bench/baseline/server.ts`), both single processes with a pool of 10 connections, on the database
+ * of DATABASE_URL (default `postgres://postgres@127.0.0.1:5432/tenantry_bench`). Then, for each scenario, loads
+ * them in turn — Tenantry, baseline, Tenantry, baseline … (`--rounds`) — with wrk (or autocannon when wrk is not
+ * installed), `--connections` at once for `--duration` seconds after a `--warmup`, and prints req/s, p50 and p99
+ * (medians over the rounds), the ratio Tenantry / baseline and Tenantry's peak RSS.
+ *
+ * Scenarios (requests spread over 100 companies, each request with a token of its company):
+ *   LIVE  GET /health/live                       framework floor, no database
+ *   R2    GET /v1/runs/{id}                       one run with its steps and verdicts
+ *   R1    GET /v1/runs?limit=20                   the newest 20 runs
+ *   R1c   GET /v1/runs?limit=20&cursor=…          20 runs older than a random one of the company's runs
+ *   W1    POST /v1/connectors                     insert a connector + append its audit event, one transaction
+ *   MIX   90 % R1/R2, 10 % W1
+ * then the cost of the row-level-security wall on R2 (Tenantry with the policies of runs, run_steps and
+ * run_verdicts enabled, then disabled by the owner for the measurement and restored: the ORM-side filter alone).
+ *
+ * `--scaling`: R1 and R2 on a 1,000-run tenant against the 100,000-run tenant `bench-big`, and on the databases
+ * `<name>_t1k` (1,000 companies) against `<name>_t10k` (10,000 companies) (`npm run bench:seed -- --scaling`).
+ * `--explain`: the plans (EXPLAIN ANALYZE, BUFFERS, through auto_explain) of the two read functions as the
+ * application role, for a small and the big tenant.
+ * `--profile <dir>`: Tenantry writes a CPU profile (`--cpu-prof`) of the whole run into `<dir>` when it stops.
+ * Other options: `--only R2,W1`, `--rounds 3`, `--duration 10`, `--warmup 3`, `--connections 32`,
+ * `--threads 1`, `--no-build`, `--no-rls`.
+ */
+import 'reflect-metadata';
+import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem } from 'node:os';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import type { Role } from '../src/authz/roles.js';
+import { encodeCursor } from '../src/common/pagination.js';
+import { runMigrations } from '../src/database/migrate.js';
+import { withDatabase } from '../src/database/urls.js';
+import { accessToken, BENCH_APP_PASSWORD, BENCH_DATABASE_URL, say } from './lib/common.js';
+import { loadGenerator, runLoad, type LoadResult, type Target } from './lib/load.js';
+import { startServer, type ServerProcess } from './lib/servers.js';
+
+const { values: args } = parseArgs({
+  options: {
+    only: { type: 'string' },
+    rounds: { type: 'string', default: '3' },
+    duration: { type: 'string', default: '10' },
+    warmup: { type: 'string', default: '3' },
+    connections: { type: 'string', default: '32' },
+    threads: { type: 'string', default: '1' },
+    build: { type: 'boolean', default: true },
+    rls: { type: 'boolean', default: true },
+    scaling: { type: 'boolean', default: false },
+    explain: { type: 'boolean', default: false },
+    profile: { type: 'string' },
+  },
+  allowNegative: true,
+});
+const ROUNDS = Number(args.rounds);
+const LOAD = {
+  connections: Number(args.connections),
+  durationSeconds: Number(args.duration),
+  threads: Number(args.threads),
+};
+const WARMUP = { ...LOAD, durationSeconds: Number(args.warmup) };
+const JWT_SECRET = randomBytes(48).toString('base64url');
+const RLS_TABLES = ['runs', 'run_steps', 'run_verdicts'];
+
+// ---------------------------------------------------------------------------------------------------------------
+// Data and scenarios
+
+interface Company {
+  id: string;
+  memberId: string;
+  adminId: string;
+  runIds: string[];
+}
+
+/** Companies chosen by `where` (on `companies c`), with a member, an admin and `runs` random run ids each. */
+async function companies(db: pg.Pool, where: string, runs: number): Promise<Company[]> {
+  const { rows } = await db.query<Company>(
+    `select c.id,
+       (select user_id from memberships m where m.company_id = c.id and m.role = 'member' limit 1) as "memberId",
+       (select user_id from memberships m where m.company_id = c.id and m.role = 'admin' limit 1) as "adminId",
+       array(select r.id from runs r where r.company_id = c.id order by random() limit $1) as "runIds"
+     from companies c where ${where}`,
+    [runs],
+  );
+  if (rows.length === 0 || rows.some((c) => c.runIds.length === 0)) {
+    throw new Error(`no seeded companies with runs (${where}): run npm run bench:seed first`);
+  }
+  return rows;
+}
+
+type Kind = 'LIVE' | 'R2' | 'R1' | 'R1c' | 'W1';
+
+const pick = <T>(items: T[]): T => items[Math.floor(Math.random() * items.length)];
+
+/** The requests of one kind for one company, with fresh tokens (valid 15 minutes, like Tenantry's own). */
+async function targetsOf(kind: Kind, company: Company, count: number): Promise<Target[]> {
+  const token = (userId: string, role: Role) =>
+    accessToken(JWT_SECRET, { userId, companyId: company.id, role });
+  if (kind === 'LIVE') return [{ method: 'GET', path: '/health/live' }];
+  if (kind === 'W1') {
+    return [
+      {
+        method: 'POST',
+        path: '/v1/connectors',
+        token: await token(company.adminId, 'admin'),
+        body: JSON.stringify({
+          toolId: 'bench.w{n}',
+          endpointUrl: 'https://tools.example.com/hooks/bench',
+          authScheme: 'none',
+        }),
+      },
+    ];
+  }
+  const member = await token(company.memberId, 'member');
+  return Array.from({ length: count }, () => {
+    const run = pick(company.runIds);
+    const path =
+      kind === 'R2'
+        ? `/v1/runs/${run}`
+        : kind === 'R1'
+          ? '/v1/runs?limit=20'
+          : `/v1/runs?limit=20&cursor=${encodeCursor(run)}`;
+    return { method: 'GET', path, token: member };
+  });
+}
+
+/** A scenario's requests over `of` companies: kinds with their weights (out of 10). */
+async function targets(of: Company[], mix: [Kind, number][]): Promise<Target[]> {
+  const all: Target[] = [];
+  for (const company of of) {
+    for (const [kind, weight] of mix) {
+      const some = await targetsOf(kind, company, 10);
+      for (let i = 0; i < weight; i++) all.push(some[i % some.length]);
+    }
+  }
+  return all;
+}
+
+interface Scenario {
+  key: string;
+  title: string;
+  mix: [Kind, number][];
+}
+
+const SCENARIOS: Scenario[] = [
+  { key: 'LIVE', title: 'GET /health/live (no database)', mix: [['LIVE', 1]] },
+  { key: 'R2', title: 'R2 get one run by id', mix: [['R2', 1]] },
+  { key: 'R1', title: 'R1 list the newest 20 runs', mix: [['R1', 1]] },
+  { key: 'R1c', title: 'R1c list 20 runs after a cursor', mix: [['R1c', 1]] },
+  { key: 'W1', title: 'W1 create a connector + audit event', mix: [['W1', 1]] },
+  {
+    key: 'MIX',
+    title: 'MIX 90 % reads (R2, R1) / 10 % W1',
+    mix: [
+      ['R2', 5],
+      ['R1', 4],
+      ['W1', 1],
+    ],
+  },
+];
+
+// ---------------------------------------------------------------------------------------------------------------
+// Measuring
+
+interface Measured extends LoadResult {
+  peakRssMb: number;
+  /** Server CPU time per request (user + system), ms. */
+  cpuMsPerRequest: number;
+}
+
+const median = (xs: number[]): number => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+
+function summarise(runs: Measured[]): Measured {
+  return {
+    rps: median(runs.map((r) => r.rps)),
+    p50Ms: median(runs.map((r) => r.p50Ms)),
+    p90Ms: median(runs.map((r) => r.p90Ms)),
+    p99Ms: median(runs.map((r) => r.p99Ms)),
+    maxMs: Math.max(...runs.map((r) => r.maxMs)),
+    requests: runs.reduce((a, r) => a + r.requests, 0),
+    errors: runs.reduce((a, r) => a + r.errors, 0),
+    peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)),
+    cpuMsPerRequest: median(runs.map((r) => r.cpuMsPerRequest)),
+  };
+}
+
+async function measure(server: ServerProcess, build: () => Promise<Target[]>): Promise<Measured> {
+  await runLoad(server.url, await build(), WARMUP);
+  const load = await build();
+  server.resetPeak();
+  const cpu = server.cpuMs();
+  const result = await runLoad(server.url, load, LOAD);
+  return {
+    ...result,
+    peakRssMb: server.peakRssMb(),
+    cpuMsPerRequest: (server.cpuMs() - cpu) / Math.max(1, result.requests),
+  };
+}
+
+interface Row {
+  label: string;
+  a: Measured;
+  b: Measured;
+  /** Names of the two sides (default Tenantry / baseline). */
+  names?: [string, string];
+}
+
+/** Loads `a` and `b` in turn, `ROUNDS` times each (A B A B …), and keeps the medians. */
+async function compare(
+  label: string,
+  a: ServerProcess,
+  b: ServerProcess,
+  build: () => Promise<Target[]>,
+  between?: (side: 'a' | 'b') => Promise<void>,
+): Promise<Row> {
+  const as: Measured[] = [];
+  const bs: Measured[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    await between?.('a');
+    as.push(await measure(a, build));
+    await between?.('b');
+    bs.push(await measure(b, build));
+  }
+  const row = { label, a: summarise(as), b: summarise(bs) };
+  say(
+    `  ${label}: ${Math.round(row.a.rps)} vs ${Math.round(row.b.rps)} req/s (${(row.a.rps / row.b.rps).toFixed(2)}×)` +
+      `, p99 ${row.a.p99Ms.toFixed(1)} vs ${row.b.p99Ms.toFixed(1)} ms` +
+      (row.a.errors + row.b.errors > 0 ? `, ERRORS ${row.a.errors} / ${row.b.errors}` : ''),
+  );
+  return row;
+}
+
+function table(rows: Row[], names: [string, string] = ['Tenantry', 'baseline']): string {
+  const [a, b] = names;
+  const head = [
+    `| scenario | ${a} req/s | ${b} req/s | ratio | ${a} p50 / p99 ms | ${b} p50 / p99 ms | CPU ms/req ${a} / ${b} | ${a} peak RSS MB | errors |`,
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  const f = (n: number) => Math.round(n).toLocaleString('en-US');
+  return [
+    ...head,
+    ...rows.map(
+      (r) =>
+        `| ${r.label} | ${f(r.a.rps)} | ${f(r.b.rps)} | ${(r.a.rps / r.b.rps).toFixed(2)} | ` +
+        `${r.a.p50Ms.toFixed(1)} / ${r.a.p99Ms.toFixed(1)} | ${r.b.p50Ms.toFixed(1)} / ${r.b.p99Ms.toFixed(1)} | ` +
+        `${r.a.cpuMsPerRequest.toFixed(2)} / ${r.b.cpuMsPerRequest.toFixed(2)} | ` +
+        `${Math.round(r.a.peakRssMb)} | ${r.a.errors + r.b.errors} |`,
+    ),
+  ].join('\n');
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Servers
+
+interface Pair {
+  tenantry: ServerProcess;
+  baseline: ServerProcess;
+  stop(): Promise<void>;
+}
+
+async function startPair(ownerUrl: string): Promise<Pair> {
+  const tenantry = await startServer(
+    'tenantry',
+    [
+      ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
+      ...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : []),
+      'dist/src/main.js',
+    ],
+    {
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: '3101',
+      DATABASE_URL: ownerUrl,
+      DATABASE_APP_PASSWORD: BENCH_APP_PASSWORD,
+      JWT_SECRET,
+      TENANTRY_MASTER_KEY: randomBytes(32).toString('base64'),
+      RATE_LIMIT_PER_MINUTE: '1000000',
+      PUBLIC_RATE_LIMIT_PER_MINUTE: '1000000',
+      DATA_DIR: '.data/bench',
+      ...(process.env.BENCH_LOG_LEVEL ? { LOG_LEVEL: process.env.BENCH_LOG_LEVEL } : {}),
+    },
+    3101,
+    '/health/ready',
+  );
+  const baseline = await startServer(
+    'baseline',
+    ['--import', '@swc-node/register/esm-register', 'bench/baseline/server.ts'],
+    { NODE_ENV: 'production', PORT: '3102', DATABASE_URL: ownerUrl, JWT_SECRET },
+    3102,
+    '/health/live',
+  );
+  return {
+    tenantry,
+    baseline,
+    stop: async () => {
+      await tenantry.stop();
+      await baseline.stop();
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Plans
+
+/** EXPLAIN (ANALYZE, BUFFERS) of the statements inside the read functions, as the application role. */
+async function explain(ownerUrl: string, company: Company, label: string): Promise<void> {
+  const client = new pg.Client({ connectionString: ownerUrl });
+  const plans: string[] = [];
+  client.on('notice', (n) => {
+    if (n.message?.includes('Query Text')) plans.push(n.message);
+  });
+  await client.connect();
+  try {
+    await client.query(`load 'auto_explain'`);
+    for (const setting of [
+      'auto_explain.log_min_duration = 0',
+      'auto_explain.log_analyze = on',
+      'auto_explain.log_buffers = on',
+      'auto_explain.log_timing = on',
+      'auto_explain.log_nested_statements = on',
+      'client_min_messages = log',
+    ]) {
+      await client.query(`set ${setting}`);
+    }
+    await client.query('set role tenantry_app');
+    // Twice each: the second call is the steady state (plans cached, pages in shared buffers).
+    for (let i = 0; i < 2; i++) {
+      plans.length = 0;
+      await client.query('select * from tenant_runs_page($1, null, 21, null, null, null)', [company.id]);
+      await client.query('select * from tenant_runs_page($1, $2, 21, null, null, null)', [
+        company.id,
+        company.runIds[0],
+      ]);
+      await client.query('select * from tenant_run($1, $2)', [company.id, company.runIds[1]]);
+    }
+    say(`\n### Plans: ${label}\n`);
+    say('```text');
+    for (const plan of plans.filter((p) => !p.includes('select * from tenant_'))) say(plan.trim() + '\n');
+    say('```');
+  } finally {
+    await client.end();
+  }
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+
+async function main(): Promise<void> {
+  const ownerUrl = BENCH_DATABASE_URL;
+  const only = args.only ? new Set(args.only.split(',')) : undefined;
+  const db = new pg.Pool({ connectionString: ownerUrl, max: 2 });
+  const version = (await db.query<{ server_version: string }>('show server_version')).rows[0].server_version;
+  const counts = (
+    await db.query<{ companies: string; runs: string }>(
+      `select (select count(*) from companies)::text as companies, (select reltuples::bigint from pg_class where relname = 'runs')::text as runs`,
+    )
+  ).rows[0];
+  say(`# npm run bench — ${new Date().toISOString()}`);
+  say(
+    `${cpus().length} × ${cpus()[0]?.model ?? '?'}, ${Math.round(totalmem() / 2 ** 30)} GiB, load ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}; Node ${process.version}; PostgreSQL ${version}; ${loadGenerator()} -t${LOAD.threads} ` +
+      `-c${LOAD.connections}, ${LOAD.durationSeconds} s × ${ROUNDS} rounds per side after ${WARMUP.durationSeconds} s of warm-up`,
+  );
+  say(`data: ${new URL(ownerUrl).pathname.slice(1)}, ${counts.companies} companies, ~${counts.runs} runs`);
+
+  // The data set may predate the newest migration: bring its schema up to the code's (as a deploy would).
+  await runMigrations(ownerUrl, BENCH_APP_PASSWORD, () => undefined);
+  if (args.build) {
+    const built = spawnSync('npm', ['run', 'build'], { stdio: 'inherit' });
+    if (built.status !== 0) throw new Error('npm run build failed');
+  }
+
+  const sample = await companies(
+    db,
+    `c.slug like 'bench-0%' and c.id in (select id from companies where slug like 'bench-0%' order by random() limit 100)`,
+    50,
+  );
+  const results: Record<string, unknown> = { at: new Date().toISOString(), load: LOAD, rounds: ROUNDS };
+  let pair = await startPair(ownerUrl);
+  try {
+    say('\n## Tenantry / baseline');
+    const rows: Row[] = [];
+    for (const s of SCENARIOS) {
+      if (only && !only.has(s.key)) continue;
+      rows.push(await compare(s.title, pair.tenantry, pair.baseline, () => targets(sample, s.mix)));
+    }
+    if (rows.length > 0) {
+      say('\n' + table(rows));
+      results.scenarios = rows;
+    }
+
+    if (args.rls && (!only || only.has('RLS'))) {
+      say('\n## Row-level security on R2 (Tenantry with the policies, then without them)');
+      const setRls = async (on: boolean) => {
+        for (const t of RLS_TABLES) {
+          await db.query(
+            on
+              ? `alter table ${t} enable row level security; alter table ${t} force row level security`
+              : `alter table ${t} no force row level security; alter table ${t} disable row level security`,
+          );
+        }
+      };
+      try {
+        const row = await compare(
+          'R2, RLS on / RLS off',
+          pair.tenantry,
+          pair.tenantry,
+          () => targets(sample, [['R2', 1]]),
+          (side) => setRls(side === 'a'),
+        );
+        say(`  cost of the wall: ${((1 - row.a.rps / row.b.rps) * 100).toFixed(1)} % of R2 throughput`);
+        say('\n' + table([row], ['RLS on', 'RLS off']));
+        results.rls = row;
+      } finally {
+        await setRls(true);
+      }
+    }
+
+    if (args.scaling) {
+      say('\n## Scaling: rows per tenant (one tenant of 1,000 runs, then bench-big with 100,000)');
+      const small = await companies(db, `c.slug = 'bench-00001'`, 2000);
+      const big = await companies(db, `c.slug = 'bench-big'`, 2000);
+      const scaleRows: Row[] = [];
+      for (const [kind, name] of [
+        ['R2', 'R2'],
+        ['R1', 'R1'],
+        ['R1c', 'R1c'],
+      ] as [Kind, string][]) {
+        for (const [of, size] of [
+          [small, '1k rows'],
+          [big, '100k rows'],
+        ] as [Company[], string][]) {
+          scaleRows.push(
+            await compare(`${name}, tenant of ${size}`, pair.tenantry, pair.baseline, () =>
+              targets(of, [[kind, 1]]),
+            ),
+          );
+        }
+      }
+      say('\n' + table(scaleRows));
+      results.rowsPerTenant = scaleRows;
+
+      say('\n## Scaling: tenants (1,000 companies, then 10,000, 100 runs each)');
+      const name = new URL(ownerUrl).pathname.slice(1);
+      const tenantRows: Row[] = [];
+      for (const suffix of ['t1k', 't10k']) {
+        await pair.stop();
+        const url = withDatabase(ownerUrl, `${name}_${suffix}`);
+        const other = new pg.Pool({ connectionString: url, max: 2 });
+        try {
+          await runMigrations(url, BENCH_APP_PASSWORD, () => undefined);
+          const of = await companies(
+            other,
+            `c.id in (select id from companies order by random() limit 100)`,
+            50,
+          );
+          pair = await startPair(url);
+          for (const kind of ['R2', 'R1'] as Kind[]) {
+            tenantRows.push(
+              await compare(
+                `${kind}, ${suffix === 't1k' ? '1,000' : '10,000'} tenants`,
+                pair.tenantry,
+                pair.baseline,
+                () => targets(of, [[kind, 1]]),
+              ),
+            );
+          }
+        } finally {
+          await other.end();
+        }
+      }
+      say('\n' + table(tenantRows));
+      results.tenants = tenantRows;
+    }
+
+    if (args.explain) {
+      await explain(ownerUrl, (await companies(db, `c.slug = 'bench-00001'`, 2))[0], 'tenant of 1,000 runs');
+      await explain(ownerUrl, (await companies(db, `c.slug = 'bench-big'`, 2))[0], 'tenant of 100,000 runs');
+    }
+  } finally {
+    await pair.stop();
+    await db.end();
+  }
+  mkdirSync('bench/results', { recursive: true });
+  const file = `bench/results/run-${new Date().toISOString().replaceAll(':', '-')}.json`;
+  writeFileSync(file, JSON.stringify(results, null, 2));
+  say(`\nraw results: ${file}`);
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});
