@@ -31,7 +31,7 @@
 import 'reflect-metadata';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -68,6 +68,13 @@ const LOAD = {
 const WARMUP = { ...LOAD, durationSeconds: Number(args.warmup) };
 const JWT_SECRET = randomBytes(48).toString('base64url');
 const RLS_TABLES = ['runs', 'run_steps', 'run_verdicts'];
+
+/** Node's flags of `npm run start:prod` (package.json), so Tenantry runs here exactly as it is started there. */
+const PRODUCTION_NODE_FLAGS: string[] = (
+  JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }
+).scripts['start:prod']
+  .split(/\s+/)
+  .filter((token) => token.startsWith('--'));
 
 // ---------------------------------------------------------------------------------------------------------------
 // Data and scenarios
@@ -173,6 +180,18 @@ interface Measured extends LoadResult {
   peakRssMb: number;
   /** Server CPU time per request (user + system), ms. */
   cpuMsPerRequest: number;
+  /** Share of the machine's CPU time stolen by the hypervisor during the measurement (a shared VM's noise). */
+  stealPct: number;
+}
+
+/** Total and stolen CPU ticks of the machine so far (`/proc/stat`; zeros elsewhere). */
+function cpuTicks(): { total: number; steal: number } {
+  try {
+    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
+    return { total: fields.slice(0, 8).reduce((a, b) => a + b, 0), steal: fields[7] ?? 0 };
+  } catch {
+    return { total: 0, steal: 0 };
+  }
 }
 
 const median = (xs: number[]): number => {
@@ -191,6 +210,7 @@ function summarise(runs: Measured[]): Measured {
     errors: runs.reduce((a, r) => a + r.errors, 0),
     peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)),
     cpuMsPerRequest: median(runs.map((r) => r.cpuMsPerRequest)),
+    stealPct: Math.max(...runs.map((r) => r.stealPct)),
   };
 }
 
@@ -199,11 +219,14 @@ async function measure(server: ServerProcess, build: () => Promise<Target[]>): P
   const load = await build();
   server.resetPeak();
   const cpu = server.cpuMs();
+  const ticks = cpuTicks();
   const result = await runLoad(server.url, load, LOAD);
+  const after = cpuTicks();
   return {
     ...result,
     peakRssMb: server.peakRssMb(),
     cpuMsPerRequest: (server.cpuMs() - cpu) / Math.max(1, result.requests),
+    stealPct: (100 * (after.steal - ticks.steal)) / Math.max(1, after.total - ticks.total),
   };
 }
 
@@ -235,6 +258,7 @@ async function compare(
   say(
     `  ${label}: ${Math.round(row.a.rps)} vs ${Math.round(row.b.rps)} req/s (${(row.a.rps / row.b.rps).toFixed(2)}×)` +
       `, p99 ${row.a.p99Ms.toFixed(1)} vs ${row.b.p99Ms.toFixed(1)} ms` +
+      `, steal ≤ ${Math.max(row.a.stealPct, row.b.stealPct).toFixed(0)} %` +
       (row.a.errors + row.b.errors > 0 ? `, ERRORS ${row.a.errors} / ${row.b.errors}` : ''),
   );
   return row;
@@ -272,6 +296,7 @@ async function startPair(ownerUrl: string): Promise<Pair> {
   const tenantry = await startServer(
     'tenantry',
     [
+      ...PRODUCTION_NODE_FLAGS,
       ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
       ...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : []),
       'dist/src/main.js',
@@ -372,6 +397,7 @@ async function main(): Promise<void> {
       `-c${LOAD.connections}, ${LOAD.durationSeconds} s × ${ROUNDS} rounds per side after ${WARMUP.durationSeconds} s of warm-up`,
   );
   say(`data: ${new URL(ownerUrl).pathname.slice(1)}, ${counts.companies} companies, ~${counts.runs} runs`);
+  say(`Tenantry: node ${PRODUCTION_NODE_FLAGS.join(' ')} dist/src/main.js (NODE_ENV=production)`);
 
   // The data set may predate the newest migration: bring its schema up to the code's (as a deploy would).
   await runMigrations(ownerUrl, BENCH_APP_PASSWORD, () => undefined);

@@ -285,10 +285,12 @@ async function seed(ownerUrl: string, companies: number, runsPerCompany: number,
     const catalog = loadCatalog();
     const profiles = catalog.flatMap((c, t) => profilesOf(t, c.definition));
     await db.query(
-      `create temp table bench_templates (t int primary key, id uuid, key text, version int, definition json)`,
+      `create temp table bench_templates (t int primary key, id uuid, key text, version int, definition json,
+         name text generated always as (definition->>'name') stored,
+         step_count int generated always as (json_array_length(definition->'steps')) stored)`,
     );
     await db.query(
-      `insert into bench_templates select * from unnest($1::int[], $2::uuid[], $3::text[], $4::int[], $5::json[])`,
+      `insert into bench_templates (t, id, key, version, definition) select * from unnest($1::int[], $2::uuid[], $3::text[], $4::int[], $5::json[])`,
       [
         catalog.map((_, t) => t),
         catalog.map((c) => c.id),
@@ -483,7 +485,7 @@ async function insertRuns(db: pg.Client, parts: { ord: number; from: number; to:
   await db.query(
     `with src as materialized (
        select pg_temp.uuid7(s.ts) as id, s.ts, s.company_id, s.starter, s.approver, t.id as template_id, t.key,
-         t.version, t.definition, i.input, p.*
+         t.version, t.name, t.step_count, t.definition, i.input, p.*
        from (
          select c.id as company_id, g,
            now() - interval '1 minute' - (c.runs - g) * (interval '${DAYS} days' / c.runs) as ts,
@@ -498,10 +500,10 @@ async function insertRuns(db: pg.Client, parts: { ord: number; from: number; to:
      ),
      ins_runs as (
        insert into runs (id, created_at, updated_at, finished_at, company_id, source, template_ref_id, template_key,
-         template_version, definition, input, status, current_step_index, started_by, started_by_type,
+         template_version, template_name, step_count, definition, input, status, current_step_index, started_by, started_by_type,
          started_by_user_id, parked_step_id, parked_min_role, parked_prompt, parked_since, failure_reason)
        select id, ts, ts + interval '90 seconds', case when finished then ts + interval '90 seconds' end, company_id,
-         'template', template_id, key, version, definition, input, status, current_step_index, starter::text,
+         'template', template_id, key, version, name, step_count, definition, input, status, current_step_index, starter::text,
          'user', starter, parked_step_id, parked_min_role, parked_prompt,
          case when parked_step_id is not null then ts + interval '20 seconds' end, failure_reason
        from src

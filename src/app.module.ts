@@ -1,5 +1,5 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
-import { APP_FILTER, APP_GUARD, APP_INTERCEPTOR, APP_PIPE } from '@nestjs/core';
+import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { MikroOrmModule } from '@mikro-orm/nestjs';
 import type { Logger } from 'pino';
 import { ApiKeysModule } from './api-keys/api-keys.module.js';
@@ -11,7 +11,7 @@ import { CompanyWriteGate } from './tenancy/company-write-gate.js';
 import { ProblemFilter, ROOT_LOGGER } from './common/errors/problem.filter.js';
 import { createRateLimiter } from './common/rate-limiter.factory.js';
 import type { RateLimiter } from './common/rate-limiter.js';
-import { UndeclaredBodyInterceptor } from './common/undeclared-body.interceptor.js';
+import { UndeclaredBodyGuard } from './common/undeclared-body.guard.js';
 import { ApiValidationPipe } from './common/validation.pipe.js';
 import { CompaniesModule } from './companies/companies.module.js';
 import type { AppConfig } from './config/config.js';
@@ -88,8 +88,8 @@ export class AppModule implements OnApplicationShutdown {
         },
         { provide: RATE_LIMITER, useFactory: () => createRateLimiter(options.config, options.logger) },
         { provide: APP_GUARD, useClass: AuthorizationGuard },
+        { provide: APP_GUARD, useClass: UndeclaredBodyGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },
-        { provide: APP_INTERCEPTOR, useClass: UndeclaredBodyInterceptor },
         { provide: APP_PIPE, useClass: ApiValidationPipe },
       ],
     };

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -7,7 +8,6 @@ import type { FastifyRequest } from 'fastify';
 import { AppModule, type AppOptions } from './app.module.js';
 import { RATE_LIMITER } from './authz/authorization.guard.js';
 import { BODY_LIMIT_BYTES, registerBodyParsers } from './common/json-body.js';
-import { newId } from './common/ids.js';
 import { NestPinoLogger } from './common/logger.js';
 import { type RateLimiter, rateLimitHeaders } from './common/rate-limiter.js';
 import { buildOpenApiDocument } from './openapi.js';
@@ -15,10 +15,13 @@ import { newStore, requestStorage } from './tenancy/request-store.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
-/** Accepts a well-formed incoming `X-Request-Id`, else generates one (UUID v7). */
+/**
+ * Accepts a well-formed incoming `X-Request-Id`, else generates one: a random UUID (v4, from Node's buffered
+ * entropy; unlike resource ids a request id needs no time order, and a v7 costs a random fill per request).
+ */
 export function requestIdOf(header: string | string[] | undefined): string {
   const value = Array.isArray(header) ? header[0] : header;
-  return value && REQUEST_ID.test(value) ? value : newId();
+  return value && REQUEST_ID.test(value) ? value : randomUUID();
 }
 
 function createAdapter(options: AppOptions): FastifyAdapter {
@@ -94,7 +97,8 @@ export async function createApp(options: AppOptions): Promise<NestFastifyApplica
       bodyParser: false,
     },
   );
-  app.enableShutdownHooks();
+  // No `enableShutdownHooks()`: the entry point (server.ts) owns SIGTERM/SIGINT and closes the app, then stops the
+  // embedded database and flushes the logs; Nest's hook would race it and re-raise the signal before either ran.
   installHooks(app, options);
   // Types and validation rules of the DTOs, extracted by the Swagger plugin (`npm run openapi` regenerates it).
   const { default: pluginMetadata } = await import('./metadata.js');

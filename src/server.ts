@@ -1,6 +1,6 @@
 import 'reflect-metadata';
 import { createApp } from './app.js';
-import { createRootLogger } from './common/logger.js';
+import { createRootLogger, flushLogs } from './common/logger.js';
 import { ConfigError, loadConfig } from './config/config.js';
 import { assertAppRoleIsBound } from './database/app-role-check.js';
 import { resolveDatabase } from './database/database-urls.js';
@@ -18,7 +18,7 @@ async function main(): Promise<void> {
     }
     throw e;
   }
-  const logger = createRootLogger(config.logLevel);
+  const logger = createRootLogger(config.logLevel, config.logBufferBytes);
   const say = (msg: string) => logger.info(msg);
 
   const db = await resolveDatabase(config, say);
@@ -39,6 +39,7 @@ async function main(): Promise<void> {
     logger.info({ signal }, 'shutting down');
     await app.close();
     await db.embedded?.stop();
+    await flushLogs(logger);
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));

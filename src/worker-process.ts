@@ -2,7 +2,7 @@ import 'reflect-metadata';
 import { parseArgs } from 'node:util';
 import { NestFactory } from '@nestjs/core';
 import { AppModule } from './app.module.js';
-import { NestPinoLogger, createRootLogger } from './common/logger.js';
+import { NestPinoLogger, createRootLogger, flushLogs } from './common/logger.js';
 import { ConfigError, loadConfig, type AppConfig } from './config/config.js';
 import { assertAppRoleIsBound } from './database/app-role-check.js';
 import { resolveDatabase } from './database/database-urls.js';
@@ -66,7 +66,7 @@ async function main(): Promise<void> {
     );
     process.exit(1);
   }
-  const logger = createRootLogger(config.logLevel);
+  const logger = createRootLogger(config.logLevel, config.logBufferBytes);
   const db = await resolveDatabase(config, (msg) => logger.info(msg));
   await assertAppRoleIsBound(db.appUrl);
   logger.info({ database: redactUrl(db.appUrl) }, 'worker connecting as the application role');
@@ -88,6 +88,7 @@ async function main(): Promise<void> {
     closing = true;
     logger.info({ signal }, 'worker shutting down');
     await app.close();
+    await flushLogs(logger);
     process.exit(0);
   };
   process.once('SIGTERM', () => void shutdown('SIGTERM'));

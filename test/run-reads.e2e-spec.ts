@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunReads } from '../src/runs/run-reads.js';
 import { RunStep } from '../src/runs/run-step.entity.js';
 import { RunVerdict } from '../src/runs/run-verdict.entity.js';
-import { recordOf, toRunDto, toRunSummary } from '../src/runs/run-views.js';
+import { toRunDto, toRunSummary } from '../src/runs/run-views.js';
 import { Run } from '../src/runs/run.entity.js';
 import { TenancyService } from '../src/tenancy/tenancy.service.js';
 import { startTestApp, type TestApp } from './harness/app.js';
@@ -99,8 +99,8 @@ describe('scoped run reads', () => {
       const verdicts = await em.find(RunVerdict, { runId: aRun }, { orderBy: { id: 'asc' } });
       const runs = await em.find(Run, {}, { orderBy: { id: 'desc' } });
       return {
-        detail: toRunDto(recordOf(run), steps, verdicts),
-        list: runs.map((r) => toRunSummary(recordOf(r))),
+        detail: toRunDto(run, steps, verdicts),
+        list: runs.map((r) => toRunSummary(r)),
       };
     });
     const viaReads = await tenancy.run(ctx(a), async () => {

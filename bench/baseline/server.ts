@@ -42,7 +42,7 @@ const TOOL_ID = /^[a-z][a-z0-9]*(?:[._-][a-z0-9]+)*$/;
 
 const RUN_COLUMNS = `r.id, r.status, r.source, r.template_ref_id as "templateRefId",
   r.template_key as "templateKey", r.template_version as "templateVersion",
-  r.definition->>'name' as "templateName", json_array_length(r.definition->'steps') as "stepCount",
+  r.template_name as "templateName", r.step_count as "stepCount",
   r.current_step_index as "currentStepIndex", r.started_by as "startedBy", r.started_by_type as "startedByType",
   r.started_by_user_id as "startedByUserId", r.parked_step_id as "parkedStepId",
   r.parked_min_role as "parkedMinRole", r.parked_prompt as "parkedPrompt", r.parked_since as "parkedSince",

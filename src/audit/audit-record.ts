@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { PrincipalType } from '../tenancy/request-store.js';
 import type { AuditEvent } from './audit-event.entity.js';
 
@@ -74,4 +75,37 @@ export function hashedPart(record: AuditRecord): Omit<AuditRecord, 'hash'> {
   const { hash: _hash, ...rest } = record;
   void _hash;
   return rest;
+}
+
+/**
+ * The canonical JSON of an event whose `seq` and `prevHash` are not known yet (the chain head decides them, under
+ * its lock), split around them: for every `prevHash` P and `seq` S,
+ * `canonicalJson(hashedPart(record with P, S)) === before + P + SEQ_JOINT + S + after`.
+ * So the database can finish the hash in the statement that locks the head (`AuditService.record`), and the hash
+ * is still SHA-256 over exactly the canonical JSON every verifier recomputes.
+ */
+export interface HashTemplate {
+  before: string;
+  after: string;
+}
+
+/** What stands between `prevHash`'s value and `seq`'s in canonical JSON (the two keys are adjacent when sorted). */
+export const SEQ_JOINT = '","seq":';
+
+const SENTINEL = `prev-${randomBytes(16).toString('hex')}`;
+
+export function hashTemplate(
+  record: Omit<AuditRecord, 'seq' | 'prevHash' | 'hash'>,
+  serialise: (value: unknown) => string,
+): HashTemplate {
+  const text = serialise({ ...record, prevHash: SENTINEL, seq: 0 });
+  const joint = `"prevHash":"${SENTINEL}${SEQ_JOINT}0,`;
+  const at = text.indexOf(joint);
+  if (at < 0 || text.indexOf(joint, at + 1) >= 0) {
+    throw new Error('hashTemplate: prevHash and seq are not adjacent members of the canonical event');
+  }
+  return {
+    before: text.slice(0, at + '"prevHash":"'.length),
+    after: text.slice(at + joint.length - 1),
+  };
 }

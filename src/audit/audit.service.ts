@@ -6,7 +6,7 @@ import { TenancyService } from '../tenancy/tenancy.service.js';
 import { AUDIT_ACTIONS, type AuditAction } from './audit-actions.js';
 import type { ActorType } from './audit-event.entity.js';
 import { canonicalJson, chainHash, GENESIS_HASH } from './canonical-json.js';
-import { hashedPart, toAuditRecord, type AuditEventFields } from './audit-record.js';
+import { hashedPart, hashTemplate, SEQ_JOINT, toAuditRecord, type AuditEventFields } from './audit-record.js';
 
 export interface AuditActor {
   type: ActorType;
@@ -34,16 +34,32 @@ export function actorOf(ctx: TenantContext): AuditActor {
   }
 }
 
-const LOCK_HEAD = 'select seq, hash from audit_chain_heads where company_id = ? for update';
+const EVENT_COLUMNS = `id, company_id, seq, occurred_at, action, action_version, actor_type, actor_id,
+  actor_on_behalf_of, target_type, target_id, request_id, ip, user_agent, metadata, prev_hash, hash`;
 
-const INSERT_EVENT = `insert into audit_events (id, company_id, seq, occurred_at, action, action_version,
-  actor_type, actor_id, actor_on_behalf_of, target_type, target_id, request_id, ip, user_agent, metadata,
-  prev_hash, hash) values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?)`;
+/**
+ * One statement, one round trip: lock the company's chain head, insert the event after it with the hash finished
+ * from the head (`sha256(prevHash ‖ before ‖ prevHash ‖ SEQ_JOINT ‖ seq ‖ after)`, see `hashTemplate`), move the
+ * head. No row comes back when the company has no head yet (its very first event).
+ */
+const APPEND = `with head as (
+    select seq + 1 as seq, hash as prev from audit_chain_heads where company_id = ? for update
+  ), appended as (
+    insert into audit_events (${EVENT_COLUMNS})
+    select ?, ?, head.seq, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, head.prev,
+      encode(sha256(convert_to(head.prev || ? || head.prev || '${SEQ_JOINT}' || head.seq::text || ?, 'UTF8')), 'hex')
+    from head
+    returning seq, prev_hash, hash
+  )
+  update audit_chain_heads h set seq = appended.seq, hash = appended.hash, updated_at = ?
+  from appended where h.company_id = ?
+  returning appended.seq, appended.prev_hash, appended.hash`;
 
-const APPEND_MOVE_HEAD = `with appended as (${INSERT_EVENT})
-  update audit_chain_heads set seq = ?, hash = ?, updated_at = ? where company_id = ?`;
-
-const APPEND_CREATE_HEAD = `with appended as (${INSERT_EVENT})
+/** A company's first event (its registration): hashed here from the genesis hash, and its head created with it. */
+const APPEND_FIRST = `with appended as (
+    insert into audit_events (${EVENT_COLUMNS})
+    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?)
+  )
   insert into audit_chain_heads (id, company_id, seq, hash) values (?, ?, ?, ?)`;
 
 /** A string jsonb accepts: no lone surrogates, no NUL (both would fail the insert, and the change with it). */
@@ -76,14 +92,17 @@ export class AuditService {
    * Appends one event to the company's chain, in the current transaction of the request's EntityManager (or
    * `em`), and returns it.
    *
-   * The order matters for throughput: the caller's pending changes are flushed first, *then* this company's
-   * chain head is locked (`SELECT … FOR UPDATE`; other companies never wait on it), and under the lock one more
-   * statement inserts the event and moves the head. The lock is held until the caller's transaction ends, which
-   * is what serialises one company's appends: seq stays gap-free and no two events can share a `prevHash`.
+   * The order matters for throughput: the caller's pending changes are flushed first, *then* one statement locks
+   * this company's chain head (`SELECT … FOR UPDATE`; other companies never wait on it), inserts the event after
+   * it and moves the head. The event's hash needs the head's `seq` and `hash`, so Node sends the event's canonical
+   * JSON split around them (`hashTemplate`) and PostgreSQL finishes the SHA-256 under the lock. The lock is held
+   * until the caller's transaction ends, which is what serialises one company's appends: seq stays gap-free and
+   * no two events can share a `prevHash`.
    *
-   * Two hand-written statements rather than the unit of work (which took four, each built by the query
-   * builder): this runs inside every write of every module. Both are scoped twice like everything else: by
-   * `company_id` = the context's company, and by row-level security (the transaction carries the setting).
+   * One hand-written statement rather than the unit of work (four round trips, each built by the query builder):
+   * this runs inside every write of every module, and on this machine each round trip costs more than all the
+   * hashing (docs/benchmarks.md). It is scoped twice like everything else: by `company_id` = the context's
+   * company, and by row-level security (the transaction carries the setting).
    */
   async record(input: AuditInput, em: EntityManager = this.tenancy.requestEm()): Promise<AuditEventFields> {
     const trx = em.getTransactionContext<Transaction<object>>();
@@ -98,17 +117,10 @@ export class AuditService {
     const metadata = asStored(input.metadata ?? {});
     await em.flush();
 
-    const connection = em.getConnection();
-    const [head] = await connection.execute<{ seq: string | number; hash: string }[]>(
-      LOCK_HEAD,
-      [tenant.companyId],
-      'all',
-      trx,
-    );
     const event: AuditEventFields = {
       id: newId(),
       companyId: tenant.companyId,
-      seq: Number(head?.seq ?? 0) + 1,
+      seq: 0,
       occurredAt: new Date(),
       action: input.action,
       actionVersion: AUDIT_ACTIONS[input.action].version,
@@ -121,14 +133,12 @@ export class AuditService {
       ip: store?.ip ?? null,
       userAgent: store?.userAgent?.slice(0, 512) ?? null,
       metadata,
-      prevHash: head?.hash ?? GENESIS_HASH,
+      prevHash: GENESIS_HASH,
       hash: '',
     };
-    event.hash = chainHash(event.prevHash, canonicalJson(hashedPart(toAuditRecord(event))));
-    const values = [
+    const columns = [
       event.id,
       event.companyId,
-      event.seq,
       event.occurredAt,
       event.action,
       event.actionVersion,
@@ -141,15 +151,36 @@ export class AuditService {
       event.ip,
       event.userAgent,
       JSON.stringify(metadata),
-      event.prevHash,
-      event.hash,
     ];
-    // The company's first event (its registration) creates the head with it.
+    const connection = em.getConnection();
+    const { seq: _seq, prevHash: _prev, hash: _hash, ...unchained } = toAuditRecord(event);
+    const template = hashTemplate(unchained, canonicalJson);
+    const [appended] = await connection.execute<{ seq: string | number; prev_hash: string; hash: string }[]>(
+      APPEND,
+      [event.companyId, ...columns, template.before, template.after, event.occurredAt, event.companyId],
+      'all',
+      trx,
+    );
+    if (appended) {
+      return { ...event, seq: Number(appended.seq), prevHash: appended.prev_hash, hash: appended.hash };
+    }
+    event.seq = 1;
+    event.hash = chainHash(GENESIS_HASH, canonicalJson(hashedPart(toAuditRecord(event))));
+    const [id, companyId, ...rest] = columns;
     await connection.execute(
-      head ? APPEND_MOVE_HEAD : APPEND_CREATE_HEAD,
-      head
-        ? [...values, event.seq, event.hash, event.occurredAt, event.companyId]
-        : [...values, newId(), event.companyId, event.seq, event.hash],
+      APPEND_FIRST,
+      [
+        id,
+        companyId,
+        event.seq,
+        ...rest,
+        event.prevHash,
+        event.hash,
+        newId(),
+        companyId,
+        event.seq,
+        event.hash,
+      ],
       'run',
       trx,
     );

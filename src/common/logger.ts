@@ -3,26 +3,49 @@ import { pino, type Logger } from 'pino';
 import type { LogLevel } from '../config/env.schema.js';
 import { currentStore } from '../tenancy/request-store.js';
 
-/** Structured JSON logs. Every line written through `log()` carries the request id and company id. */
-export function createRootLogger(level: LogLevel): Logger {
-  return pino({
-    level,
-    base: { service: 'tenantry' },
-    timestamp: pino.stdTimeFunctions.isoTime,
-    redact: {
-      paths: [
-        'req.headers.authorization',
-        'req.headers.cookie',
-        '*.password',
-        '*.secret',
-        '*.token',
-        '*.clientSecret',
-        '*.refreshToken',
-      ],
-      censor: '[redacted]',
+/** How long a buffered log line may wait for the buffer to fill before it is written anyway. */
+const LOG_FLUSH_MS = 1000;
+
+/**
+ * Structured JSON logs to stdout. Every line written through `log()` carries the request id and company id.
+ *
+ * With `bufferBytes` > 0 lines are collected and written in one system call once that many bytes are waiting, or
+ * after at most `LOG_FLUSH_MS`: one request log line per request otherwise costs a write of its own, a measurable
+ * share of a fast request (docs/benchmarks.md). Flush it (`flushLogs`) before `process.exit`; a process killed
+ * outright loses at most the buffer.
+ */
+export function createRootLogger(level: LogLevel, bufferBytes = 0): Logger {
+  const destination =
+    bufferBytes > 0
+      ? pino.destination({ dest: 1, minLength: bufferBytes, sync: false })
+      : pino.destination(1);
+  if (bufferBytes > 0) setInterval(() => destination.flush(), LOG_FLUSH_MS).unref();
+  return pino(
+    {
+      level,
+      base: { service: 'tenantry' },
+      timestamp: pino.stdTimeFunctions.isoTime,
+      redact: {
+        paths: [
+          'req.headers.authorization',
+          'req.headers.cookie',
+          '*.password',
+          '*.secret',
+          '*.token',
+          '*.clientSecret',
+          '*.refreshToken',
+        ],
+        censor: '[redacted]',
+      },
+      formatters: { level: (label) => ({ level: label }) },
     },
-    formatters: { level: (label) => ({ level: label }) },
-  });
+    destination,
+  );
+}
+
+/** Writes out what the logger has buffered; call before `process.exit` (which would drop it). */
+export function flushLogs(logger: Logger): Promise<void> {
+  return new Promise((resolve) => logger.flush(() => resolve()));
 }
 
 /** Bindings of the current request or job: request id and company id. */

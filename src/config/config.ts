@@ -12,6 +12,8 @@ export interface AppConfig {
   readonly host: string;
   readonly port: number;
   readonly logLevel: LogLevel;
+  /** Bytes of log lines buffered before a write (0: every line written at once). */
+  readonly logBufferBytes: number;
   readonly dataDir: string;
   readonly database: {
     /** Owner connection; `undefined` means "start the embedded PostgreSQL under dataDir". */
@@ -140,6 +142,7 @@ export function loadConfig(
     host: parsed.HOST,
     port: parsed.PORT,
     logLevel: parsed.LOG_LEVEL,
+    logBufferBytes: parsed.LOG_BUFFER_BYTES,
     dataDir,
     database: {
       url: parsed.DATABASE_URL,

@@ -47,6 +47,16 @@ export class EnvSchema {
   @IsIn(LOG_LEVELS)
   LOG_LEVEL: LogLevel = 'info';
 
+  /**
+   * Log lines are buffered up to this many bytes (and at most 1 s) before one write to stdout; 0 writes every line
+   * at once (a system call each). Buffered lines are flushed on exit; a killed process loses at most the buffer.
+   */
+  @Type(() => Number)
+  @IsInt()
+  @Min(0)
+  @Max(1_048_576, { message: 'LOG_BUFFER_BYTES must be between 0 and 1048576' })
+  LOG_BUFFER_BYTES = 4096;
+
   /** Where development data lives: the embedded database, generated dev secrets, the mail outbox, audit exports. */
   @IsString()
   DATA_DIR = '.data';

@@ -78,9 +78,9 @@ export class ConnectorsService {
     if (secret !== null) this.checkSecret(scheme, secret);
     return this.em.transactional(async (tx) => {
       const connector = new Connector(dto.toolId, dto.endpointUrl, formatAuthScheme(scheme));
-      tx.persist(connector);
       if (secret !== null) await this.setSecret(tx, connector, secret);
-      await this.flushBinding(tx, connector.toolId);
+      // A direct insert: the new row needs no change tracking (the response is built from the entity here).
+      await this.writeBinding(connector.toolId, () => tx.insert(connector));
       await this.audit.record(
         {
           action: 'connector.created',
@@ -156,7 +156,7 @@ export class ConnectorsService {
       }
       if (secretChange) changed.push('secret');
       if (changed.length === 0) return toConnectorDto(connector);
-      await this.flushBinding(tx, connector.toolId);
+      await this.writeBinding(connector.toolId, () => tx.flush());
       await this.audit.record(
         {
           action: 'connector.updated',
@@ -237,12 +237,12 @@ export class ConnectorsService {
   }
 
   /**
-   * Flushes the connector; a `toolId` the company has bound already is refused by the unique constraint
+   * Writes a connector (`write`); a `toolId` the company has bound already is refused by the unique constraint
    * `connectors_company_tool_unique` (race-free, and no lookup first), answered as a 409 that names it.
    */
-  private async flushBinding(tx: EntityManager, toolId: string): Promise<void> {
+  private async writeBinding(toolId: string, write: () => Promise<unknown>): Promise<void> {
     try {
-      await tx.flush();
+      await write();
     } catch (e) {
       if (e instanceof UniqueConstraintViolationException) {
         throw Errors.conflict(`A connector is already bound to ${toolId}`);

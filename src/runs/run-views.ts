@@ -14,7 +14,7 @@ function iso(value: Instant | null | undefined): string | null {
   return (typeof value === 'string' ? new Date(value) : value).toISOString();
 }
 
-/** What a run's summary is made of: a row of `RunReads` (named like the entity), or `recordOf(run)`. */
+/** What a run's summary is made of: a row of `RunReads` (named like the entity), or the `Run` entity itself. */
 export interface RunRecord extends Pick<
   Run,
   | 'id'
@@ -31,9 +31,9 @@ export interface RunRecord extends Pick<
   | 'parkedMinRole'
   | 'parkedPrompt'
   | 'failureReason'
+  | 'templateName'
+  | 'stepCount'
 > {
-  templateName: string;
-  stepCount: number;
   parkedSince: Instant | null;
   cancelRequestedAt: Instant | null;
   createdAt: Instant;
@@ -61,11 +61,6 @@ export interface VerdictRecord {
   givenBy: string;
   givenByUserId: string | null;
   createdAt: Instant;
-}
-
-/** The record of a run entity the ORM loaded (start, verdict and cancel answer with the run they changed). */
-export function recordOf(run: Run): RunDetailRecord {
-  return { ...run, templateName: run.definition.name, stepCount: run.definition.steps.length };
 }
 
 export function toRunSummary(run: RunRecord): RunSummaryDto {

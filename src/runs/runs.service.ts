@@ -20,7 +20,7 @@ import { RunBudget } from './run-budget.js';
 import { RunEvent } from './run-event.entity.js';
 import { RunTransitions } from './run-transitions.js';
 import { RunReads } from './run-reads.js';
-import { recordOf, toRunDto, toRunEventDto, toRunSummary } from './run-views.js';
+import { toRunDto, toRunEventDto, toRunSummary } from './run-views.js';
 import { RunWorker } from './run-worker.js';
 import { Run } from './run.entity.js';
 
@@ -128,7 +128,7 @@ export class RunsService {
     if ('replayOf' in result) return { run: await this.get(result.replayOf), replayed: true };
     // With the worker in this process, fetch now rather than at the next poll.
     this.worker.wake();
-    return { run: toRunDto(recordOf(result.run), [], []), replayed: false };
+    return { run: toRunDto(result.run, [], []), replayed: false };
   }
 
   async list(query: RunQueryDto): Promise<Page<RunSummaryDto>> {

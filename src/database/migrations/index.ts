@@ -10,6 +10,7 @@ import { Migration20261123020000_lock_order } from './Migration20261123020000_lo
 import { Migration20261123030000_run_reads } from './Migration20261123030000_run_reads.js';
 import { Migration20261206015926_mail_audit_export } from './Migration20261206015926_mail_audit_export.js';
 import { Migration20261206020320_idempotency_sealed_response } from './Migration20261206020320_idempotency_sealed_response.js';
+import { Migration20261206030019_run_summary_columns } from './Migration20261206030019_run_summary_columns.js';
 
 /**
  * Every migration, in order. Listed statically so the compiled app, the tests and the CLI run the same set;
@@ -32,5 +33,9 @@ export const MIGRATIONS: MigrationObject[] = [
   {
     name: 'Migration20261206020320_idempotency_sealed_response',
     class: Migration20261206020320_idempotency_sealed_response,
+  },
+  {
+    name: 'Migration20261206030019_run_summary_columns',
+    class: Migration20261206030019_run_summary_columns,
   },
 ];

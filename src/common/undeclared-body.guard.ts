@@ -1,8 +1,7 @@
-import { Injectable, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import { Injectable, type CanActivate, type ExecutionContext } from '@nestjs/common';
 import { ROUTE_ARGS_METADATA } from '@nestjs/common/constants.js';
 import { RouteParamtypes } from '@nestjs/common/enums/route-paramtypes.enum.js';
 import type { FastifyRequest } from 'fastify';
-import type { Observable } from 'rxjs';
 import { Errors } from './errors/app-error.js';
 
 /** Parameter kinds through which a handler reads the body: `@Body()`, `@RawBody()`, or the whole `@Req()`. */
@@ -26,14 +25,16 @@ function isEmpty(body: unknown): boolean {
 /**
  * API.md: a body carrying `companyId` or any field the route does not declare is refused with 400, never
  * silently ignored. The validation pipe enforces that for every `@Body()` DTO; a handler that takes no body has
- * no DTO to validate against, so this global interceptor (APP_INTERCEPTOR, after the guard) refuses any
- * non-empty body there. No body, an empty one and `{}` stay accepted (clients often send `{}` on a POST).
+ * no DTO to validate against, so this global guard (the second APP_GUARD, after the authorization guard: a caller
+ * who may not use the route learns nothing more) refuses any non-empty body there. No body, an empty one and `{}`
+ * stay accepted (clients often send `{}` on a POST). A guard rather than an interceptor: an interceptor puts every
+ * request of every route through an RxJS pipeline, a measurable cost on the fast reads (docs/benchmarks.md).
  */
 @Injectable()
-export class UndeclaredBodyInterceptor implements NestInterceptor {
+export class UndeclaredBodyGuard implements CanActivate {
   private readonly declared = new WeakMap<(...args: never[]) => unknown, boolean>();
 
-  intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
+  canActivate(context: ExecutionContext): boolean {
     if (context.getType() === 'http') {
       const handler = context.getHandler() as (...args: never[]) => unknown;
       let declared = this.declared.get(handler);
@@ -53,6 +54,6 @@ export class UndeclaredBodyInterceptor implements NestInterceptor {
         );
       }
     }
-    return next.handle();
+    return true;
   }
 }
