@@ -1,5 +1,6 @@
 import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { TenancyService } from '../tenancy/tenancy.service.js';
+import { systemContext } from '../tenancy/request-store.js';
 import { ApiKey } from './api-key.entity.js';
 
 /** How often recorded uses are written (and so how far `lastUsedAt` may lag behind real use). */
@@ -60,26 +61,17 @@ export class ApiKeyUsageRecorder implements OnModuleInit, OnModuleDestroy {
   private async write(batch: Map<string, Map<string, Date>>): Promise<void> {
     for (const [companyId, keys] of batch) {
       try {
-        await this.tenancy.run(
-          {
-            companyId,
-            principalId: 'system',
-            principalType: 'system',
-            role: 'member',
-            userId: undefined,
-            operatorId: undefined,
-          },
-          (em) =>
-            em.transactional(async (tx) => {
-              for (const [id, at] of keys) {
-                // Never move the timestamp backwards (another instance may have written a later use).
-                await tx.nativeUpdate(
-                  ApiKey,
-                  { id, $or: [{ lastUsedAt: null }, { lastUsedAt: { $lt: at } }] },
-                  { lastUsedAt: at },
-                );
-              }
-            }),
+        await this.tenancy.run(systemContext(companyId), (em) =>
+          em.transactional(async (tx) => {
+            for (const [id, at] of keys) {
+              // Never move the timestamp backwards (another instance may have written a later use).
+              await tx.nativeUpdate(
+                ApiKey,
+                { id, $or: [{ lastUsedAt: null }, { lastUsedAt: { $lt: at } }] },
+                { lastUsedAt: at },
+              );
+            }
+          }),
         );
       } catch (error) {
         this.logger.warn(`Could not record API key use in company ${companyId}: ${String(error)}`);

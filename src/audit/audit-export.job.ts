@@ -5,7 +5,7 @@ import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { Scheduler } from '../scheduler/scheduler.service.js';
 import { lockCompany } from '../tenancy/company-lock.js';
-import type { TenantContext } from '../tenancy/request-store.js';
+import { systemContext, type TenantContext } from '../tenancy/request-store.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
 import { AuditExportCursor } from './audit-export-cursor.entity.js';
 import { exportCompanyTrail } from './audit-export.js';
@@ -16,18 +16,9 @@ import { exportTargetFromUrl, type ExportTarget } from './export-target.js';
 /** The scheduler task of the incremental export. */
 export const AUDIT_EXPORT_TASK = 'audit.export';
 
-/** The context of the export job in one company: a `system` principal, like any background worker. */
-export function systemContext(companyId: string): TenantContext {
-  return {
-    companyId,
-    principalId: 'system',
-    principalType: 'system',
-    // The least role that may read the audit trail.
-    role: 'admin',
-    userId: undefined,
-    operatorId: undefined,
-  };
-}
+/** The context of the export job in one company: a `system` principal with the least role that reads the trail. */
+export const exportContext = (companyId: string): TenantContext =>
+  systemContext(companyId, 'system', 'admin');
 
 export interface CompanyExport {
   companyId: string;
@@ -75,7 +66,7 @@ export class AuditExporter {
 
   /** The events of one company that occurred between `range.from` and `range.to` (both optional). */
   exportRange(companyId: string, range: TimeRange): Promise<CompanyExport> {
-    return this.tenancy.run(systemContext(companyId), async (em) => {
+    return this.tenancy.run(exportContext(companyId), async (em) => {
       const head = await this.queries.head(em);
       const piece = await this.queries.seqRange(em, range, head.seq);
       if (!piece) return { companyId, exported: 0, range: null, eventSeq: null };
@@ -93,7 +84,7 @@ export class AuditExporter {
 
   /** The events of one company newer than its last export to this target. */
   exportIncremental(companyId: string): Promise<CompanyExport> {
-    return this.tenancy.run(systemContext(companyId), async (em) => {
+    return this.tenancy.run(exportContext(companyId), async (em) => {
       const nothing: CompanyExport = { companyId, exported: 0, range: null, eventSeq: null };
       const cursor = await this.cursor(em);
       const head = await this.queries.head(em);

@@ -1,7 +1,7 @@
 import { LockMode } from '@mikro-orm/postgresql';
 import type { AuditService } from '../audit/audit.service.js';
 import { Company } from '../companies/company.entity.js';
-import type { TenantContext } from '../tenancy/request-store.js';
+import { systemContext, type TenantContext } from '../tenancy/request-store.js';
 import type { TenancyService } from '../tenancy/tenancy.service.js';
 import { CompanyKey } from './company-key.entity.js';
 import { AAD, masterKeyId, open, seal } from './secret-box.js';
@@ -33,16 +33,7 @@ const BATCH = 200;
 const ACTOR = { type: 'system' as const, id: 'master-key-rotation' };
 
 /** The context a per-company operator step runs in: the company's own, with a system principal. */
-function systemContext(companyId: string): TenantContext {
-  return {
-    companyId,
-    principalId: ACTOR.id,
-    principalType: 'system',
-    role: 'owner',
-    userId: undefined,
-    operatorId: undefined,
-  };
-}
+const rotationContext = (companyId: string): TenantContext => systemContext(companyId, ACTOR.id, 'owner');
 
 /**
  * Re-wraps every company's data key from one master key to another. The data keys themselves (and so every
@@ -73,7 +64,7 @@ export async function rotateMasterKey(
 
   for await (const companyId of companies(tenancy, options.companyIds)) {
     try {
-      const outcome = await tenancy.run(systemContext(companyId), (em) =>
+      const outcome = await tenancy.run(rotationContext(companyId), (em) =>
         em.transactional(async (tx) => {
           const row = await tx.findOne(CompanyKey, { companyId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
           if (!row) return 'none' as const;
@@ -148,7 +139,7 @@ export async function masterKeyUsage(
 ): Promise<Map<string, number>> {
   const usage = new Map<string, number>();
   for await (const companyId of companies(tenancy, companyIds)) {
-    const row = await tenancy.run(systemContext(companyId), (em) =>
+    const row = await tenancy.run(rotationContext(companyId), (em) =>
       em.findOne(CompanyKey, { companyId }, { fields: ['masterKeyId'] }),
     );
     if (row) usage.set(row.masterKeyId, (usage.get(row.masterKeyId) ?? 0) + 1);

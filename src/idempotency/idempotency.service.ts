@@ -6,7 +6,7 @@ import { sha256Hex } from '../auth/secrets.js';
 import { companyIdsAfter } from '../companies/companies.service.js';
 import { AppError } from '../common/errors/app-error.js';
 import { Scheduler } from '../scheduler/scheduler.service.js';
-import { currentTenant } from '../tenancy/request-store.js';
+import { currentTenant, systemContext } from '../tenancy/request-store.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
 import { IdempotencyRecord } from './idempotency-record.entity.js';
 import { SealedResponses } from './sealed-response.js';
@@ -112,22 +112,11 @@ export class IdempotencyService implements OnModuleInit {
       if (sealed === null) throw alreadyUsed(previous);
       return JSON.parse(await this.responses.open(tx, previous, sealed)) as T;
     };
-    const replayed = await replay();
-    if (replayed !== undefined) return replayed;
-    const record = this.record(input, requestHash);
-    record.sealedResponse = await this.responses.seal(tx, record, JSON.stringify(response));
-    try {
-      await tx.transactional(async (savepoint) => {
-        savepoint.persist(record);
-        await savepoint.flush();
-      });
-      return undefined;
-    } catch (e) {
-      if (!(e instanceof UniqueConstraintViolationException)) throw e;
-      const winner = await replay();
-      if (winner === undefined) throw e;
-      return winner;
-    }
+    return this.recordOrReplay(tx, replay, async () => {
+      const record = this.record(input, requestHash);
+      record.sealedResponse = await this.responses.seal(tx, record, JSON.stringify(response));
+      return record;
+    });
   }
 
   /**
@@ -155,17 +144,8 @@ export class IdempotencyService implements OnModuleInit {
       const ids = await companyIdsAfter(registry, after, PURGE_BATCH);
       for (const companyId of ids) {
         try {
-          purged += await this.tenancy.run(
-            {
-              companyId,
-              principalId: 'system',
-              principalType: 'system',
-              role: 'member',
-              userId: undefined,
-              operatorId: undefined,
-            },
-            (em) =>
-              em.transactional((tx) => tx.nativeDelete(IdempotencyRecord, { createdAt: { $lt: cutoff } })),
+          purged += await this.tenancy.run(systemContext(companyId), (em) =>
+            em.transactional((tx) => tx.nativeDelete(IdempotencyRecord, { createdAt: { $lt: cutoff } })),
           );
         } catch (error) {
           this.logger.warn(`Could not purge idempotency records of company ${companyId}: ${String(error)}`);
@@ -193,17 +173,30 @@ export class IdempotencyService implements OnModuleInit {
       if (previous.requestHash !== requestHash) throw differentRequest();
       return previous.resourceId;
     };
+    return this.recordOrReplay(tx, replay, async () => this.record(input, requestHash));
+  }
+
+  /**
+   * What `replay` answers when this is a retry; otherwise records the key (the record `make` builds) at once, in a
+   * savepoint of `tx`, and returns undefined. A concurrent request holding the same key makes the insert wait for
+   * it: if it committed, the unique key refuses this one and `replay` answers what it created.
+   */
+  private async recordOrReplay<T>(
+    tx: EntityManager,
+    replay: () => Promise<T | undefined>,
+    make: () => Promise<IdempotencyRecord>,
+  ): Promise<T | undefined> {
     const replayed = await replay();
     if (replayed !== undefined) return replayed;
+    const record = await make();
     try {
       await tx.transactional(async (savepoint) => {
-        savepoint.persist(this.record(input, requestHash));
+        savepoint.persist(record);
         await savepoint.flush();
       });
       return undefined;
     } catch (e) {
       if (!(e instanceof UniqueConstraintViolationException)) throw e;
-      // Another request with this key committed first (this insert waited for it): answer what it created.
       const winner = await replay();
       if (winner === undefined) throw e;
       return winner;

@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } f
 import { EntityManager, LockMode, MikroORM } from '@mikro-orm/postgresql';
 import { Company } from '../companies/company.entity.js';
 import { Scheduler } from '../scheduler/scheduler.service.js';
-import type { TenantContext } from '../tenancy/request-store.js';
+import { systemContext } from '../tenancy/request-store.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
 import { MAIL_TRANSPORT, type MailTransport } from './mail-transport.js';
 import { OutboxMessage } from './outbox-message.entity.js';
@@ -34,18 +34,6 @@ const MAX_BACKOFF_MS = 60 * 60_000;
 /** 30 s, 1 min, 2 min, … capped at an hour. */
 export function backoffMs(attempts: number): number {
   return Math.min(FIRST_BACKOFF_MS * 2 ** Math.max(0, attempts - 1), MAX_BACKOFF_MS);
-}
-
-/** The context a drain works in for one company: a `system` principal, like any background job. */
-function drainContext(companyId: string): TenantContext {
-  return {
-    companyId,
-    principalId: 'system',
-    principalType: 'system',
-    role: 'member',
-    userId: undefined,
-    operatorId: undefined,
-  };
 }
 
 /**
@@ -142,7 +130,7 @@ export class MailOutboxService implements OnModuleInit, OnModuleDestroy {
 
   /** Delivers one company's due mail, in that company's context, then re-arms its marker. */
   private drainCompany(companyId: string, now: () => Date): Promise<DrainReport> {
-    return this.tenancy.run(drainContext(companyId), async (em) => {
+    return this.tenancy.run(systemContext(companyId), async (em) => {
       const report: DrainReport = { sent: 0, failed: 0 };
       for (;;) {
         const batch = await this.claim(em, now());

@@ -11,7 +11,7 @@ import { SecretUnavailableError } from '../connectors/keyring.service.js';
 import { newId } from '../common/ids.js';
 import { scrubNul, withoutNul } from '../common/nul.js';
 import { interpolate, type JsonValue, type ToolStep } from '../templates/definition.js';
-import type { TenantContext } from '../tenancy/request-store.js';
+import { systemContext, type TenantContext } from '../tenancy/request-store.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
 import { RunClaims } from './run-claims.js';
 import type { RunJob } from './run-queue.schema.js';
@@ -58,14 +58,7 @@ export class RunAbort extends Error {
 
 /** The tenant context of background work: the system principal of the run's own company. */
 export function workerContext(companyId: string): TenantContext {
-  return {
-    companyId,
-    principalId: 'worker',
-    principalType: 'system',
-    role: 'owner',
-    userId: undefined,
-    operatorId: undefined,
-  };
+  return systemContext(companyId, 'worker', 'owner');
 }
 
 interface Claimed {

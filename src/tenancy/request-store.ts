@@ -24,6 +24,18 @@ export interface TenantContext {
   readonly sessionId?: string | undefined;
 }
 
+/**
+ * The context of background work in one company: a `system` principal (named by `principalId` in the audit trail,
+ * `system` by default) acting with `role` (the least role the job's reads and writes need).
+ */
+export function systemContext(
+  companyId: string,
+  principalId = 'system',
+  role: Role = 'member',
+): TenantContext {
+  return { companyId, principalId, principalType: 'system', role, userId: undefined, operatorId: undefined };
+}
+
 /** Per-request (or per-job) state kept in async-local storage. */
 export interface RequestStore {
   readonly requestId: string;

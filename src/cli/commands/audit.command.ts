@@ -12,7 +12,7 @@ import { deriveAppUrl } from '../../database/urls.js';
 import { TenancyService } from '../../tenancy/tenancy.service.js';
 import type { CliCommand, CliContext } from '../command.js';
 
-export { systemContext } from '../../audit/audit-export.job.js';
+export { exportContext as systemContext } from '../../audit/audit-export.job.js';
 
 const USAGE = [
   'audit export [--company <id>] [--from <iso>] [--to <iso>] | --incremental',
