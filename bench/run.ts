@@ -20,8 +20,9 @@
  * then the cost of the row-level-security wall on R2 (Tenantry with the policies of runs, run_steps and
  * run_verdicts enabled, then disabled by the owner for the measurement and restored: the ORM-side filter alone).
  *
- * `--scaling`: R1 and R2 on a 1,000-run tenant against the 100,000-run tenant `bench-big`, and on the databases
- * `<name>_t1k` (1,000 companies) against `<name>_t10k` (10,000 companies) (`npm run bench:seed -- --scaling`).
+ * `--scaling`: R1 and R2 on a 1,000-run tenant against the 100,000-run tenant `bench-big` (`ROWS`), and on the
+ * databases `<name>_t1k` (1,000 companies) against `<name>_t10k` (10,000 companies) (`TENANTS`; seeded by
+ * `npm run bench:seed -- --scaling`). `--only ROWS,TENANTS --scaling` runs just those.
  * `--explain`: the plans (EXPLAIN ANALYZE, BUFFERS, through auto_explain) of the two read functions as the
  * application role, for a small and the big tenant.
  * `--profile <dir>`: Tenantry writes a CPU profile (`--cpu-prof`) of the whole run into `<dir>` when it stops.
@@ -452,7 +453,7 @@ async function main(): Promise<void> {
       }
     }
 
-    if (args.scaling) {
+    if (args.scaling && (!only || only.has('ROWS'))) {
       say('\n## Scaling: rows per tenant (one tenant of 1,000 runs, then bench-big with 100,000)');
       const small = await companies(db, `c.slug = 'bench-00001'`, 2000);
       const big = await companies(db, `c.slug = 'bench-big'`, 2000);
@@ -475,7 +476,8 @@ async function main(): Promise<void> {
       }
       say('\n' + table(scaleRows));
       results.rowsPerTenant = scaleRows;
-
+    }
+    if (args.scaling && (!only || only.has('TENANTS'))) {
       say('\n## Scaling: tenants (1,000 companies, then 10,000, 100 runs each)');
       const name = new URL(ownerUrl).pathname.slice(1);
       const tenantRows: Row[] = [];

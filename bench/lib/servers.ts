@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { openSync, readFileSync, writeFileSync } from 'node:fs';
 import { sleep } from './common.js';
 
 /** USER_HZ: the unit of /proc/<pid>/stat times (100 on every mainstream Linux). */
@@ -29,9 +29,13 @@ export async function startServer(
   port: number,
   readyPath: string,
 ): Promise<ServerProcess> {
+  // BENCH_STDOUT_DIR keeps each server's stdout (its logs, or a `--trace-gc` given in BENCH_NODE_FLAGS) there.
+  const stdout = process.env.BENCH_STDOUT_DIR
+    ? openSync(`${process.env.BENCH_STDOUT_DIR}/${name}-${Date.now()}.log`, 'w')
+    : 'ignore';
   const child: ChildProcess = spawn(process.execPath, args, {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...env },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    stdio: ['ignore', stdout, 'pipe'],
   });
   let stderr = '';
   child.stderr?.on('data', (d: Buffer) => {
