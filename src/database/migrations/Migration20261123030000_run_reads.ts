@@ -17,18 +17,18 @@ const SUMMARY_TYPES = `id uuid, status text, source text, "templateRefId" uuid, 
   "updatedAt" timestamptz, "finishedAt" timestamptz`;
 
 /**
- * The hot reads of runs (hand-written; see `ScopedReader` and `RunReads`): one round trip each, scoped twice like
- * everything else. Each function sets `app.company_id` for its own statement, so row-level security applies to
- * what it reads (it runs as the caller, `security invoker`), and filters on its company parameter explicitly.
- * The application passes only the context's company.
+ * The two read functions (a page of a company's runs; one run with its steps and verdicts) for a given summary
+ * column list: this migration's, and migration run_summary_columns' (which reads the name and step count from
+ * columns of their own). Each function sets `app.company_id` for its own statement, so row-level security applies
+ * to what it reads (it runs as the caller, `security invoker`), and filters on its company parameter explicitly.
  */
-export class Migration20261123030000_run_reads extends Migration {
-  override name = 'Migration20261123030000_run_reads';
-
-  override up(): void {
+export function runReadFunctions(summary: string, summaryTypes: string): string[] {
+  const SUMMARY = summary;
+  const SUMMARY_TYPES = summaryTypes;
+  return [
     // A page of a company's runs, newest first: keyset on id, optional filters (a cached plan for the common,
     // unfiltered page; the filtered ones are planned per call).
-    this.addSql(`create or replace function tenant_runs_page(p_company uuid, p_before uuid, p_limit int,
+    `create or replace function tenant_runs_page(p_company uuid, p_before uuid, p_limit int,
       p_status text, p_template uuid, p_started_by text)
     returns table (${SUMMARY_TYPES})
     language plpgsql security invoker as $fn$
@@ -54,10 +54,9 @@ export class Migration20261123030000_run_reads extends Migration {
           || ' order by r.id desc limit $3'
           using p_company, p_before, p_limit, p_status, p_template, p_started_by;
       end if;
-    end $fn$;`);
-
+    end $fn$;`,
     // One run with its step rows and verdicts, as JSON arrays.
-    this.addSql(`create or replace function tenant_run(p_company uuid, p_id uuid)
+    `create or replace function tenant_run(p_company uuid, p_id uuid)
     returns table (${SUMMARY_TYPES}, input json, definition json, steps json, verdicts json)
     language plpgsql security invoker as $fn$
     #variable_conflict use_column
@@ -73,7 +72,21 @@ export class Migration20261123030000_run_reads extends Migration {
             'givenByUserId', v.given_by_user_id, 'createdAt', v.created_at) order by v.id), '[]')
            from run_verdicts v where v.company_id = p_company and v.run_id = r.id)
         from runs r where r.company_id = p_company and r.id = p_id;
-    end $fn$;`);
+    end $fn$;`,
+  ];
+}
+
+/**
+ * The hot reads of runs (hand-written; see `ScopedReader` and `RunReads`): one round trip each, scoped twice like
+ * everything else. Each function sets `app.company_id` for its own statement, so row-level security applies to
+ * what it reads (it runs as the caller, `security invoker`), and filters on its company parameter explicitly.
+ * The application passes only the context's company.
+ */
+export class Migration20261123030000_run_reads extends Migration {
+  override name = 'Migration20261123030000_run_reads';
+
+  override up(): void {
+    for (const sql of runReadFunctions(SUMMARY, SUMMARY_TYPES)) this.addSql(sql);
     this.addSql(`revoke all on function tenant_runs_page(uuid, uuid, int, text, uuid, text) from public;`);
     this.addSql(
       `grant execute on function tenant_runs_page(uuid, uuid, int, text, uuid, text) to tenantry_app;`,

@@ -1,5 +1,5 @@
 import { Migration } from '@mikro-orm/migrations';
-import { Migration20261123030000_run_reads } from './Migration20261123030000_run_reads.js';
+import { Migration20261123030000_run_reads, runReadFunctions } from './Migration20261123030000_run_reads.js';
 
 /** The summary columns of a run (alias `r`), named like the `Run` entity's properties, as the read functions return them. */
 const SUMMARY = `r.id, r.status, r.source, r.template_ref_id, r.template_key::text, r.template_version,
@@ -30,51 +30,7 @@ export class Migration20261206030019_run_summary_columns extends Migration {
     this.addSql(`alter table "runs" alter column "template_name" set not null,
       alter column "step_count" set not null;`);
 
-    this.addSql(`create or replace function tenant_runs_page(p_company uuid, p_before uuid, p_limit int,
-      p_status text, p_template uuid, p_started_by text)
-    returns table (${SUMMARY_TYPES})
-    language plpgsql security invoker as $fn$
-    #variable_conflict use_column
-    begin
-      perform set_config('app.company_id', p_company::text, true);
-      if p_status is null and p_template is null and p_started_by is null then
-        if p_before is null then
-          return query select ${SUMMARY} from runs r
-            where r.company_id = p_company order by r.id desc limit p_limit;
-        else
-          return query select ${SUMMARY} from runs r
-            where r.company_id = p_company and r.id < p_before order by r.id desc limit p_limit;
-        end if;
-      else
-        return query execute
-          'select ${SUMMARY.replaceAll("'", "''")} from runs r where r.company_id = $1'
-          || case when p_before is null then '' else ' and r.id < $2' end
-          || case when p_status is null then '' else ' and r.status = $4' end
-          || case when p_template is null then '' else ' and r.template_ref_id = $5' end
-          || case when p_started_by is null then ''
-                  else ' and (r.started_by = $6 or r.started_by_user_id::text = $6)' end
-          || ' order by r.id desc limit $3'
-          using p_company, p_before, p_limit, p_status, p_template, p_started_by;
-      end if;
-    end $fn$;`);
-
-    this.addSql(`create or replace function tenant_run(p_company uuid, p_id uuid)
-    returns table (${SUMMARY_TYPES}, input json, definition json, steps json, verdicts json)
-    language plpgsql security invoker as $fn$
-    #variable_conflict use_column
-    begin
-      perform set_config('app.company_id', p_company::text, true);
-      return query select ${SUMMARY}, r.input, r.definition,
-        (select coalesce(json_agg(json_build_object(
-            'stepIndex', s.step_index, 'status', s.status, 'attempts', s.attempts, 'output', s.output,
-            'error', s.error, 'startedAt', s.started_at, 'finishedAt', s.finished_at) order by s.step_index), '[]')
-           from run_steps s where s.company_id = p_company and s.run_id = r.id),
-        (select coalesce(json_agg(json_build_object(
-            'stepId', v.step_id, 'decision', v.decision, 'comment', v.comment, 'givenBy', v.given_by,
-            'givenByUserId', v.given_by_user_id, 'createdAt', v.created_at) order by v.id), '[]')
-           from run_verdicts v where v.company_id = p_company and v.run_id = r.id)
-        from runs r where r.company_id = p_company and r.id = p_id;
-    end $fn$;`);
+    for (const sql of runReadFunctions(SUMMARY, SUMMARY_TYPES)) this.addSql(sql);
   }
 
   override async down(): Promise<void> {
