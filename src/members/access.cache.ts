@@ -85,11 +85,6 @@ export class AccessCache {
     for (const key of this.roles.keys()) if (key.startsWith(prefix)) this.roles.delete(key);
   }
 
-  /** After the user's `platform:admin` flag changed. */
-  forgetOperator(userId: string): void {
-    this.operators.delete(userId);
-  }
-
   private cached<T>(map: Map<string, Entry<T>>, key: string, load: () => Promise<T>): Promise<T> {
     const now = performance.now();
     const hit = map.get(key);
