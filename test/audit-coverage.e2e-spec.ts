@@ -27,10 +27,10 @@
 import { randomBytes } from 'node:crypto';
 import type { Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { AuditAction } from '../src/audit/audit-actions.js';
 import { startTestApp, type TestApp } from './harness/app.js';
 import { startTestEndpoint, type TestEndpoint } from './harness/endpoint.js';
-import { call, type CallOptions } from './harness/http.js';
+import { call } from './harness/http.js';
+import { mergeTables, type Recipe, type RecipeContext } from './harness/isolation.js';
 import { drainMail, invitationLink, tempOutbox } from './harness/mail.js';
 import { collectRoutes, isMutating, matchesRoute, routeKey, type RouteInfo } from './harness/routes.js';
 import {
@@ -82,30 +82,9 @@ async function publishedVersion(a: CompanySession, prep: RecipeContext['prep']):
   return published.publishedVersionId as string;
 }
 
-interface RecipeContext {
-  t: TestApp;
-  /** A company shared by the recipes that do not need one of their own. */
-  a: CompanySession;
-  /** A company of its own (for deleting, restoring, transferring ownership). */
-  fresh: () => Promise<CompanySession>;
-  endpoint: TestEndpoint;
-  outbox: string;
-  /** A preparation request (not the one under test): asserts a 2xx and returns the body. */
-  prep: (method: string, path: string, actor: Actor | null, body?: unknown) => Promise<Json>;
-  /** The request under test, sent once, with the recipe's X-Request-Id. */
-  send: (method: string, path: string, options?: CallOptions) => Promise<Response>;
-}
-
-interface Recipe {
-  /** The actions the route may record for this request (every event carrying its request id must be one). */
-  actions: AuditAction[];
-  /** Performs one successful request; returns it and the company whose trail must record it. */
-  run: (ctx: RecipeContext) => Promise<{ res: Response; companyId: string }>;
-}
-
 const token = (actor: Actor) => actor.accessToken;
 
-const RECIPES: Record<string, Recipe> = {
+const CORE_RECIPES: Record<string, Recipe> = {
   // Identity and sessions.
   'POST /v1/auth/register': {
     actions: ['company.created', 'member.joined'],
@@ -567,11 +546,15 @@ const RECIPES: Record<string, Recipe> = {
 };
 
 /** Mutating routes that change nothing in a company, and why they write no event. */
-const EXEMPT: Record<string, string> = {
+const CORE_EXEMPT: Record<string, string> = {
   'POST /v1/oauth/token':
     'issuing a client-credentials access token stores nothing (no row is written); a successful issuance is ' +
     'deliberately not audited (refused secrets are, as application.token_denied)',
 };
+
+/** The core's tables and every feature's (`src/<feature>/<feature>.isolation.ts`). */
+const RECIPES = mergeTables(CORE_RECIPES, (kit) => kit.recipes);
+const EXEMPT = mergeTables(CORE_EXEMPT, (kit) => kit.exemptAudit);
 
 describe('audit coverage: every mutating route records its event with the request id', () => {
   let t: TestApp;

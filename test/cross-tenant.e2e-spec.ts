@@ -36,6 +36,13 @@ import { startTestApp, type TestApp } from './harness/app.js';
 import { startTestEndpoint, type TestEndpoint } from './harness/endpoint.js';
 import { call, visibleText, type CallOptions } from './harness/http.js';
 import { drainMail, invitationLink, tempOutbox } from './harness/mail.js';
+import {
+  mergeTables,
+  type Built,
+  type BuildContext,
+  type FixtureBuilder,
+  type RouteCase,
+} from './harness/isolation.js';
 import { expectProblem, withoutRequestId } from './harness/problem.js';
 import {
   collectRoutes,
@@ -86,23 +93,7 @@ const draftBody = (name: string) => ({
 // ---------------------------------------------------------------------------------------------------------
 // Fixtures: one builder per resource type reachable by id.
 
-interface Built {
-  id: string;
-  /** Unique strings of this resource that must never appear in another company's responses. */
-  markers: string[];
-  /** Other values a dependent builder or a filter needs (a draft's published version, a tool id). */
-  extra?: Record<string, string>;
-}
-
-interface BuildContext {
-  t: TestApp;
-  s: CompanySession;
-  endpoint: TestEndpoint;
-  /** The fixture of another type in the same company (built once, on first need). */
-  need: (type: string) => Promise<Built>;
-}
-
-const fixtures = {
+const CORE_FIXTURES: Record<string, FixtureBuilder> = {
   company: async ({ s }: BuildContext): Promise<Built> => ({
     id: s.companyId,
     markers: [s.companyId, s.name, s.slug],
@@ -201,7 +192,10 @@ const fixtures = {
   },
 };
 
-type ResourceType = keyof typeof fixtures;
+/** The core's builders and every feature's (`src/<feature>/<feature>.isolation.ts`). */
+const fixtures = mergeTables(CORE_FIXTURES, (kit) => kit.fixtures);
+
+type ResourceType = string;
 type BuiltSet = Record<ResourceType, Built>;
 
 async function buildAll(t: TestApp, s: CompanySession, endpoint: TestEndpoint): Promise<BuiltSet> {
@@ -210,13 +204,13 @@ async function buildAll(t: TestApp, s: CompanySession, endpoint: TestEndpoint): 
     if (!(type in fixtures)) throw new Error(`no fixture builder for ${type}`);
     let pending = cache.get(type);
     if (!pending) {
-      pending = fixtures[type as ResourceType]({ t, s, endpoint, need });
+      pending = fixtures[type]({ t, s, endpoint, need });
       cache.set(type, pending);
     }
     return pending;
   };
   const out: Partial<BuiltSet> = {};
-  for (const type of Object.keys(fixtures) as ResourceType[]) out[type] = await need(type);
+  for (const type of Object.keys(fixtures)) out[type] = await need(type);
   return out as BuiltSet;
 }
 
@@ -226,13 +220,7 @@ const idsOf = (built: BuiltSet) =>
 // ---------------------------------------------------------------------------------------------------------
 // The route map: for every route with a path parameter, the resource type of each parameter and a valid body.
 
-interface RouteCase {
-  params: Record<string, ResourceType>;
-  /** A body that would pass validation (given the ids of company A's fixtures). */
-  body?: (a: Record<ResourceType, string>) => unknown;
-}
-
-const ROUTES: Record<string, RouteCase> = {
+const CORE_ROUTES: Record<string, RouteCase> = {
   'GET /v1/api-keys/{id}': { params: { id: 'apiKey' } },
   'DELETE /v1/api-keys/{id}': { params: { id: 'apiKey' }, body: () => ({ reason: 'cross-tenant probe' }) },
   'POST /v1/api-keys/{id}/rotate': { params: { id: 'apiKey' }, body: () => ({ overlapHours: 1 }) },
@@ -292,7 +280,7 @@ const ROUTES: Record<string, RouteCase> = {
  * Routes with a path parameter that cannot belong to a company, and why. (`POST /v1/invitations/accept` has no
  * path parameter: its token is checked by its own test below, "lets A's invitation token join only A".)
  */
-const EXEMPT: Record<string, string> = {
+const CORE_EXEMPT: Record<string, string> = {
   'GET /v1/templates/{id}':
     'the governed catalog is global and read-only: the same template for every company (random ids: 404, below)',
   'GET /v1/marketplace/{listingId}': 'marketplace listings are the global catalog (random ids: 404, below)',
@@ -301,6 +289,9 @@ const EXEMPT: Record<string, string> = {
   'POST /v1/platform/companies/{companyId}/switch':
     'platform operators only: the {companyId} is the target of the switch, not a tenant boundary (non-operators: 403, below)',
 };
+
+const ROUTES = mergeTables(CORE_ROUTES, (kit) => kit.routes);
+const EXEMPT = mergeTables(CORE_EXEMPT, (kit) => kit.exemptCrossTenant);
 
 /** Principals of company B that probe A's ids. */
 type ActorName = 'owner' | 'admin' | 'member' | 'apiKey' | 'application';
@@ -495,6 +486,7 @@ describe("cross-tenant: another company's ids answer exactly like missing ones, 
         token,
         body: body(),
         requestId: `xt-probe-${hex()}`,
+        headers: spec.headers,
         ...extra,
       });
     const compare = (res: Response, missing: Response, label: string) => {

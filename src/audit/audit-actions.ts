@@ -1,5 +1,8 @@
+import type { AuditActionSpec } from '../feature/feature.js';
+import { features } from '../features.js';
+
 /**
- * Every audit action Tenantry writes, with the version of its `metadata` shape. Bump the version when a
+ * Every audit action the core writes, with the version of its `metadata` shape. Bump the version when a
  * metadata shape changes; readers and the offline verifier treat metadata as opaque JSON, so old events
  * stay verifiable. The README lists these; keep the descriptions short and exact.
  */
@@ -161,8 +164,32 @@ export const AUDIT_ACTIONS = {
   },
 } as const satisfies Record<string, { version: number; description: string }>;
 
-export type AuditAction = keyof typeof AUDIT_ACTIONS;
+/**
+ * Actions a feature adds, by declaration merging next to its manifest's `auditActions`:
+ * `declare module '../audit/audit-actions.js' { interface FeatureAuditActions extends Record<keyof typeof BOARD_ACTIONS, true> {} }`.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface FeatureAuditActions {}
+
+// eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents -- open to features (never while none adds one)
+export type AuditAction = keyof typeof AUDIT_ACTIONS | Extract<keyof FeatureAuditActions, string>;
+
+let catalogue: Readonly<Record<string, AuditActionSpec>> | undefined;
+
+/** The core's actions and every registered feature's: what the audit service, the API and the README list. */
+export function auditCatalogue(): Readonly<Record<string, AuditActionSpec>> {
+  if (catalogue) return catalogue;
+  const all: Record<string, AuditActionSpec> = { ...AUDIT_ACTIONS };
+  for (const feature of features()) {
+    for (const [action, spec] of Object.entries(feature.auditActions ?? {})) {
+      if (Object.hasOwn(all, action))
+        throw new Error(`audit action ${action} of ${feature.name} is declared twice`);
+      all[action] = spec;
+    }
+  }
+  return (catalogue = all);
+}
 
 export function isAuditAction(value: string): value is AuditAction {
-  return Object.hasOwn(AUDIT_ACTIONS, value);
+  return Object.hasOwn(auditCatalogue(), value);
 }

@@ -3,7 +3,7 @@ import { EntityManager, type Transaction } from '@mikro-orm/postgresql';
 import { newId } from '../common/ids.js';
 import { currentStore, currentTenant, type TenantContext } from '../tenancy/request-store.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
-import { AUDIT_ACTIONS, type AuditAction } from './audit-actions.js';
+import { auditCatalogue, type AuditAction } from './audit-actions.js';
 import type { ActorType } from './audit-event.entity.js';
 import { canonicalJson, chainHash, GENESIS_HASH } from './canonical-json.js';
 import { hashedPart, hashTemplate, SEQ_JOINT, toAuditRecord, type AuditEventFields } from './audit-record.js';
@@ -123,7 +123,7 @@ export class AuditService {
       seq: 0,
       occurredAt: new Date(),
       action: input.action,
-      actionVersion: AUDIT_ACTIONS[input.action].version,
+      actionVersion: auditCatalogue()[input.action].version,
       actorType: actor.type,
       actorId: actor.id,
       actorOnBehalfOf: actor.onBehalfOf ?? null,

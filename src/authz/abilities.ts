@@ -1,4 +1,5 @@
 import { AbilityBuilder, createMongoAbility, type ForcedSubject, type MongoAbility } from '@casl/ability';
+import { features } from '../features.js';
 import type { TenantContext } from '../tenancy/request-store.js';
 import { roleAtLeast } from './roles.js';
 
@@ -16,7 +17,18 @@ export const ACTIONS = [
   'test',
   'restore',
 ] as const;
-export type Action = (typeof ACTIONS)[number];
+
+/**
+ * Actions and subjects a feature adds, by declaration merging next to its manifest:
+ * `declare module '../authz/abilities.js' { interface FeatureSubjects { Board: true } }`.
+ */
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface FeatureActions {}
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type
+export interface FeatureSubjects {}
+
+// eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents -- open to features (never while none adds one)
+export type Action = (typeof ACTIONS)[number] | Extract<keyof FeatureActions, string>;
 
 export const SUBJECTS = [
   'Company',
@@ -34,7 +46,8 @@ export const SUBJECTS = [
   /** The signed-in person's own account across their companies (`?scope=account` lists). */
   'Account',
 ] as const;
-export type SubjectName = (typeof SUBJECTS)[number];
+// eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents -- open to features (never while none adds one)
+export type SubjectName = (typeof SUBJECTS)[number] | Extract<keyof FeatureSubjects, string>;
 
 /** A loaded row checked against conditions (`createdBy`, `startedBy`). */
 export interface SubjectRow {
@@ -89,6 +102,14 @@ export function defineAbility(ctx: TenantContext): AppAbility {
     can(['create', 'update', 'delete', 'rotate'], 'Application');
     can('transfer', 'Ownership');
     can(['delete', 'restore'], 'Company');
+  }
+  for (const feature of features()) {
+    for (const grant of feature.grants ?? []) {
+      if (!roleAtLeast(role, grant.role)) continue;
+      if (grant.operator === false && ctx.principalType === 'platform_admin') continue;
+      if (grant.own) can([...grant.actions], grant.subject, { [grant.own]: self });
+      else can([...grant.actions], grant.subject);
+    }
   }
   if (ctx.principalType === 'platform_admin') {
     cannot(['create', 'rotate'], 'ApiKey');

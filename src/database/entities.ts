@@ -1,3 +1,4 @@
+import type { EntityClass } from '@mikro-orm/core';
 import { ApiKey } from '../api-keys/api-key.entity.js';
 import { Application } from '../applications/application.entity.js';
 import { AuditChainHead } from '../audit/audit-chain-head.entity.js';
@@ -20,12 +21,14 @@ import { RunStep } from '../runs/run-step.entity.js';
 import { RunVerdict } from '../runs/run-verdict.entity.js';
 import { Run } from '../runs/run.entity.js';
 import { User } from '../users/user.entity.js';
+import { features } from '../features.js';
 
 /**
- * Every entity, listed once. The ORM, the CLI and the tests discover exactly this list
- * (no globbing, so tsc output, SWC-transformed tests and the CLI all see the same schema).
+ * The core's entities, listed once; features add theirs in their manifests (`src/features.ts`). The ORM, the
+ * CLI and the tests discover exactly `allEntities()` (no globbing, so tsc output, SWC-transformed tests and the
+ * CLI all see the same schema).
  */
-export const ENTITIES = [
+const CORE_ENTITIES = [
   User,
   Company,
   Membership,
@@ -49,3 +52,7 @@ export const ENTITIES = [
   RunVerdict,
   RunBudgetUsage,
 ];
+
+export function allEntities(): EntityClass<unknown>[] {
+  return [...CORE_ENTITIES, ...features().flatMap((feature) => feature.entities ?? [])];
+}

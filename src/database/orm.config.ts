@@ -5,7 +5,7 @@ import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig, type Options } from '@mikro-orm/postgresql';
 import { requestEntityManager } from '../tenancy/request-em.js';
 import { attachTenantPolicy } from '../tenancy/tenant.entity.js';
-import { ENTITIES } from './entities.js';
+import { allEntities } from './entities.js';
 import { MIGRATIONS } from './migrations/index.js';
 
 /** The login role the application connects as: it owns nothing, so row-level security binds it. */
@@ -23,7 +23,7 @@ export interface OrmConfigInput {
 export function buildOrmConfig(input: OrmConfigInput): Options {
   return defineConfig({
     clientUrl: input.url,
-    entities: ENTITIES,
+    entities: allEntities(),
     metadataProvider: ReflectMetadataProvider,
     discovery: { onMetadata: attachTenantPolicy },
     // The injected EntityManager resolves to the current request's (or job's) own fork, made on first use.
