@@ -19,7 +19,7 @@ import { ConfigModule } from './config/config.module.js';
 import { ConnectorsModule } from './connectors/connectors.module.js';
 import { buildOrmConfig } from './database/orm.config.js';
 import { DraftsModule } from './drafts/drafts.module.js';
-import { features } from './features.js';
+import { FEATURES } from './features.js';
 import { HealthModule } from './health/health.module.js';
 import { MarketplaceModule } from './marketplace/marketplace.module.js';
 import { InvitationsModule } from './invitations/invitations.module.js';
@@ -81,7 +81,7 @@ export class AppModule implements OnApplicationShutdown {
         RunsModule,
         HealthModule,
         // Features that register themselves (src/features.ts): their entities, abilities and audit actions too.
-        ...features().map((feature) => feature.module),
+        ...FEATURES.map((feature) => feature.module),
       ],
       providers: [
         { provide: ROOT_LOGGER, useValue: options.logger },

@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+// The catalogue includes every registered feature's actions: register them as the app does.
+import '../features.js';
 import { auditCatalogue } from './audit-actions.js';
 
 describe('audit actions', () => {

@@ -1,5 +1,5 @@
 import type { AuditActionSpec } from '../feature/feature.js';
-import { features } from '../features.js';
+import { features } from '../feature/registry.js';
 
 /**
  * Every audit action the core writes, with the version of its `metadata` shape. Bump the version when a

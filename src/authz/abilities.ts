@@ -1,5 +1,5 @@
 import { AbilityBuilder, createMongoAbility, type ForcedSubject, type MongoAbility } from '@casl/ability';
-import { features } from '../features.js';
+import { features } from '../feature/registry.js';
 import type { TenantContext } from '../tenancy/request-store.js';
 import { roleAtLeast } from './roles.js';
 

@@ -21,7 +21,7 @@ import { RunStep } from '../runs/run-step.entity.js';
 import { RunVerdict } from '../runs/run-verdict.entity.js';
 import { Run } from '../runs/run.entity.js';
 import { User } from '../users/user.entity.js';
-import { features } from '../features.js';
+import { FEATURES } from '../features.js';
 
 /**
  * The core's entities, listed once; features add theirs in their manifests (`src/features.ts`). The ORM, the
@@ -54,5 +54,5 @@ const CORE_ENTITIES = [
 ];
 
 export function allEntities(): EntityClass<unknown>[] {
-  return [...CORE_ENTITIES, ...features().flatMap((feature) => feature.entities ?? [])];
+  return [...CORE_ENTITIES, ...FEATURES.flatMap((feature) => feature.entities ?? [])];
 }

@@ -1,5 +1,5 @@
 import { Filter, ManyToOne } from '@mikro-orm/decorators/legacy';
-import type { EntityMetadata } from '@mikro-orm/core';
+import type { EntityMetadata, Opt } from '@mikro-orm/core';
 import { Company } from '../companies/company.entity.js';
 import { BaseEntity } from '../database/base.entity.js';
 import { currentTenant } from './request-store.js';
@@ -42,7 +42,7 @@ export abstract class TenantEntity extends BaseEntity {
     deleteRule: 'cascade',
     updateRule: 'cascade',
   })
-  companyId: string = currentTenant().companyId;
+  companyId: Opt<string> = currentTenant().companyId;
 }
 
 /**

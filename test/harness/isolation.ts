@@ -19,6 +19,12 @@ import type { Actor, CompanySession } from './session.js';
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = Record<string, any>;
 
+/** Asserts a 2xx and returns the JSON body. */
+export function okBody(res: Response, what: string): Json {
+  if (res.status < 200 || res.status >= 300) throw new Error(`${what}: ${res.status} ${res.text}`);
+  return res.body as Json;
+}
+
 /** One row made by a fixture builder. */
 export interface Built {
   id: string;
