@@ -4,8 +4,9 @@ import { ReflectMetadataProvider } from '@mikro-orm/decorators/legacy';
 import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig, type Options } from '@mikro-orm/postgresql';
 import { requestEntityManager } from '../tenancy/request-em.js';
-import { attachTenantPolicy } from '../tenancy/tenant.entity.js';
+import { attachTenantKeys, attachTenantPolicy } from '../tenancy/tenant.entity.js';
 import { allEntities } from './entities.js';
+import { TenantSchemaGenerator } from './tenant-schema-generator.js';
 import { MIGRATIONS } from './migrations/index.js';
 
 /** The login role the application connects as: it owns nothing, so row-level security binds it. */
@@ -25,10 +26,16 @@ export function buildOrmConfig(input: OrmConfigInput): Options {
     clientUrl: input.url,
     entities: allEntities(),
     metadataProvider: ReflectMetadataProvider,
-    discovery: { onMetadata: attachTenantPolicy },
+    discovery: {
+      onMetadata: (meta) => {
+        attachTenantPolicy(meta);
+        attachTenantKeys(meta);
+      },
+    },
     // The injected EntityManager resolves to the current request's (or job's) own fork, made on first use.
     context: requestEntityManager,
-    extensions: [Migrator],
+    // TenantSchemaGenerator: foreign keys between tenant tables include company_id (wall three).
+    extensions: [Migrator, TenantSchemaGenerator],
     pool: { min: 0, max: input.poolMax ?? 10 },
     forceUtcTimezone: true,
     // Transaction strategy: `set_config(..., true)` inside each transaction, so a pooled connection never
