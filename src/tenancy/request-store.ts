@@ -44,8 +44,6 @@ export interface RequestStore {
   tenant: TenantContext | undefined;
   /** The user an identity-scoped query may see rows of (memberships across companies), before a tenant exists. */
   identityUserId: string | undefined;
-  /** Releases the company write slot this request holds (see CompanyWriteGate), once it has finished. */
-  releaseWriteSlot?: () => void;
   /** The root EntityManager the request's fork is made from. */
   readonly root: EntityManager;
   /**
