@@ -79,6 +79,7 @@ function ctxOf(s: CompanySession, role: Role = 'member'): TenantContext {
     principalType: 'user',
     role,
     userId: actor.userId,
+    actingUserId: actor.userId,
     operatorId: undefined,
   };
 }

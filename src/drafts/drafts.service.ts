@@ -34,7 +34,7 @@ const CONTENT_FIELDS = ['key', 'name', 'description', 'category', 'inputSchema',
 
 /** Who a change is attributed to; the same identity the ability factory compares `createdBy` with. */
 function actorId(ctx: TenantContext): string {
-  return ctx.userId ?? ctx.principalId;
+  return ctx.actingUserId;
 }
 
 /** 400 with every error of the definition validator, paths as the body has them (`''` → `body`). */
