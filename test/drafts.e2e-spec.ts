@@ -163,6 +163,23 @@ describe('drafts', () => {
       expect(odd.body.key).toBe('finance.draft-42-zoe-s-ubersicht');
     });
 
+    it('gives concurrent creates of one name distinct derived keys: each retries past a key taken meanwhile', async () => {
+      const name = `Concurrent ${Math.random().toString(36).slice(2, 8)}`;
+      const results = await Promise.all(
+        Array.from({ length: 6 }, () => client(t, a.member).post('/v1/drafts', validDraft({ name }))),
+      );
+      expect(
+        results.map((r) => r.status),
+        JSON.stringify(results.map((r) => r.body as unknown)),
+      ).toEqual([201, 201, 201, 201, 201, 201]);
+      const keys = results.map((r) => r.body.key as string);
+      expect(new Set(keys).size).toBe(6);
+      const slug = name.toLowerCase().replace(' ', '-');
+      expect(keys.sort()).toEqual(
+        [`finance.${slug}`, ...[2, 3, 4, 5, 6].map((n) => `finance.${slug}-${n}`)].sort(),
+      );
+    });
+
     it('refuses a catalog key or a key the company already uses (409 naming the key), storing nothing', async () => {
       const before = await draftCount(t, a.companyId);
       for (const entry of catalog.slice(0, 3)) {
