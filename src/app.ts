@@ -7,6 +7,7 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import type { FastifyRequest } from 'fastify';
 import { AppModule, type AppOptions } from './app.module.js';
 import { RATE_LIMITER } from './authz/authorization.guard.js';
+import { drainRefusedBodies } from './common/drain-refused-body.js';
 import { BODY_LIMIT_BYTES, registerBodyParsers } from './common/json-body.js';
 import { NestPinoLogger } from './common/logger.js';
 import { requestLifetime } from './common/request-lifetime.js';
@@ -79,6 +80,7 @@ function installHooks(app: NestFastifyApplication, options: AppOptions): void {
   });
 
   registerBodyParsers(fastify);
+  drainRefusedBodies(fastify);
 }
 
 /** Builds the application (not listening). Used by `main.ts`, the tests and the benchmarks alike. */
