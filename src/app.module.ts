@@ -6,8 +6,7 @@ import { ApiKeysModule } from './api-keys/api-keys.module.js';
 import { ApplicationsModule } from './applications/applications.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
-import { AuthorizationGuard, RATE_LIMITER, WRITE_GATE } from './authz/authorization.guard.js';
-import { CompanyWriteGate } from './tenancy/company-write-gate.js';
+import { AuthorizationGuard, RATE_LIMITER } from './authz/authorization.guard.js';
 import { ProblemFilter, ROOT_LOGGER } from './common/errors/problem.filter.js';
 import { createRateLimiter } from './common/rate-limiter.factory.js';
 import type { RateLimiter } from './common/rate-limiter.js';
@@ -85,10 +84,6 @@ export class AppModule implements OnApplicationShutdown {
       ],
       providers: [
         { provide: ROOT_LOGGER, useValue: options.logger },
-        {
-          provide: WRITE_GATE,
-          useValue: new CompanyWriteGate(Math.max(1, Math.floor(options.config.database.poolMax / 2))),
-        },
         { provide: RATE_LIMITER, useFactory: () => createRateLimiter(options.config, options.logger) },
         { provide: APP_GUARD, useClass: AuthorizationGuard },
         { provide: APP_GUARD, useClass: UndeclaredBodyGuard },

@@ -7,8 +7,10 @@ import { MikroORM } from '@mikro-orm/postgresql';
 import type { FastifyRequest } from 'fastify';
 import { AppModule, type AppOptions } from './app.module.js';
 import { RATE_LIMITER } from './authz/authorization.guard.js';
+import { drainRefusedBodies } from './common/drain-refused-body.js';
 import { BODY_LIMIT_BYTES, registerBodyParsers } from './common/json-body.js';
 import { NestPinoLogger } from './common/logger.js';
+import { requestLifetime } from './common/request-lifetime.js';
 import { type RateLimiter, rateLimitHeaders } from './common/rate-limiter.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { newStore, requestStorage } from './tenancy/request-store.js';
@@ -41,6 +43,8 @@ function installHooks(app: NestFastifyApplication, options: AppOptions): void {
   const limiter = app.get<RateLimiter>(RATE_LIMITER);
 
   fastify.addHook('onRequest', (request, reply, done) => {
+    // Before anything is acquired for the request: everything held until its end is released from here.
+    requestLifetime(reply.raw);
     void reply.header('X-Request-Id', request.id);
     const store = newStore(orm.em, {
       requestId: String(request.id),
@@ -60,15 +64,8 @@ function installHooks(app: NestFastifyApplication, options: AppOptions): void {
     done(null, payload);
   });
 
-  fastify.addHook('onRequestAbort', (_request, done) => {
-    requestStorage.getStore()?.releaseWriteSlot?.();
-    done();
-  });
-
   fastify.addHook('onResponse', (request, reply, done) => {
-    const store = requestStorage.getStore();
-    store?.releaseWriteSlot?.();
-    const tenant = store?.tenant;
+    const tenant = requestStorage.getStore()?.tenant;
     const line = {
       requestId: request.id,
       companyId: tenant?.companyId,
@@ -83,6 +80,7 @@ function installHooks(app: NestFastifyApplication, options: AppOptions): void {
   });
 
   registerBodyParsers(fastify);
+  drainRefusedBodies(fastify);
 }
 
 /** Builds the application (not listening). Used by `main.ts`, the tests and the benchmarks alike. */

@@ -122,6 +122,7 @@ describe('connectors: outbound safety (SSRF)', () => {
       principalType: 'system' as const,
       role: 'member' as const,
       userId: undefined,
+      actingUserId: 'run-engine',
       operatorId: undefined,
     };
     for (const { id, toolId } of bound) {

@@ -66,6 +66,7 @@ describe('connectors', () => {
     principalType: 'system',
     role: 'member',
     userId: undefined,
+    actingUserId: 'run-engine',
     operatorId: undefined,
   });
   const invokeAs = (s: CompanySession, call: Partial<ToolCall> & { toolId: string }) =>

@@ -79,6 +79,7 @@ function ctxOf(s: CompanySession, role: Role = 'member'): TenantContext {
     principalType: 'user',
     role,
     userId: actor.userId,
+    actingUserId: actor.userId,
     operatorId: undefined,
   };
 }
@@ -160,6 +161,23 @@ describe('drafts', () => {
         validDraft({ name: '  42 Zoë’s Übersicht!! ' }),
       );
       expect(odd.body.key).toBe('finance.draft-42-zoe-s-ubersicht');
+    });
+
+    it('gives concurrent creates of one name distinct derived keys: each retries past a key taken meanwhile', async () => {
+      const name = `Concurrent ${Math.random().toString(36).slice(2, 8)}`;
+      const results = await Promise.all(
+        Array.from({ length: 6 }, () => client(t, a.member).post('/v1/drafts', validDraft({ name }))),
+      );
+      expect(
+        results.map((r) => r.status),
+        JSON.stringify(results.map((r) => r.body as unknown)),
+      ).toEqual([201, 201, 201, 201, 201, 201]);
+      const keys = results.map((r) => r.body.key as string);
+      expect(new Set(keys).size).toBe(6);
+      const slug = name.toLowerCase().replace(' ', '-');
+      expect(keys.sort()).toEqual(
+        [`finance.${slug}`, ...[2, 3, 4, 5, 6].map((n) => `finance.${slug}-${n}`)].sort(),
+      );
     });
 
     it('refuses a catalog key or a key the company already uses (409 naming the key), storing nothing', async () => {
@@ -307,30 +325,30 @@ describe('drafts', () => {
       );
     });
 
-    it('refuses an input schema pattern that could match in exponential time (ReDoS), naming where it stands', async () => {
+    it('refuses an input schema pattern the linear-time engine cannot run, naming where it stands', async () => {
       const before = await draftCount(t, a.companyId);
-      const evil = validDraft({
+      const unsupported = validDraft({
         inputSchema: {
           type: 'object',
           properties: {
-            vendorId: { type: 'string', pattern: '^(a+)+$' },
+            vendorId: { type: 'string', pattern: '^(?=V)[A-Z0-9]+$' },
             amount: { type: 'number' },
-            tags: { type: 'object', patternProperties: { '^([a-z]*)*$': { type: 'string' } } },
+            tags: { type: 'object', patternProperties: { '^(k)\\1$': { type: 'string' } } },
             code: { type: 'string', pattern: `^${'[a-z]'.repeat(60)}$` },
           },
         },
       });
-      const res = await client(t, a.member).post('/v1/drafts', evil);
+      const res = await client(t, a.member).post('/v1/drafts', unsupported);
       expectProblem(res, 400, 'VALIDATION_FAILED');
       expect(fieldsOf(res).sort()).toEqual(
         [
           'inputSchema.properties.code.pattern',
-          'inputSchema.properties.tags.patternProperties.^([a-z]*)*$',
+          'inputSchema.properties.tags.patternProperties.^(k)\\1$',
           'inputSchema.properties.vendorId.pattern',
         ].sort(),
       );
       expect(await draftCount(t, a.companyId)).toBe(before);
-      // The same on a PATCH of an existing draft; a safe pattern (an optional group too) is fine.
+      // The same on a PATCH of an existing draft; an ordinary pattern (an optional group too) is fine.
       const created = await client(t, a.member).post('/v1/drafts', validDraft());
       const url = `/v1/drafts/${created.body.id}`;
       const schema = (pattern: string) => ({
@@ -339,12 +357,48 @@ describe('drafts', () => {
           properties: { vendorId: { type: 'string', pattern }, amount: { type: 'number' } },
         },
       });
-      const bad = await client(t, a.member).patch(url, schema('^(x|xx)+(y+)+$'));
+      const bad = await client(t, a.member).patch(url, schema('^(?!x)y$'));
       expectProblem(bad, 400, 'VALIDATION_FAILED');
       expect(fieldsOf(bad)).toEqual(['inputSchema.properties.vendorId.pattern']);
       const ok = await client(t, a.member).patch(url, schema('^[A-Z]{2}(-[0-9]{1,3})?$'));
       expect(ok.status, JSON.stringify(ok.body)).toBe(200);
     });
+
+    it(
+      'runs hostile patterns (exponential on a backtracking engine) on a linear-time engine: n = 10,000 answers',
+      { timeout: 60_000 },
+      async () => {
+        const hostile: [string, string][] = [
+          ['^(\\w|\\d)*$', '1'],
+          ['^(a|a)*$', 'a'],
+          ['^(a|aa)*$', 'a'],
+          ['^([a-z]|[a-c])*$', 'a'],
+        ];
+        for (const [pattern, unit] of hostile) {
+          const created = await client(t, a.manager).post(
+            '/v1/drafts',
+            validDraft({
+              name: `Hostile ${pattern}`,
+              inputSchema: {
+                type: 'object',
+                properties: { vendorId: { type: 'string', pattern }, amount: { type: 'number' } },
+              },
+            }),
+          );
+          expect(created.status, JSON.stringify(created.body)).toBe(201);
+          const published = await client(t, a.manager).post(`/v1/drafts/${created.body.id}/publish`);
+          expect(published.status, JSON.stringify(published.body)).toBe(200);
+          const run = await client(t, a.member)
+            .post('/v1/runs', {
+              draftVersionId: published.body.publishedVersionId,
+              input: { vendorId: `${unit.repeat(10_000)}!`, amount: 1 },
+            })
+            .timeout(30_000);
+          expectProblem(run, 400, 'VALIDATION_FAILED');
+          expect(fieldsOf(run)).toEqual(['input.vendorId']);
+        }
+      },
+    );
 
     it('refuses a NUL (\\u0000) anywhere in a draft body, naming the field, and stores nothing', async () => {
       const before = await draftCount(t, a.companyId);

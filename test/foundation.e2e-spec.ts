@@ -1,3 +1,4 @@
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestApp, type TestApp } from './harness/app.js';
 import { expectProblem } from './harness/problem.js';
@@ -40,8 +41,14 @@ describe('foundation: health, errors, request ids', () => {
   it('echoes a well-formed X-Request-Id and generates one otherwise', async () => {
     const echoed = await t.http().get('/health/live').set('X-Request-Id', 'client-req-42');
     expect(echoed.headers['x-request-id']).toBe('client-req-42');
-    const generated = await t.http().get('/health/live').set('X-Request-Id', 'bad id with spaces');
-    expect(generated.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
+    const longest = 'r'.repeat(128);
+    expect((await t.http().get('/health/live').set('X-Request-Id', longest)).headers['x-request-id']).toBe(
+      longest,
+    );
+    for (const bad of ['bad id with spaces', 'r'.repeat(129), 'é-unicode', 'a\\nb', '"quoted"', '']) {
+      const generated = await t.http().get('/health/live').set('X-Request-Id', bad);
+      expect(generated.headers['x-request-id'], bad).toMatch(/^[0-9a-f-]{36}$/);
+    }
   });
 
   it('sends rate-limit headers on every response', async () => {
@@ -64,6 +71,36 @@ describe('foundation: health, errors, request ids', () => {
       .set('content-type', 'application/json')
       .send(JSON.stringify({ email: 'a'.repeat(5 * 1024 * 1024) }));
     expectProblem(res, 413, 'PAYLOAD_TOO_LARGE');
+  });
+
+  it("answers a too large body with a 413 that Node's fetch can read (the rest is drained, not cut off)", async () => {
+    await t.app.listen(0, '127.0.0.1');
+    const { port } = t.app.getHttpServer().address() as AddressInfo;
+    const mib = Buffer.alloc(1024 * 1024, 0x61);
+    /** 5 MiB with a Content-Length, or 12 MiB streamed (chunked: the server learns the size while reading). */
+    const bodies = () => [
+      Buffer.concat(Array.from({ length: 5 }, () => mib)),
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (let i = 0; i < 12; i++) controller.enqueue(mib);
+          controller.close();
+        },
+      }),
+    ];
+    for (let round = 0; round < 3; round++) {
+      for (const body of bodies()) {
+        const res = await fetch(`http://127.0.0.1:${port}/v1/auth/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body,
+          duplex: 'half',
+        });
+        expect(res.status).toBe(413);
+        expect(((await res.json()) as { code: string }).code).toBe('PAYLOAD_TOO_LARGE');
+      }
+    }
+    // The server still serves the next request.
+    expect((await fetch(`http://127.0.0.1:${port}/health/live`)).status).toBe(200);
   });
 
   it('answers a wrong content type with 415', async () => {

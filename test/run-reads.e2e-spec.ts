@@ -27,6 +27,7 @@ describe('scoped run reads', () => {
     principalType: 'user' as const,
     role: 'owner' as const,
     userId: s.owner.userId,
+    actingUserId: s.owner.userId,
     operatorId: undefined,
   });
 

@@ -435,7 +435,12 @@ describe('runs', () => {
       const started = await asApp(robot).post('/v1/runs', { draftVersionId: versions.approval });
       expect(started.status, JSON.stringify(started.body)).toBe(202);
       const id = started.body.id as string;
-      expect(started.body.startedBy).toMatchObject({ type: 'application', id: robot.id, userId: null });
+      // An application acts on behalf of its creator.
+      expect(started.body.startedBy).toMatchObject({
+        type: 'application',
+        id: robot.id,
+        userId: a.owner.userId,
+      });
       await waitForRun(t, a.member, id, ['parked']);
       const own = await asApp(robot).post(`/v1/runs/${id}/verdict`, { decision: 'approve' });
       expectProblem(own, 403, 'FORBIDDEN');
@@ -444,12 +449,15 @@ describe('runs', () => {
         status: 'parked',
         verdicts: [],
       });
-      // Another principal may: a second application, and so may any person.
-      const ok = await asApp(other).post(`/v1/runs/${id}/verdict`, { decision: 'approve' });
+      // A second application of the same owner is the same person; another person may approve.
+      expectProblem(
+        await asApp(other).post(`/v1/runs/${id}/verdict`, { decision: 'approve' }),
+        403,
+        'FORBIDDEN',
+      );
+      const ok = await as(manager2).post(`/v1/runs/${id}/verdict`, { decision: 'approve' });
       expect(ok.status, JSON.stringify(ok.body)).toBe(200);
-      expect(ok.body.verdicts).toMatchObject([
-        { decision: 'approve', givenBy: other.id, givenByUserId: null },
-      ]);
+      expect(ok.body.verdicts).toMatchObject([{ decision: 'approve', givenByUserId: manager2.userId }]);
       // Rejecting its own run stays allowed (four-eyes guards approvals).
       const second = (await asApp(robot).post('/v1/runs', { draftVersionId: versions.approval })).body
         .id as string;

@@ -21,6 +21,7 @@ describe('tenancy walls', () => {
     principalType: 'user' as const,
     role: 'owner' as const,
     userId: s.owner.userId,
+    actingUserId: s.owner.userId,
     operatorId: undefined,
   });
 

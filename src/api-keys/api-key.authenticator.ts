@@ -50,6 +50,7 @@ export class ApiKeyAuthenticatorService implements ApiKeyAuthenticator {
       principalType: 'api_key',
       role: key.role,
       userId: key.createdBy,
+      actingUserId: key.createdBy,
       operatorId: undefined,
     };
     const status = key.statusAt();

@@ -130,7 +130,7 @@ export class ApiKeysService {
       if (key.revokedAt) return toApiKeyDto(key);
       key.revokedAt = new Date();
       key.revokedReason = reason;
-      key.revokedBy = ctx.userId ?? ctx.principalId;
+      key.revokedBy = ctx.actingUserId;
       // A retry of its creation must not hand its secret out again.
       await this.idempotency.forgetResponses(tx, 'ApiKey', key.id);
       await this.audit.record(

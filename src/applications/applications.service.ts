@@ -123,6 +123,7 @@ export class ApplicationsService {
         principalType: 'user',
         role: m.role,
         userId,
+        actingUserId: userId,
         operatorId: undefined,
       }))
       .filter((c) => abilityFor(c).can('read', 'Application'));

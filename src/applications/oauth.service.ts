@@ -43,6 +43,7 @@ function contextOf(app: Application): TenantContext {
     principalType: 'application',
     role: app.role,
     userId: undefined,
+    actingUserId: app.createdBy,
     operatorId: undefined,
   };
 }
@@ -108,6 +109,7 @@ export class OAuthService {
       company_id: app.companyId,
       role: await this.currentRole(app),
       principal_type: 'application',
+      created_by: app.createdBy,
     });
     return { access_token: access.token, token_type: 'Bearer', expires_in: access.expiresIn };
   }

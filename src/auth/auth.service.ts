@@ -28,6 +28,7 @@ function userContext(companyId: string, userId: string, role: Role, sessionId?: 
     principalType: 'user',
     role,
     userId,
+    actingUserId: userId,
     operatorId: undefined,
     sessionId,
   };

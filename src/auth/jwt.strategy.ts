@@ -47,8 +47,15 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
         principalType: 'platform_admin',
         role: 'admin',
         userId: claims.act.sub,
+        actingUserId: claims.act.sub,
         operatorId: claims.act.sub,
       };
+    }
+    let actingUserId = claims.sub;
+    if (claims.principal_type === 'application') {
+      // An application acts on behalf of its creator; a token without one (issued before) is refused.
+      if (typeof claims.created_by !== 'string' || !isUuid(claims.created_by)) return false;
+      actingUserId = claims.created_by;
     }
     return {
       companyId: claims.company_id,
@@ -56,6 +63,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
       principalType: claims.principal_type,
       role: claims.role,
       userId: claims.principal_type === 'user' ? claims.sub : undefined,
+      actingUserId,
       operatorId: undefined,
       sessionId: claims.sid,
     };

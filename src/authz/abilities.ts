@@ -70,7 +70,8 @@ export type AppAbility = MongoAbility<[Action, SubjectName | TaggedRow | 'all']>
 export function defineAbility(ctx: TenantContext): AppAbility {
   const { can, cannot, build } = new AbilityBuilder<AppAbility>(createMongoAbility);
   const role = ctx.role;
-  const self = ctx.userId ?? ctx.principalId;
+  // A person through any of their credentials: a session, their API keys, their applications.
+  const self = ctx.actingUserId;
 
   // member
   can('read', ['Company', 'Member', 'Template', 'Connector', 'Run', 'Draft', 'Session']);
@@ -78,9 +79,9 @@ export function defineAbility(ctx: TenantContext): AppAbility {
   can('create', ['Draft', 'Run']);
   can(['update', 'delete'], 'Draft', { createdBy: self });
   can('cancel', 'Run', { startedBy: self });
+  // Leaving a company: a person may remove their own membership (the last owner rule still holds).
+  if (ctx.principalType !== 'system') can('delete', 'Member', { userId: self });
   if (ctx.principalType === 'user') {
-    // Leaving a company: a signed-in user may remove their own membership (the last owner rule still holds).
-    can('delete', 'Member', { userId: self });
     // A person reads across their own companies whatever their role in the active one; what each company
     // contributes is decided per company, by the role there (e.g. `ApplicationsService.listForAccount`).
     can('read', 'Account');
@@ -125,7 +126,7 @@ const CACHE_LIMIT = 10_000;
 
 /** Abilities are pure functions of the context's principal, role and user: built once per combination. */
 export function abilityFor(ctx: TenantContext): AppAbility {
-  const key = `${ctx.principalType}|${ctx.role}|${ctx.userId ?? ctx.principalId}`;
+  const key = `${ctx.principalType}|${ctx.role}|${ctx.actingUserId}`;
   let ability = cache.get(key);
   if (!ability) {
     ability = defineAbility(ctx);

@@ -17,16 +17,15 @@ import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { AccessCache } from '../members/access.cache.js';
 import type { TenantContext } from '../tenancy/request-store.js';
-import type { CompanyWriteGate } from '../tenancy/company-write-gate.js';
-import { requestStorage } from '../tenancy/request-store.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
+import { CALLS_OUT, WriteSlots } from '../tenancy/write-slots.js';
 import { abilityFor } from './abilities.js';
 import { API_KEY_AUTHENTICATOR, API_KEY_PREFIX, type ApiKeyAuthenticator } from './api-key-authenticator.js';
 import { ROUTE_AUTH, ruleFor, type RouteAuth } from './authorize.decorator.js';
 import { weakerRole } from './roles.js';
 
 export const RATE_LIMITER = Symbol('RATE_LIMITER');
-export const WRITE_GATE = Symbol('WRITE_GATE');
+export { WRITE_GATE } from '../tenancy/company-write-gate.js';
 
 const READ_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 /**
@@ -64,7 +63,7 @@ export class AuthorizationGuard implements CanActivate {
     private readonly companies: CompanySettingsCache,
     private readonly access: AccessCache,
     @Inject(RATE_LIMITER) private readonly limiter: RateLimiter,
-    @Inject(WRITE_GATE) private readonly writeGate: CompanyWriteGate,
+    private readonly writeSlots: WriteSlots,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Optional() @Inject(API_KEY_AUTHENTICATOR) private readonly apiKeys?: ApiKeyAuthenticator,
   ) {}
@@ -115,10 +114,10 @@ export class AuthorizationGuard implements CanActivate {
     }
     const principalAllowed = !rule.principals || rule.principals.includes(tenant.principalType);
     if (principalAllowed && abilityFor(tenant).can(rule.action, rule.subject)) {
-      if (!READ_METHODS.has(request.method)) {
-        // Released by the response hook (src/app.ts) once the request has finished.
-        const store = requestStorage.getStore();
-        if (store) store.releaseWriteSlot = await this.writeGate.acquire(tenant.companyId);
+      const callsOut = this.reflector.get<boolean | undefined>(CALLS_OUT, context.getHandler());
+      if (!READ_METHODS.has(request.method) && !callsOut) {
+        // Given back when the request ends, however it ends (see WriteSlots).
+        await this.writeSlots.holdForRequest(reply, tenant.companyId);
       }
       return true;
     }

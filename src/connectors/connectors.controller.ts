@@ -1,3 +1,4 @@
+import { CallsOut } from '../tenancy/write-slots.js';
 import { Body, Controller, Delete, Get, HttpCode, Patch, Post, Query } from '@nestjs/common';
 import {
   ApiCreatedResponse,
@@ -89,6 +90,7 @@ export class ConnectorsController {
   @Post(':id/test')
   @HttpCode(200)
   @Authorize('test', 'Connector')
+  @CallsOut()
   @ApiOperation({
     operationId: 'Connectors_test',
     summary:

@@ -5,6 +5,7 @@ import { Errors } from '../common/errors/app-error.js';
 import { newId } from '../common/ids.js';
 import { keysetFind, toPage, type Page } from '../common/pagination.js';
 import type { JsonValue } from '../templates/definition.js';
+import { WriteSlots } from '../tenancy/write-slots.js';
 import { AddressPolicy, EndpointRefusedError } from './address-policy.js';
 import { ConnectorCaller } from './connector-caller.service.js';
 import { ToolCallError } from './connector-invoker.js';
@@ -55,6 +56,7 @@ export class ConnectorsService {
     private readonly keyring: KeyringService,
     private readonly policy: AddressPolicy,
     private readonly caller: ConnectorCaller,
+    private readonly writeSlots: WriteSlots,
   ) {}
 
   async list(query: ListConnectorsQueryDto): Promise<Page<ConnectorDto>> {
@@ -194,7 +196,8 @@ export class ConnectorsService {
   /**
    * Calls the endpoint once, through the same path runs use, and reports the outcome as data: 200 whether the
    * endpoint answered, failed or was refused by the address policy (`error.reason`). The response body is not
-   * returned (an endpoint that echoes headers would otherwise reveal the secret).
+   * returned (an endpoint that echoes headers would otherwise reveal the secret). The route holds no write slot
+   * (`@CallsOut()`) and no transaction while it calls out; only its audit write takes a slot, after the call.
    */
   async test(id: string, input: JsonValue | undefined): Promise<ConnectorTestResultDto> {
     const connector = await this.find(id);
@@ -216,16 +219,18 @@ export class ConnectorsService {
         error: { reason: e.reason, message: e.message, retryable: e.retryable },
       };
     }
-    await this.audit.recordAlone({
-      action: 'connector.tested',
-      target: { type: 'Connector', id: connector.id },
-      metadata: {
-        toolId: connector.toolId,
-        ok: result.ok,
-        status: result.status,
-        ...(result.error ? { reason: result.error.reason } : {}),
-      },
-    });
+    await this.writeSlots.run(() =>
+      this.audit.recordAlone({
+        action: 'connector.tested',
+        target: { type: 'Connector', id: connector.id },
+        metadata: {
+          toolId: connector.toolId,
+          ok: result.ok,
+          status: result.status,
+          ...(result.error ? { reason: result.error.reason } : {}),
+        },
+      }),
+    );
     return result;
   }
 

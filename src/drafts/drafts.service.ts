@@ -1,7 +1,12 @@
 import { isDeepStrictEqual } from 'node:util';
 import { subject } from '@casl/ability';
 import { Injectable } from '@nestjs/common';
-import { EntityManager, LockMode, type FilterQuery } from '@mikro-orm/postgresql';
+import {
+  EntityManager,
+  LockMode,
+  UniqueConstraintViolationException,
+  type FilterQuery,
+} from '@mikro-orm/postgresql';
 import { AuditService, type AuditInput } from '../audit/audit.service.js';
 import { abilityFor, type Action } from '../authz/abilities.js';
 import { AppError, Errors } from '../common/errors/app-error.js';
@@ -34,7 +39,7 @@ const CONTENT_FIELDS = ['key', 'name', 'description', 'category', 'inputSchema',
 
 /** Who a change is attributed to; the same identity the ability factory compares `createdBy` with. */
 function actorId(ctx: TenantContext): string {
-  return ctx.userId ?? ctx.principalId;
+  return ctx.actingUserId;
 }
 
 /** 400 with every error of the definition validator, paths as the body has them (`''` → `body`). */
@@ -53,6 +58,12 @@ function keyConflict(message: string): AppError {
 function escapeLike(text: string): string {
   return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
+
+/** How often a create retries with the next free key when a concurrent create took the derived one. */
+const DERIVED_KEY_ATTEMPTS = 20;
+
+/** A new draft's content, and the base its key was derived from (when the caller gave none). */
+type NewDraft = DraftContent & { derivedFrom: string | undefined };
 
 /** `<category>.<slug of the name>`: a valid key to start from when the author gives none. */
 export function deriveKeyBase(category: string, name: string): string {
@@ -140,7 +151,7 @@ export class DraftsService {
 
   async create(ctx: TenantContext, dto: CreateDraftDto): Promise<DraftDto> {
     const content = await this.prepareNew({ ...dto });
-    return this.insert(ctx, content, (draft) => ({
+    return this.insertNew(ctx, content, (draft) => ({
       action: 'draft.created',
       target: { type: 'Draft', id: draft.id },
       metadata: { key: draft.key },
@@ -162,7 +173,7 @@ export class DraftsService {
     if (overrides.name !== undefined) raw.name = overrides.name;
     if (overrides.key !== undefined) raw.key = overrides.key;
     const content = await this.prepareNew(raw, `${listingKey}-copy`);
-    return this.insert(ctx, content, (draft) => ({
+    return this.insertNew(ctx, content, (draft) => ({
       action: 'marketplace.installed',
       target: { type: 'Draft', id: draft.id },
       metadata: { listingId: listing.id, listingKey, listingVersion, draftId: draft.id, key: draft.key },
@@ -349,14 +360,17 @@ export class DraftsService {
   }
 
   /** Validates a new draft's definition and settles its key (given, or derived and made unique). */
-  private async prepareNew(raw: Record<string, unknown>, keyBase?: string): Promise<DraftContent> {
+  private async prepareNew(raw: Record<string, unknown>, keyBase?: string): Promise<NewDraft> {
     const result = validateDefinition(raw, { requireKey: false });
     if (!result.ok) throw invalidDefinition(result.errors);
     const definition: DraftDefinition = result.value;
     let key = definition.key;
+    const derivedFrom =
+      key === undefined ? (keyBase ?? deriveKeyBase(definition.category, definition.name)) : undefined;
     if (key !== undefined) await this.assertKeyFree(key);
-    else key = await this.freeKey(keyBase ?? deriveKeyBase(definition.category, definition.name));
+    else key = await this.freeKey(derivedFrom!);
     return {
+      derivedFrom,
       key,
       name: definition.name,
       description: definition.description,
@@ -364,6 +378,30 @@ export class DraftsService {
       inputSchema: definition.inputSchema,
       steps: definition.steps,
     };
+  }
+
+  /**
+   * Inserts a new draft. A key the server derived was free when it was read, but a concurrent create may take it
+   * first: then the next free key is taken and the insert retried (a key the caller chose answers 409 instead).
+   */
+  private async insertNew(
+    ctx: TenantContext,
+    draft: NewDraft,
+    event: (draft: Draft) => AuditInput,
+  ): Promise<DraftDto> {
+    const { derivedFrom, ...content } = draft;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.insert(ctx, content, event);
+      } catch (e) {
+        const retry =
+          e instanceof UniqueConstraintViolationException &&
+          derivedFrom !== undefined &&
+          attempt < DERIVED_KEY_ATTEMPTS;
+        if (!retry) throw e;
+        content.key = await this.freeKey(derivedFrom);
+      }
+    }
   }
 
   private async insert(

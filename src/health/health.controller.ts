@@ -1,15 +1,19 @@
-import { Controller, Get, HttpCode } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { ProblemResponse, Public } from '../authz/authorize.decorator.js';
 import { AppError } from '../common/errors/app-error.js';
 import { MIGRATIONS } from '../database/migrations/index.js';
+import { CompanyWriteGate, WRITE_GATE } from '../tenancy/company-write-gate.js';
 import { HealthDto } from './dto/health.dto.js';
 
 @ApiTags('Health')
 @Controller('health')
 export class HealthController {
-  constructor(private readonly orm: MikroORM) {}
+  constructor(
+    private readonly orm: MikroORM,
+    @Inject(WRITE_GATE) private readonly writeGate: CompanyWriteGate,
+  ) {}
 
   @Get('live')
   @Public()
@@ -24,7 +28,8 @@ export class HealthController {
   @Public()
   @ApiOperation({
     operationId: 'Health_ready',
-    summary: 'The database answers and every migration this build knows has been applied',
+    summary:
+      'The database answers and every migration this build knows has been applied; with the write gate occupancy',
   })
   @ApiOkResponse({ type: HealthDto })
   @ProblemResponse(503, 'Database unreachable or migrations pending')
@@ -43,6 +48,6 @@ export class HealthController {
     if (missing.length > 0) {
       throw new AppError(503, 'INTERNAL', `${missing.length} migration(s) not applied: run npm run migrate`);
     }
-    return { status: 'ok', migrations: MIGRATIONS.length };
+    return { status: 'ok', migrations: MIGRATIONS.length, writeGate: this.writeGate.occupancy() };
   }
 }

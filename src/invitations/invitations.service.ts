@@ -291,6 +291,7 @@ export class InvitationsService {
       principalType: 'user',
       role: found.role,
       userId,
+      actingUserId: userId,
       operatorId: undefined,
     };
     const session = await this.tenancy.run(ctx, (em) =>

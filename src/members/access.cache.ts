@@ -54,6 +54,7 @@ export class AccessCache {
           principalType: 'user',
           role: 'member',
           userId,
+          actingUserId: userId,
           operatorId: undefined,
         },
         (em) => this.memberships.findInCompany(userId, em),

@@ -102,7 +102,7 @@ export class MembersService {
   /** Removes a member (an admin, or the member themselves) and revokes their refresh tokens of this company. */
   async remove(ctx: TenantContext, userId: string): Promise<void> {
     const ability = abilityFor(ctx);
-    const self = ctx.principalType === 'user' && ctx.userId === userId;
+    const self = ctx.actingUserId === userId;
     const actorRole = await this.memberships.currentRole(ctx);
     await this.forgettingAfter(ctx, [userId], () => this.removeNow(userId, self, actorRole, ability));
   }
@@ -145,7 +145,7 @@ export class MembersService {
 
   /** The owner makes another member owner and becomes admin. */
   async transferOwnership(ctx: TenantContext, userId: string): Promise<OwnershipTransferDto> {
-    const ownerId = ctx.principalType === 'user' ? ctx.userId : undefined;
+    const ownerId = ctx.actingUserId;
     if (!ownerId) throw Errors.forbidden('Only a signed-in owner can transfer ownership');
     if (userId === ownerId) throw Errors.field('userId', 'must be another member of the company');
     return this.forgettingAfter(ctx, [ownerId, userId], () => this.transferNow(ownerId, userId));

@@ -52,6 +52,7 @@ export class PlatformService {
       principalType: 'platform_admin',
       role: 'admin',
       userId: operatorId,
+      actingUserId: operatorId,
       operatorId,
     };
     return this.tenancy.run(ctx, (em) =>

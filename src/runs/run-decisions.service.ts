@@ -43,11 +43,10 @@ export class RunDecisionsService {
           throw new RowDenied('verdict', 'Run', run.id, `the step needs ${run.parkedMinRole} or above`);
         }
         const company = await this.transitions.company(tx, ctx.companyId);
-        const self = ctx.userId ?? null;
-        // The same identity as cancel's: a person through any of their credentials (a session, their API keys),
-        // otherwise the principal itself (an application has no user and must not approve its own run either).
+        // The same identity as cancel's: a person through any of their credentials (a session, their API keys,
+        // their applications). Runs started before `startedByUserId` covered applications compare their principal.
         const starter = run.startedByUserId ?? run.startedBy;
-        const decider = ctx.userId ?? ctx.principalId;
+        const decider = ctx.actingUserId;
         if (dto.decision === 'approve' && company.fourEyes && decider === starter) {
           throw Errors.forbidden(
             'Four-eyes rule: whoever started a run cannot approve it; another member must',
@@ -62,7 +61,7 @@ export class RunDecisionsService {
                 decision: dto.decision,
                 comment,
                 givenBy: ctx.principalId,
-                givenByUserId: self,
+                givenByUserId: ctx.actingUserId,
               }),
             );
             await savepoint.flush();

@@ -103,7 +103,7 @@ export class RunsService {
         input: request.input,
         startedBy: ctx.principalId,
         startedByType: ctx.principalType,
-        startedByUserId: ctx.userId ?? null,
+        startedByUserId: ctx.principalType === 'system' ? null : ctx.actingUserId,
       });
       run.id = runId;
       const company = await this.transitions.company(tx, ctx.companyId);

@@ -39,4 +39,20 @@ describe('CompanyWriteGate', () => {
     void gate.acquire('a');
     await expect(gate.acquire('a')).rejects.toBeInstanceOf(AppError);
   });
+
+  it('drops a waiter whose request ended, and never hands it a slot', async () => {
+    const gate = new CompanyWriteGate(1);
+    const first = await gate.acquire('a');
+    const gone = new AbortController();
+    const abandoned = gate.acquire('a', gone.signal);
+    const next = gate.acquire('a');
+    expect(gate.load('a')).toEqual({ active: 1, waiting: 2 });
+    gone.abort(new Error('client left'));
+    await expect(abandoned).rejects.toThrow('client left');
+    expect(gate.load('a')).toEqual({ active: 1, waiting: 1 });
+    first();
+    (await next)();
+    expect(gate.occupancy()).toEqual({ companies: 0, active: 0, waiting: 0, perCompany: 1 });
+    await expect(gate.acquire('a', gone.signal)).rejects.toThrow('client left');
+  });
 });

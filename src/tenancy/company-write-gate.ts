@@ -5,6 +5,21 @@ interface Lane {
   waiting: (() => void)[];
 }
 
+/** The provider token of the process's one gate. */
+export const WRITE_GATE = Symbol('WRITE_GATE');
+
+/** Gate occupancy across companies, for `/health/ready` and the logs. */
+export interface WriteGateOccupancy {
+  /** Companies with a write running or waiting. */
+  companies: number;
+  /** Slots in use, all companies together. */
+  active: number;
+  /** Requests waiting for a slot, all companies together. */
+  waiting: number;
+  /** Slots per company. */
+  perCompany: number;
+}
+
 /**
  * Admission control for writes, per company. A company's writes serialise on its audit chain head; if one
  * company ran more concurrent write transactions than the connection pool holds, its waiters would hold every
@@ -20,8 +35,13 @@ export class CompanyWriteGate {
     private readonly maxWaiting = 200,
   ) {}
 
-  /** Resolves with a release function once the company has a free slot. */
-  async acquire(companyId: string): Promise<() => void> {
+  /**
+   * Resolves with a release function once the company has a free slot. When `signal` aborts while waiting (the
+   * client gave up), the waiter leaves the queue and the promise rejects: a slot is never handed to a request
+   * that has already ended.
+   */
+  async acquire(companyId: string, signal?: AbortSignal): Promise<() => void> {
+    signal?.throwIfAborted();
     let lane = this.lanes.get(companyId);
     if (!lane) {
       lane = { active: 0, waiting: [] };
@@ -32,7 +52,20 @@ export class CompanyWriteGate {
         throw Errors.rateLimited(1, 'Too many concurrent changes for this company; retry shortly');
       }
       const current = lane;
-      await new Promise<void>((resolve) => current.waiting.push(resolve));
+      await new Promise<void>((resolve, reject) => {
+        const onAbort = () => {
+          const at = current.waiting.indexOf(admit);
+          if (at >= 0) current.waiting.splice(at, 1);
+          if (current.active === 0 && current.waiting.length === 0) this.lanes.delete(companyId);
+          reject(signal?.reason instanceof Error ? signal.reason : new Error('Aborted'));
+        };
+        const admit = () => {
+          signal?.removeEventListener('abort', onAbort);
+          resolve();
+        };
+        current.waiting.push(admit);
+        signal?.addEventListener('abort', onAbort, { once: true });
+      });
     } else {
       lane.active++;
     }
@@ -48,6 +81,17 @@ export class CompanyWriteGate {
   load(companyId: string): { active: number; waiting: number } {
     const lane = this.lanes.get(companyId);
     return { active: lane?.active ?? 0, waiting: lane?.waiting.length ?? 0 };
+  }
+
+  /** Occupancy over all companies. */
+  occupancy(): WriteGateOccupancy {
+    let active = 0;
+    let waiting = 0;
+    for (const lane of this.lanes.values()) {
+      active += lane.active;
+      waiting += lane.waiting.length;
+    }
+    return { companies: this.lanes.size, active, waiting, perCompany: this.perCompany };
   }
 
   private release(companyId: string): void {

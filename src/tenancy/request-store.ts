@@ -18,6 +18,13 @@ export interface TenantContext {
   readonly role: Role;
   /** The user behind the principal: the user, the API key's creator, or the switched-in operator. */
   readonly userId: string | undefined;
+  /**
+   * The person this principal acts on behalf of, for every person-based rule (four-eyes on verdicts, "your own
+   * draft", "your own run", self-removal): the user for a user; the creator for an API key or an application;
+   * the operator for a switched-in operator; the principal itself for `system` work. Never compare
+   * `userId ?? principalId`: an application has no `userId`, yet it must not count as someone else.
+   */
+  readonly actingUserId: string;
   /** Set when a platform operator switched in: the operator's user id (the `act` claim). */
   readonly operatorId: string | undefined;
   /** The refresh family (session) an access token belongs to; `logout` revokes it. */
@@ -33,7 +40,15 @@ export function systemContext(
   principalId = 'system',
   role: Role = 'member',
 ): TenantContext {
-  return { companyId, principalId, principalType: 'system', role, userId: undefined, operatorId: undefined };
+  return {
+    companyId,
+    principalId,
+    principalType: 'system',
+    role,
+    userId: undefined,
+    actingUserId: principalId,
+    operatorId: undefined,
+  };
 }
 
 /** Per-request (or per-job) state kept in async-local storage. */
@@ -44,8 +59,6 @@ export interface RequestStore {
   tenant: TenantContext | undefined;
   /** The user an identity-scoped query may see rows of (memberships across companies), before a tenant exists. */
   identityUserId: string | undefined;
-  /** Releases the company write slot this request holds (see CompanyWriteGate), once it has finished. */
-  releaseWriteSlot?: () => void;
   /** The root EntityManager the request's fork is made from. */
   readonly root: EntityManager;
   /**

@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsNotEmpty, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsNotEmpty, IsString, Max, MaxLength, Min } from 'class-validator';
 import { ROLES, type Role } from '../../authz/roles.js';
+import { Optional, OptionalOrNull } from '../../common/dto/optional.js';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
@@ -27,7 +28,7 @@ export class CreateApiKeyDto {
    * Days until the key expires: 1–365, default 90. `null` asks explicitly for a key that never expires.
    */
   @ApiPropertyOptional({ type: 'integer', nullable: true, minimum: 1, maximum: 365, default: 90 })
-  @IsOptional()
+  @OptionalOrNull()
   @IsInt({ message: 'expiresInDays must be an integer between 1 and 365, or null' })
   @Min(1, { message: 'expiresInDays must be an integer between 1 and 365, or null' })
   @Max(MAX_EXPIRY_DAYS, { message: 'expiresInDays must be an integer between 1 and 365, or null' })
@@ -36,7 +37,7 @@ export class CreateApiKeyDto {
 
 export class RevokeApiKeyDto {
   /** Why the key is revoked (written to the audit trail). Send it here or as `?reason=`. */
-  @IsOptional()
+  @Optional()
   @Transform(trim)
   @IsString()
   @IsNotEmpty()
@@ -46,7 +47,7 @@ export class RevokeApiKeyDto {
 
 export class RevokeApiKeyQueryDto {
   /** Why the key is revoked, when the client cannot send a body with DELETE. */
-  @IsOptional()
+  @Optional()
   @Transform(trim)
   @IsString()
   @IsNotEmpty()
@@ -57,7 +58,7 @@ export class RevokeApiKeyQueryDto {
 export class RotateApiKeyDto {
   /** Hours the old key stays valid beside the new one: 0–168, default 24 (0 ends it at once). */
   @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: 168, default: 24 })
-  @IsOptional()
+  @Optional()
   @IsInt({ message: 'overlapHours must be an integer between 0 and 168' })
   @Min(0, { message: 'overlapHours must be an integer between 0 and 168' })
   @Max(MAX_OVERLAP_HOURS, { message: 'overlapHours must be an integer between 0 and 168' })

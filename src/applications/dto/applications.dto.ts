@@ -1,9 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsNotEmpty, IsOptional, IsString, MaxLength, ValidateIf } from 'class-validator';
+import { IsIn, IsNotEmpty, IsString, MaxLength, ValidateIf } from 'class-validator';
 import { CompanyRefDto } from '../../auth/dto/auth.dto.js';
 import { ROLES, type Role } from '../../authz/roles.js';
 import { PageQueryDto } from '../../common/pagination.js';
+import { Optional } from '../../common/dto/optional.js';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 
@@ -14,7 +15,7 @@ export class CreateApplicationDto {
   @MaxLength(100)
   name: string;
 
-  @IsOptional()
+  @Optional()
   @Transform(trim)
   @IsString()
   @MaxLength(1000)
@@ -22,13 +23,13 @@ export class CreateApplicationDto {
 
   /** The role of the application's access tokens (default `member`). */
   @ApiPropertyOptional({ enum: ROLES, default: 'member' })
-  @IsOptional()
+  @Optional()
   @IsIn(ROLES, { message: `role must be one of ${ROLES.join(', ')}` })
   role?: Role;
 }
 
 export class UpdateApplicationDto {
-  @IsOptional()
+  @Optional()
   @Transform(trim)
   @IsString()
   @IsNotEmpty()
@@ -45,7 +46,7 @@ export class UpdateApplicationDto {
 
   /** Applies to tokens issued from now on; tokens already issued keep their role until they expire. */
   @ApiPropertyOptional({ enum: ROLES })
-  @IsOptional()
+  @Optional()
   @IsIn(ROLES, { message: `role must be one of ${ROLES.join(', ')}` })
   role?: Role;
 }
@@ -56,7 +57,7 @@ export class ApplicationListQueryDto extends PageQueryDto {
    * every company the user belongs to with the right to read them (admin or owner there), each with its company.
    */
   @ApiPropertyOptional({ enum: ['company', 'account'], default: 'company' })
-  @IsOptional()
+  @Optional()
   @IsIn(['company', 'account'], { message: 'scope must be company or account' })
   scope?: 'company' | 'account';
 }

@@ -1,16 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import {
-  IsEmail,
-  IsNotEmpty,
-  IsOptional,
-  IsString,
-  IsUUID,
-  Matches,
-  MaxLength,
-  MinLength,
-} from 'class-validator';
+import { IsEmail, IsNotEmpty, IsString, IsUUID, Matches, MaxLength, MinLength } from 'class-validator';
 import { ROLES, type Role } from '../../authz/roles.js';
+import { Optional } from '../../common/dto/optional.js';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 const lower = ({ value }: { value: unknown }) =>
@@ -59,7 +51,7 @@ export class LoginDto {
   password: string;
 
   /** Sign in to this company (else the user's first company). */
-  @IsOptional()
+  @Optional()
   @Transform(lower)
   @IsString()
   @Matches(/^[a-z0-9-]{1,80}$/, { message: 'companySlug must be a company slug' })
@@ -75,7 +67,7 @@ export class RefreshDto {
 
 export class LogoutDto {
   /** Revoke this token's family; without it, the family of the access token's session. */
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(200)
   refreshToken?: string;

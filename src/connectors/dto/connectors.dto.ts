@@ -1,7 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   Allow,
-  IsOptional,
   IsString,
   Matches,
   MaxLength,
@@ -18,6 +17,7 @@ import {
   TOOL_ID_MAX,
   TOOL_ID_PATTERN,
 } from '../connector-rules.js';
+import { Optional, OptionalOrNull } from '../../common/dto/optional.js';
 
 const TOOL_ID_MESSAGE = 'toolId must be lowercase and dotted, like crm.lookup';
 const TOOL_ID_DOC = { pattern: TOOL_ID_PATTERN.source, maxLength: TOOL_ID_MAX, example: 'crm.lookup' };
@@ -74,7 +74,7 @@ export class CreateConnectorDto {
 
   /** Write-only: never returned. At most 8 KiB. */
   @ApiPropertyOptional({ type: String, nullable: true, writeOnly: true, maxLength: SECRET_MAX_BYTES })
-  @IsOptional()
+  @OptionalOrNull()
   @IsString({ message: 'secret must be a string' })
   @Rule('secretSize', secretSizeProblem)
   secret?: string | null;
@@ -82,7 +82,7 @@ export class CreateConnectorDto {
 
 export class UpdateConnectorDto {
   @ApiPropertyOptional(TOOL_ID_DOC)
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(TOOL_ID_MAX)
   @Matches(TOOL_ID_PATTERN, { message: TOOL_ID_MESSAGE })
@@ -90,18 +90,18 @@ export class UpdateConnectorDto {
 
   /** Changing the endpoint's origin (scheme, host, port) of a connector with a secret requires `secret` too. */
   @ApiPropertyOptional({ maxLength: ENDPOINT_URL_MAX, format: 'uri' })
-  @IsOptional()
+  @Optional()
   @Rule('endpointUrl', endpointUrlProblem)
   endpointUrl?: string;
 
   @ApiPropertyOptional({ example: 'bearer' })
-  @IsOptional()
+  @Optional()
   @Rule('authScheme', authSchemeProblem)
   authScheme?: string;
 
   /** Write-only. A string sets or replaces the secret, `null` clears it, absent leaves it unchanged. */
   @ApiPropertyOptional({ type: String, nullable: true, writeOnly: true, maxLength: SECRET_MAX_BYTES })
-  @IsOptional()
+  @OptionalOrNull()
   @IsString({ message: 'secret must be a string or null' })
   @Rule('secretSize', secretSizeProblem)
   secret?: string | null;
@@ -110,7 +110,7 @@ export class UpdateConnectorDto {
 export class ListConnectorsQueryDto extends PageQueryDto {
   /** Only the connector bound to this tool id. */
   @ApiPropertyOptional(TOOL_ID_DOC)
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(TOOL_ID_MAX)
   @Matches(TOOL_ID_PATTERN, { message: TOOL_ID_MESSAGE })

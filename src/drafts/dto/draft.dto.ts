@@ -1,9 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Allow, IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { Allow, IsIn, IsString, MaxLength } from 'class-validator';
 import { PageQueryDto } from '../../common/pagination.js';
 import { CATEGORIES, type Category, type JsonObject } from '../../templates/definition.js';
 import { TemplateStepDto } from '../../templates/dto/template.dto.js';
 import { DRAFT_STATUSES, type DraftStatus } from '../draft.entity.js';
+import { Optional } from '../../common/dto/optional.js';
 
 // Bodies are checked as a whole by the definition validator (`validateDefinition`), which reports every
 // error with its dotted path (`steps.2.kind`); `@Allow()` only admits the field. A field the DTO does not
@@ -77,17 +78,17 @@ export class UpdateDraftDto {
 
 export class DraftQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: DRAFT_STATUSES })
-  @IsOptional()
+  @Optional()
   @IsIn(DRAFT_STATUSES, { message: `status must be one of ${DRAFT_STATUSES.join(', ')}` })
   status?: DraftStatus;
 
   @ApiPropertyOptional({ enum: CATEGORIES })
-  @IsOptional()
+  @Optional()
   @IsIn(CATEGORIES, { message: `category must be one of ${CATEGORIES.join(', ')}` })
   category?: Category;
 
   @ApiPropertyOptional({ description: 'Case-insensitive substring of the name', maxLength: 200 })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(200)
   q?: string;

@@ -1,10 +1,11 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsIn, IsNotEmpty, IsOptional, IsString, MaxLength, MinLength } from 'class-validator';
+import { IsEmail, IsIn, IsNotEmpty, IsString, MaxLength, MinLength } from 'class-validator';
 import { PASSWORD_MAX, PASSWORD_MIN } from '../../auth/dto/auth.dto.js';
 import { ROLES, type Role } from '../../authz/roles.js';
 import { PageQueryDto } from '../../common/pagination.js';
 import { INVITATION_STATUSES, type InvitationStatus } from '../invitation.entity.js';
+import { Optional } from '../../common/dto/optional.js';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 const lower = ({ value }: { value: unknown }) =>
@@ -25,7 +26,7 @@ export class CreateInvitationDto {
 
 export class ListInvitationsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: INVITATION_STATUSES })
-  @IsOptional()
+  @Optional()
   @IsIn(INVITATION_STATUSES, { message: `status must be one of ${INVITATION_STATUSES.join(', ')}` })
   status?: InvitationStatus;
 }
@@ -76,14 +77,14 @@ export class AcceptInvitationDto {
   token: string;
 
   /** For a new account only (≥ 12 characters); a signed-in user sends none. */
-  @IsOptional()
+  @Optional()
   @IsString()
   @MinLength(PASSWORD_MIN, { message: `password must be at least ${PASSWORD_MIN} characters` })
   @MaxLength(PASSWORD_MAX)
   password?: string;
 
   /** For a new account only: the person's name. */
-  @IsOptional()
+  @Optional()
   @Transform(trim)
   @IsString()
   @IsNotEmpty()

@@ -1,15 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import {
-  IsIn,
-  IsObject,
-  IsOptional,
-  IsString,
-  IsUUID,
-  Matches,
-  MaxLength,
-  MinLength,
-  ValidateIf,
-} from 'class-validator';
+import { IsIn, IsObject, IsString, IsUUID, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
 import { ROLES, type Role } from '../../authz/roles.js';
 import { PageQueryDto } from '../../common/pagination.js';
 import { STEP_KINDS, type JsonObject, type JsonValue, type StepKind } from '../../templates/definition.js';
@@ -18,13 +8,14 @@ import { RUN_EVENT_TYPES, type RunEventType } from '../run-event.entity.js';
 import { RUN_STEP_STATUSES, type RunStepStatus } from '../run-step.entity.js';
 import { VERDICT_DECISIONS, type VerdictDecision } from '../run-verdict.entity.js';
 import { RUN_SOURCES, RUN_STATUSES, type RunSource, type RunStatus } from '../run.entity.js';
+import { Optional } from '../../common/dto/optional.js';
 
 export const MAX_COMMENT_LENGTH = 2000;
 
 /** `POST /v1/runs`: exactly one of `templateId` (catalog) and `draftVersionId` (a published draft version). */
 export class StartRunDto {
   @ApiPropertyOptional({ format: 'uuid', description: 'A catalog template (`GET /v1/templates`)' })
-  @IsOptional()
+  @Optional()
   @IsUUID('all', { message: 'templateId must be a UUID' })
   templateId?: string;
 
@@ -32,7 +23,7 @@ export class StartRunDto {
     format: 'uuid',
     description: 'A published version of one of your drafts (`publishedVersionId` of `GET /v1/drafts/{id}`)',
   })
-  @IsOptional()
+  @Optional()
   @IsUUID('all', { message: 'draftVersionId must be a UUID' })
   draftVersionId?: string;
 
@@ -42,7 +33,7 @@ export class StartRunDto {
     description:
       "The run's input, validated against the template's `inputSchema` (errors name `input.<path>`); default `{}`",
   })
-  @IsOptional()
+  @Optional()
   @IsObject({ message: 'input must be a JSON object' })
   input?: JsonObject;
 }
@@ -65,7 +56,7 @@ export class VerdictDto {
 
 export class CancelRunDto {
   @ApiPropertyOptional({ maxLength: 500, description: 'Why (kept in the timeline and the audit trail)' })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MinLength(1)
   @MaxLength(500)
@@ -74,7 +65,7 @@ export class CancelRunDto {
 
 export class RunQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ enum: RUN_STATUSES, description: 'Only runs in this status' })
-  @IsOptional()
+  @Optional()
   @IsIn(RUN_STATUSES, { message: `status must be one of ${RUN_STATUSES.join(', ')}` })
   status?: RunStatus;
 
@@ -82,7 +73,7 @@ export class RunQueryDto extends PageQueryDto {
     format: 'uuid',
     description: 'Only runs started from this catalog template or draft version',
   })
-  @IsOptional()
+  @Optional()
   @IsUUID('all', { message: 'templateId must be a UUID' })
   templateId?: string;
 
@@ -90,7 +81,7 @@ export class RunQueryDto extends PageQueryDto {
     description: 'Only runs started by this principal, or by credentials of this user',
     maxLength: 100,
   })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(100)
   startedBy?: string;
