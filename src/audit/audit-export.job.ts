@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { MikroORM, type EntityManager } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { Company } from '../companies/company.entity.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -7,6 +7,7 @@ import { Scheduler } from '../scheduler/scheduler.service.js';
 import { lockCompany } from '../tenancy/company-lock.js';
 import { systemContext, type TenantContext } from '../tenancy/request-store.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
+import { Unscoped } from '../tenancy/unscoped.js';
 import { AuditExportCursor } from './audit-export-cursor.entity.js';
 import { exportCompanyTrail } from './audit-export.js';
 import { AuditQueryService, type ChainHead, type SeqRange, type TimeRange } from './audit-query.service.js';
@@ -47,7 +48,6 @@ export interface CompanyExport {
  */
 export class AuditExporter {
   constructor(
-    private readonly orm: MikroORM,
     private readonly tenancy: TenancyService,
     private readonly queries: AuditQueryService,
     private readonly audit: AuditService,
@@ -56,11 +56,9 @@ export class AuditExporter {
 
   /** Every company id in the registry (or just `only`, when it exists), in id order. */
   async companyIds(only?: string): Promise<string[]> {
-    const registry = this.orm.em.fork({ clear: true, disableContextResolution: true });
-    const rows = await registry.find(Company, only ? { id: only } : {}, {
-      fields: ['id'],
-      orderBy: { id: 'asc' },
-    });
+    const rows = await this.tenancy.unscoped(Unscoped.Directory, (registry) =>
+      registry.find(Company, only ? { id: only } : {}, { fields: ['id'], orderBy: { id: 'asc' } }),
+    );
     return rows.map((c) => c.id);
   }
 
@@ -181,7 +179,6 @@ export class AuditExportService implements OnModuleInit {
   private job: AuditExporter | undefined;
 
   constructor(
-    private readonly orm: MikroORM,
     private readonly tenancy: TenancyService,
     private readonly queries: AuditQueryService,
     private readonly audit: AuditService,
@@ -192,7 +189,6 @@ export class AuditExportService implements OnModuleInit {
   /** The exporter to AUDIT_EXPORT_URL (parsed on first use: a bad URL fails the start when the job is on). */
   get exporter(): AuditExporter {
     this.job ??= new AuditExporter(
-      this.orm,
       this.tenancy,
       this.queries,
       this.audit,

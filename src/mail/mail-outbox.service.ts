@@ -1,9 +1,12 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { EntityManager, LockMode, MikroORM } from '@mikro-orm/postgresql';
+import { EntityManager, LockMode } from '@mikro-orm/postgresql';
 import { Company } from '../companies/company.entity.js';
+import { backoffDelayMs, type BackoffPolicy } from '../common/backoff.js';
 import { Scheduler } from '../scheduler/scheduler.service.js';
+import { lockCompanyRegistryRow } from '../tenancy/company-lock.js';
 import { systemContext } from '../tenancy/request-store.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
+import { Unscoped } from '../tenancy/unscoped.js';
 import { MAIL_TRANSPORT, type MailTransport } from './mail-transport.js';
 import { OutboxMessage } from './outbox-message.entity.js';
 
@@ -28,12 +31,12 @@ const COMPANIES_PER_PAGE = 200;
 /** A claimed message is not due again for this long: the time one delivery may take before another worker retries. */
 const LEASE_MS = 10 * 60_000;
 const MAX_ATTEMPTS = 10;
-const FIRST_BACKOFF_MS = 30_000;
-const MAX_BACKOFF_MS = 60 * 60_000;
+/** Retries of a failed delivery: 30 s, 1 min, 2 min, … capped at an hour. */
+const MAIL_BACKOFF: BackoffPolicy = { firstMs: 30_000, maxMs: 60 * 60_000 };
 
-/** 30 s, 1 min, 2 min, … capped at an hour. */
+/** The wait after failed delivery attempt number `attempts`. */
 export function backoffMs(attempts: number): number {
-  return Math.min(FIRST_BACKOFF_MS * 2 ** Math.max(0, attempts - 1), MAX_BACKOFF_MS);
+  return backoffDelayMs(MAIL_BACKOFF, attempts);
 }
 
 /**
@@ -55,7 +58,6 @@ export class MailOutboxService implements OnModuleInit, OnModuleDestroy {
   private draining: Promise<DrainReport> | undefined;
 
   constructor(
-    private readonly orm: MikroORM,
     private readonly tenancy: TenancyService,
     private readonly scheduler: Scheduler,
     @Inject(MAIL_TRANSPORT) private readonly transport: MailTransport,
@@ -119,11 +121,12 @@ export class MailOutboxService implements OnModuleInit, OnModuleDestroy {
 
   /** A page of the companies whose earliest waiting mail is due, from the registry (no mail is read here). */
   private async dueCompanies(at: Date, after: string | undefined): Promise<string[]> {
-    const em = this.orm.em.fork({ clear: true, disableContextResolution: true });
-    const rows = await em.find(
-      Company,
-      { mailDueAt: { $lte: at }, ...(after ? { id: { $gt: after } } : {}) },
-      { fields: ['id'], orderBy: { id: 'asc' }, limit: COMPANIES_PER_PAGE },
+    const rows = await this.tenancy.unscoped(Unscoped.Directory, (em) =>
+      em.find(
+        Company,
+        { mailDueAt: { $lte: at }, ...(after ? { id: { $gt: after } } : {}) },
+        { fields: ['id'], orderBy: { id: 'asc' }, limit: COMPANIES_PER_PAGE },
+      ),
     );
     return rows.map((c) => c.id);
   }
@@ -172,16 +175,7 @@ export class MailOutboxService implements OnModuleInit, OnModuleDestroy {
    */
   private async rearm(em: EntityManager, companyId: string): Promise<void> {
     await em.fork({ clear: true }).transactional(async (tx) => {
-      // FOR NO KEY UPDATE, which no foreign-key check waits for (the ORM's lock modes have no such mode). The
-      // companies registry is not tenant data; the one parameter is this context's own company id.
-      await tx
-        .getConnection()
-        .execute(
-          'select 1 from companies where id = ? for no key update',
-          [companyId],
-          'all',
-          tx.getTransactionContext(),
-        );
+      await lockCompanyRegistryRow(tx);
       const next = await tx.findOne(
         OutboxMessage,
         { sentAt: null, failedAt: null },
