@@ -3,6 +3,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Company } from '../companies/company.entity.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import type { ScheduledTask } from '../scheduler/scheduled-queues.js';
 import { Scheduler } from '../scheduler/scheduler.service.js';
 import { lockCompany } from '../tenancy/company-lock.js';
 import { systemContext, type TenantContext } from '../tenancy/request-store.js';
@@ -15,7 +16,7 @@ import { AuditService } from './audit.service.js';
 import { exportTargetFromUrl, type ExportTarget } from './export-target.js';
 
 /** The scheduler task of the incremental export. */
-export const AUDIT_EXPORT_TASK = 'audit.export';
+export const AUDIT_EXPORT_TASK = 'audit.export' satisfies ScheduledTask;
 
 /** The context of the export job in one company: a `system` principal with the least role that reads the trail. */
 export const exportContext = (companyId: string): TenantContext =>
@@ -169,7 +170,7 @@ export class AuditExporter {
 }
 
 /**
- * Schedules the incremental export (AUDIT_EXPORT_INTERVAL_MINUTES, 0 = off) with the in-process scheduler, so
+ * Schedules the incremental export (AUDIT_EXPORT_INTERVAL_MINUTES, 0 = off) as a pg-boss cron job, so
  * it runs wherever the scheduler runs (WORKER_MODE=inline, `npm run worker`); several processes may run it at
  * once (see `exportIncremental`).
  */
@@ -201,7 +202,10 @@ export class AuditExportService implements OnModuleInit {
     const every = this.config.audit.exportIntervalMs;
     if (every === null) return;
     void this.exporter;
-    this.scheduler.register(AUDIT_EXPORT_TASK, every, () => this.run());
+    // The scheduled job exports every company; a job carrying a company exports only that one.
+    this.scheduler.register(AUDIT_EXPORT_TASK, every, (job) =>
+      this.run(job.companyId ? [job.companyId] : undefined),
+    );
   }
 
   /** One scheduled run over every company (or those of `only`). */

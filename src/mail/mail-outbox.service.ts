@@ -2,9 +2,10 @@ import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } f
 import { EntityManager, LockMode } from '@mikro-orm/postgresql';
 import { Company } from '../companies/company.entity.js';
 import { backoffDelayMs, type BackoffPolicy } from '../common/backoff.js';
+import type { ScheduledTask } from '../scheduler/scheduled-queues.js';
 import { Scheduler } from '../scheduler/scheduler.service.js';
 import { lockCompanyRegistryRow } from '../tenancy/company-lock.js';
-import { systemContext } from '../tenancy/request-store.js';
+import { currentStore, systemContext } from '../tenancy/request-store.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
 import { Unscoped } from '../tenancy/unscoped.js';
 import { MAIL_TRANSPORT, type MailTransport } from './mail-transport.js';
@@ -23,8 +24,9 @@ export interface DrainReport {
   failed: number;
 }
 
-const TASK = 'mail.drain';
-const DRAIN_EVERY_MS = 5_000;
+const TASK = 'mail.drain' satisfies ScheduledTask;
+/** The scheduled drain (a cron schedule: whole minutes); a kick after each enqueue drains at once. */
+const DRAIN_EVERY_MS = 60_000;
 const BATCH = 20;
 /** Companies with due mail listed per registry query (a drain pages through all of them). */
 const COMPANIES_PER_PAGE = 200;
@@ -64,7 +66,10 @@ export class MailOutboxService implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   onModuleInit(): void {
-    this.scheduler.register(TASK, DRAIN_EVERY_MS, () => this.drain());
+    // A job naming a company (a kick) drains that company; the scheduled one drains every company with due mail.
+    this.scheduler.register(TASK, DRAIN_EVERY_MS, (job) =>
+      job.companyId ? this.drainCompany(job.companyId, () => new Date()) : this.drain(),
+    );
   }
 
   onModuleDestroy(): void {
@@ -81,9 +86,12 @@ export class MailOutboxService implements OnModuleInit, OnModuleDestroy {
     return message;
   }
 
-  /** Asks the scheduler (when it runs in this process) to drain soon: call after the enqueueing commit. */
-  kick(): void {
-    this.scheduler.trigger(TASK);
+  /**
+   * Asks for the company's mail to be drained soon (a pg-boss job carrying the company, worked where the
+   * scheduler runs): call after the enqueueing commit. The company defaults to the context's.
+   */
+  kick(companyId: string | undefined = currentStore()?.tenant?.companyId): void {
+    this.scheduler.trigger(TASK, companyId ? { companyId } : {});
   }
 
   /** Delivers every due message, company by company. Concurrent calls in one process share one run. */

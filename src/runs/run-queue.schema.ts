@@ -56,6 +56,8 @@ export async function installRunQueue(
   ownerUrl: string,
   appRole: string,
   log: (msg: string) => void,
+  /** The other queues of the one background mechanism (scheduled tasks), installed the same way. */
+  others: readonly { name: string; options: Omit<Queue, 'name'> }[] = [],
 ): Promise<void> {
   const boss = new PgBoss({
     connectionString: ownerUrl,
@@ -78,6 +80,16 @@ export async function installRunQueue(
       const { policy: _policy, heartbeatSeconds, ...rest } = RUN_QUEUE_OPTIONS;
       void _policy;
       await boss.updateQueue(RUN_QUEUE, { ...rest, heartbeatSeconds: heartbeatSeconds ?? null });
+    }
+    for (const queue of others) {
+      if (!(await boss.getQueue(queue.name))) {
+        await boss.createQueue(queue.name, queue.options);
+        log(`pg-boss: created queue ${queue.name}`);
+      } else {
+        const { policy: _p, ...rest } = queue.options;
+        void _p;
+        await boss.updateQueue(queue.name, rest);
+      }
     }
   } finally {
     await boss.stop({ graceful: false });
