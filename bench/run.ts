@@ -362,16 +362,21 @@ async function explain(ownerUrl: string, company: Company, label: string): Promi
     // Twice each: the second call is the steady state (plans cached, pages in shared buffers).
     for (let i = 0; i < 2; i++) {
       plans.length = 0;
+      // The functions read the company of the transaction (as `ScopedReader` sets it), not of their argument.
+      await client.query('begin');
+      await client.query("select set_config('app.company_id', $1, true)", [company.id]);
       await client.query('select * from tenant_runs_page($1, null, 21, null, null, null)', [company.id]);
       await client.query('select * from tenant_runs_page($1, $2, 21, null, null, null)', [
         company.id,
         company.runIds[0],
       ]);
       await client.query('select * from tenant_run($1, $2)', [company.id, company.runIds[1]]);
+      await client.query('commit');
     }
     say(`\n### Plans: ${label}\n`);
     say('```text');
-    for (const plan of plans.filter((p) => !p.includes('select * from tenant_'))) say(plan.trim() + '\n');
+    for (const plan of plans.filter((p) => !p.includes('select * from tenant_') && !p.includes('set_config')))
+      say(plan.trim() + '\n');
     say('```');
   } finally {
     await client.end();

@@ -6,7 +6,6 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { MikroORM } from '@mikro-orm/postgresql';
 import { AuditQueryService } from '../src/audit/audit-query.service.js';
 import { AuditService } from '../src/audit/audit.service.js';
 import type { AuditRecord } from '../src/audit/audit-record.js';
@@ -909,7 +908,6 @@ describe('audit trail', () => {
         expect(cli.out).toContain(`${c.companyId}: 2 event(s) (seq ${h + 3}–${h + 4})`);
         const off = new Scheduler(app.config);
         new AuditExportService(
-          app.app.get(MikroORM),
           app.app.get(TenancyService),
           app.app.get(AuditQueryService),
           app.app.get(AuditService),

@@ -1,3 +1,5 @@
+import { MikroORM } from '@mikro-orm/postgresql';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunReads } from '../src/runs/run-reads.js';
 import { RunStep } from '../src/runs/run-step.entity.js';
@@ -77,14 +79,42 @@ describe('scoped run reads', () => {
     expect(await tenancy.run(ctx(a), () => reads.one(aRun))).not.toBeNull();
   });
 
-  it('filters on its company parameter and leaves no company setting behind on the connection', async () => {
+  it('reads the company of the transaction, never the one of its argument', async () => {
     const conn = await t.appRole.connect();
     try {
-      const foreign = await conn.query('select * from tenant_run($1, $2)', [b.companyId, aRun]);
-      expect(foreign.rows).toEqual([]);
-      const own = await conn.query('select id from tenant_run($1, $2)', [a.companyId, aRun]);
-      expect(own.rows).toEqual([{ id: aRun }]);
-      // The function's setting lasted for its own statement only.
+      // A connection without a company that names A's company gets nothing: the argument alone opens no wall.
+      expect((await conn.query('select * from tenant_run($1, $2)', [a.companyId, aRun])).rows).toEqual([]);
+      expect(
+        (await conn.query('select * from tenant_runs_page($1, null, 100, null, null, null)', [a.companyId]))
+          .rows,
+      ).toEqual([]);
+      // Nor does a transaction of company B that names A's company.
+      await conn.query('begin');
+      await conn.query("select set_config('app.company_id', $1, true)", [b.companyId]);
+      expect((await conn.query('select * from tenant_run($1, $2)', [a.companyId, aRun])).rows).toEqual([]);
+      expect(
+        (await conn.query('select * from tenant_runs_page($1, null, 100, null, null, null)', [a.companyId]))
+          .rows,
+      ).toEqual([]);
+      expect((await conn.query('select * from tenant_run($1, $2)', [b.companyId, aRun])).rows).toEqual([]);
+      await conn.query('rollback');
+      // A transaction of company A reads its own run.
+      await conn.query('begin');
+      await conn.query("select set_config('app.company_id', $1, true)", [a.companyId]);
+      expect((await conn.query('select id from tenant_run($1, $2)', [a.companyId, aRun])).rows).toEqual([
+        { id: aRun },
+      ]);
+      await conn.query('rollback');
+    } finally {
+      conn.release();
+    }
+  });
+
+  it('leaves no company setting behind on the pooled connection', async () => {
+    await tenancy.run(ctx(a), () => reads.one(aRun));
+    const pool: pg.Pool = await t.app.get(MikroORM).em.getConnection().getNativeClient();
+    const conn = await pool.connect();
+    try {
       const after = await conn.query("select coalesce(current_setting('app.company_id', true), '') as v");
       expect(after.rows).toEqual([{ v: '' }]);
       expect((await conn.query('select count(*)::int as n from runs')).rows).toEqual([{ n: 0 }]);

@@ -4,6 +4,7 @@ import { Membership } from '../src/members/membership.entity.js';
 import { newId } from '../src/common/ids.js';
 import { TENANT_FILTER } from '../src/tenancy/tenant.entity.js';
 import { TenancyService } from '../src/tenancy/tenancy.service.js';
+import { Unscoped } from '../src/tenancy/unscoped.js';
 import { startTestApp, type TestApp } from './harness/app.js';
 import { createCompanySession, type CompanySession } from './harness/session.js';
 
@@ -37,7 +38,9 @@ describe('tenancy walls', () => {
   });
 
   it('wall one: a tenant query outside a tenant context throws instead of reading every company', async () => {
-    await expect(tenancy.runUnscoped((em) => em.find(Membership, {}))).rejects.toThrow(/tenant/i);
+    await expect(tenancy.unscoped(Unscoped.Directory, (em) => em.find(Membership, {}))).rejects.toThrow(
+      /tenant/i,
+    );
   });
 
   it('wall one: inside a context, the filter returns only that company', async () => {

@@ -1,12 +1,14 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { MikroORM, type EntityManager } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { Company } from '../companies/company.entity.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import type { ScheduledTask } from '../scheduler/scheduled-queues.js';
 import { Scheduler } from '../scheduler/scheduler.service.js';
 import { lockCompany } from '../tenancy/company-lock.js';
 import { systemContext, type TenantContext } from '../tenancy/request-store.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
+import { Unscoped } from '../tenancy/unscoped.js';
 import { AuditExportCursor } from './audit-export-cursor.entity.js';
 import { exportCompanyTrail } from './audit-export.js';
 import { AuditQueryService, type ChainHead, type SeqRange, type TimeRange } from './audit-query.service.js';
@@ -14,7 +16,7 @@ import { AuditService } from './audit.service.js';
 import { exportTargetFromUrl, type ExportTarget } from './export-target.js';
 
 /** The scheduler task of the incremental export. */
-export const AUDIT_EXPORT_TASK = 'audit.export';
+export const AUDIT_EXPORT_TASK = 'audit.export' satisfies ScheduledTask;
 
 /** The context of the export job in one company: a `system` principal with the least role that reads the trail. */
 export const exportContext = (companyId: string): TenantContext =>
@@ -47,7 +49,6 @@ export interface CompanyExport {
  */
 export class AuditExporter {
   constructor(
-    private readonly orm: MikroORM,
     private readonly tenancy: TenancyService,
     private readonly queries: AuditQueryService,
     private readonly audit: AuditService,
@@ -56,11 +57,9 @@ export class AuditExporter {
 
   /** Every company id in the registry (or just `only`, when it exists), in id order. */
   async companyIds(only?: string): Promise<string[]> {
-    const registry = this.orm.em.fork({ clear: true, disableContextResolution: true });
-    const rows = await registry.find(Company, only ? { id: only } : {}, {
-      fields: ['id'],
-      orderBy: { id: 'asc' },
-    });
+    const rows = await this.tenancy.unscoped(Unscoped.Directory, (registry) =>
+      registry.find(Company, only ? { id: only } : {}, { fields: ['id'], orderBy: { id: 'asc' } }),
+    );
     return rows.map((c) => c.id);
   }
 
@@ -171,7 +170,7 @@ export class AuditExporter {
 }
 
 /**
- * Schedules the incremental export (AUDIT_EXPORT_INTERVAL_MINUTES, 0 = off) with the in-process scheduler, so
+ * Schedules the incremental export (AUDIT_EXPORT_INTERVAL_MINUTES, 0 = off) as a pg-boss cron job, so
  * it runs wherever the scheduler runs (WORKER_MODE=inline, `npm run worker`); several processes may run it at
  * once (see `exportIncremental`).
  */
@@ -181,7 +180,6 @@ export class AuditExportService implements OnModuleInit {
   private job: AuditExporter | undefined;
 
   constructor(
-    private readonly orm: MikroORM,
     private readonly tenancy: TenancyService,
     private readonly queries: AuditQueryService,
     private readonly audit: AuditService,
@@ -192,7 +190,6 @@ export class AuditExportService implements OnModuleInit {
   /** The exporter to AUDIT_EXPORT_URL (parsed on first use: a bad URL fails the start when the job is on). */
   get exporter(): AuditExporter {
     this.job ??= new AuditExporter(
-      this.orm,
       this.tenancy,
       this.queries,
       this.audit,
@@ -205,7 +202,10 @@ export class AuditExportService implements OnModuleInit {
     const every = this.config.audit.exportIntervalMs;
     if (every === null) return;
     void this.exporter;
-    this.scheduler.register(AUDIT_EXPORT_TASK, every, () => this.run());
+    // The scheduled job exports every company; a job carrying a company exports only that one.
+    this.scheduler.register(AUDIT_EXPORT_TASK, every, (job) =>
+      this.run(job.companyId ? [job.companyId] : undefined),
+    );
   }
 
   /** One scheduled run over every company (or those of `only`). */

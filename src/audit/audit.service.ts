@@ -2,11 +2,13 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager, type Transaction } from '@mikro-orm/postgresql';
 import { newId } from '../common/ids.js';
 import { currentStore, currentTenant, type TenantContext } from '../tenancy/request-store.js';
+import { AUDIT_APPEND, AUDIT_APPEND_FIRST } from '../database/statements/audit-append.js';
+import { scoped } from '../tenancy/scoped.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
 import { auditCatalogue, type AuditAction } from './audit-actions.js';
 import type { ActorType } from './audit-event.entity.js';
 import { canonicalJson, chainHash, GENESIS_HASH } from './canonical-json.js';
-import { hashedPart, hashTemplate, SEQ_JOINT, toAuditRecord, type AuditEventFields } from './audit-record.js';
+import { hashedPart, hashTemplate, toAuditRecord, type AuditEventFields } from './audit-record.js';
 
 export interface AuditActor {
   type: ActorType;
@@ -33,34 +35,6 @@ export function actorOf(ctx: TenantContext): AuditActor {
       return { type: ctx.principalType, id: ctx.principalId };
   }
 }
-
-const EVENT_COLUMNS = `id, company_id, seq, occurred_at, action, action_version, actor_type, actor_id,
-  actor_on_behalf_of, target_type, target_id, request_id, ip, user_agent, metadata, prev_hash, hash`;
-
-/**
- * One statement, one round trip: lock the company's chain head, insert the event after it with the hash finished
- * from the head (`sha256(prevHash ‖ before ‖ prevHash ‖ SEQ_JOINT ‖ seq ‖ after)`, see `hashTemplate`), move the
- * head. No row comes back when the company has no head yet (its very first event).
- */
-const APPEND = `with head as (
-    select seq + 1 as seq, hash as prev from audit_chain_heads where company_id = ? for update
-  ), appended as (
-    insert into audit_events (${EVENT_COLUMNS})
-    select ?, ?, head.seq, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, head.prev,
-      encode(sha256(convert_to(head.prev || ? || head.prev || '${SEQ_JOINT}' || head.seq::text || ?, 'UTF8')), 'hex')
-    from head
-    returning seq, prev_hash, hash
-  )
-  update audit_chain_heads h set seq = appended.seq, hash = appended.hash, updated_at = ?
-  from appended where h.company_id = ?
-  returning appended.seq, appended.prev_hash, appended.hash`;
-
-/** A company's first event (its registration): hashed here from the genesis hash, and its head created with it. */
-const APPEND_FIRST = `with appended as (
-    insert into audit_events (${EVENT_COLUMNS})
-    values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?)
-  )
-  insert into audit_chain_heads (id, company_id, seq, hash) values (?, ?, ?, ?)`;
 
 /** A string jsonb accepts: no lone surrogates, no NUL (both would fail the insert, and the change with it). */
 const storable = (text: string): string => text.toWellFormed().replaceAll('\u0000', '\uFFFD');
@@ -152,14 +126,12 @@ export class AuditService {
       event.userAgent,
       JSON.stringify(metadata),
     ];
-    const connection = em.getConnection();
     const { seq: _seq, prevHash: _prev, hash: _hash, ...unchained } = toAuditRecord(event);
     const template = hashTemplate(unchained, canonicalJson);
-    const [appended] = await connection.execute<{ seq: string | number; prev_hash: string; hash: string }[]>(
-      APPEND,
+    const [appended] = await scoped<{ seq: string | number; prev_hash: string; hash: string }[]>(
+      em,
+      AUDIT_APPEND,
       [event.companyId, ...columns, template.before, template.after, event.occurredAt, event.companyId],
-      'all',
-      trx,
     );
     if (appended) {
       return { ...event, seq: Number(appended.seq), prevHash: appended.prev_hash, hash: appended.hash };
@@ -167,8 +139,9 @@ export class AuditService {
     event.seq = 1;
     event.hash = chainHash(GENESIS_HASH, canonicalJson(hashedPart(toAuditRecord(event))));
     const [id, companyId, ...rest] = columns;
-    await connection.execute(
-      APPEND_FIRST,
+    await scoped(
+      em,
+      AUDIT_APPEND_FIRST,
       [
         id,
         companyId,
@@ -182,7 +155,6 @@ export class AuditService {
         event.hash,
       ],
       'run',
-      trx,
     );
     return event;
   }

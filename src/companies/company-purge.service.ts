@@ -1,8 +1,11 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
-import { type EntityManager, MikroORM } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { deleteCompanyJobs } from '../database/statements/job-queue.js';
 import { AccessCache } from '../members/access.cache.js';
 import { PGBOSS_SCHEMA, RUN_QUEUE } from '../runs/run-queue.schema.js';
 import { Scheduler } from '../scheduler/scheduler.service.js';
+import { TenancyService } from '../tenancy/tenancy.service.js';
+import { Unscoped } from '../tenancy/unscoped.js';
 import { Company } from './company.entity.js';
 import { CompanySettingsCache } from './company-settings.cache.js';
 
@@ -14,28 +17,6 @@ const BATCH = 100;
  * the company's jobs from each, whatever their state, so no job row naming the company outlives it.
  */
 const COMPANY_QUEUES = [RUN_QUEUE] as const;
-
-/**
- * Deletes the company's jobs from the job queue (pg-boss), in the purge's transaction. pg-boss's tables are
- * not entities and its API needs a started instance, which the command-line purge does not have: one
- * statement per queue, parameters bound, matching jobs by the `companyId` of their payload (a containment
- * test on `data`). pg-boss recounts its queue statistics at its next maintenance.
- */
-async function deleteCompanyJobs(tx: EntityManager, companyId: string): Promise<number> {
-  let deleted = 0;
-  for (const queue of COMPANY_QUEUES) {
-    const result = await tx
-      .getConnection()
-      .execute<{ affectedRows: number }>(
-        `delete from ${PGBOSS_SCHEMA}.job where name = ? and data @> ?::jsonb`,
-        [queue, JSON.stringify({ companyId })],
-        'run',
-        tx.getTransactionContext(),
-      );
-    deleted += result.affectedRows;
-  }
-  return deleted;
-}
 
 /**
  * Deletes every company whose grace window has ended, one transaction each. Deleting the `companies` row
@@ -59,7 +40,7 @@ export async function purgeDueCompanies(em: EntityManager, now: Date): Promise<s
     for (const { id } of due) {
       const n = await em.transactional(async (tx) => {
         const gone = await tx.nativeDelete(Company, { id, purgeAfter: { $lte: now } });
-        if (gone > 0) await deleteCompanyJobs(tx, id);
+        if (gone > 0) await deleteCompanyJobs(tx, PGBOSS_SCHEMA, COMPANY_QUEUES, id);
         return gone;
       });
       if (n > 0) {
@@ -78,7 +59,7 @@ export class CompanyPurgeService implements OnModuleInit {
   private readonly logger = new Logger('CompanyPurge');
 
   constructor(
-    private readonly orm: MikroORM,
+    private readonly tenancy: TenancyService,
     private readonly cache: CompanySettingsCache,
     private readonly access: AccessCache,
     private readonly scheduler: Scheduler,
@@ -90,8 +71,7 @@ export class CompanyPurgeService implements OnModuleInit {
 
   /** Purges the companies whose `purgeAfter` ≤ `now`; returns their ids. */
   async purgeDue(now: Date = new Date()): Promise<string[]> {
-    const em = this.orm.em.fork({ clear: true, disableContextResolution: true });
-    const purged = await purgeDueCompanies(em, now);
+    const purged = await this.tenancy.unscoped(Unscoped.Purge, (em) => purgeDueCompanies(em, now));
     for (const id of purged) {
       this.cache.invalidate(id);
       this.access.forgetCompany(id);

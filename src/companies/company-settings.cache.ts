@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { MikroORM } from '@mikro-orm/postgresql';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { TenancyService } from '../tenancy/tenancy.service.js';
+import { Unscoped } from '../tenancy/unscoped.js';
 import { Company } from './company.entity.js';
 
 export interface CompanyRuntimeSettings {
@@ -20,20 +21,17 @@ export class CompanySettingsCache {
   private readonly entries = new Map<string, { at: number; value: CompanyRuntimeSettings | null }>();
 
   constructor(
-    private readonly orm: MikroORM,
+    private readonly tenancy: TenancyService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async get(companyId: string): Promise<CompanyRuntimeSettings | null> {
     const hit = this.entries.get(companyId);
     if (hit && Date.now() - hit.at < TTL_MS) return hit.value;
-    // The registry is not tenant data (no filter, no RLS); a fresh fork keeps this read out of the request's
+    // The registry is not tenant data (no filter, no RLS); an unscoped fork keeps this read out of the request's
     // identity map and transaction.
-    const em = this.orm.em.fork({ clear: true, disableContextResolution: true });
-    const company = await em.findOne(
-      Company,
-      { id: companyId },
-      { fields: ['id', 'rateLimitPerMinute', 'purgeAfter'] },
+    const company = await this.tenancy.unscoped(Unscoped.Directory, (em) =>
+      em.findOne(Company, { id: companyId }, { fields: ['id', 'rateLimitPerMinute', 'purgeAfter'] }),
     );
     const value = company
       ? {

@@ -3,6 +3,7 @@ import type { AuditService } from '../audit/audit.service.js';
 import { Company } from '../companies/company.entity.js';
 import { systemContext, type TenantContext } from '../tenancy/request-store.js';
 import type { TenancyService } from '../tenancy/tenancy.service.js';
+import { Unscoped } from '../tenancy/unscoped.js';
 import { CompanyKey } from './company-key.entity.js';
 import { AAD, masterKeyId, open, seal } from './secret-box.js';
 
@@ -119,7 +120,7 @@ async function* companies(tenancy: TenancyService, only?: readonly string[]): As
   }
   let after: string | undefined;
   for (;;) {
-    const rows = await tenancy.runUnscoped((em) =>
+    const rows = await tenancy.unscoped(Unscoped.Directory, (em) =>
       em.find(Company, after ? { id: { $gt: after } } : {}, {
         fields: ['id'],
         orderBy: { id: 'asc' },

@@ -1,6 +1,7 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import { installRunQueue } from '../runs/run-queue.schema.js';
+import { SCHEDULED_QUEUE_OPTIONS, SCHEDULED_TASKS } from '../scheduler/scheduled-queues.js';
 import { APP_DB_ROLE, buildOrmConfig } from './orm.config.js';
 
 const { escapeLiteral } = pg;
@@ -40,7 +41,12 @@ export async function runMigrations(
   } finally {
     await orm.close(true);
   }
-  await installRunQueue(ownerUrl, APP_DB_ROLE, log);
+  await installRunQueue(
+    ownerUrl,
+    APP_DB_ROLE,
+    log,
+    SCHEDULED_TASKS.map((name) => ({ name, options: SCHEDULED_QUEUE_OPTIONS })),
+  );
   return { applied: applied.map((m) => m.name) };
 }
 

@@ -3,7 +3,7 @@ import { Entity, ManyToOne, Property } from '@mikro-orm/decorators/legacy';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { afterEach, describe, expect, it } from 'vitest';
 import { TenantEntity } from '../tenancy/tenant.entity.js';
-import { ENTITIES } from './entities.js';
+import { allEntities } from './entities.js';
 import { buildOrmConfig } from './orm.config.js';
 
 // A table a future feature might add: its relation to another tenant table must be born composite.
@@ -34,7 +34,7 @@ class SpecNullableChild extends TenantEntity {
 const ormWith = (extra: unknown[]) =>
   new MikroORM({
     ...buildOrmConfig({ url: 'postgres://nobody@127.0.0.1:1/never' }),
-    entities: [...ENTITIES, ...extra] as never,
+    entities: [...allEntities(), ...extra] as never,
   });
 
 describe('TenantSchemaGenerator (wall three in generated migrations)', () => {

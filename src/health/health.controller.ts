@@ -1,6 +1,7 @@
 import { Controller, Get, HttpCode, Inject } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { MikroORM } from '@mikro-orm/postgresql';
+import { appliedMigrationNames } from '../database/statements/applied-migrations.js';
 import { ProblemResponse, Public } from '../authz/authorize.decorator.js';
 import { AppError } from '../common/errors/app-error.js';
 import { MIGRATIONS } from '../database/migrations/index.js';
@@ -36,11 +37,7 @@ export class HealthController {
   async ready(): Promise<HealthDto> {
     let applied: Set<string>;
     try {
-      const rows = await this.orm.em
-        .fork({ disableContextResolution: true })
-        .getConnection()
-        .execute<{ name: string }[]>('select name from mikro_orm_migrations');
-      applied = new Set(rows.map((r) => r.name));
+      applied = await appliedMigrationNames(this.orm);
     } catch {
       throw new AppError(503, 'INTERNAL', 'The database is not reachable');
     }

@@ -1,6 +1,6 @@
 import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
-import { MikroORM, type EntityManager } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
 import { canonicalJson } from '../audit/canonical-json.js';
 import { sha256Hex } from '../auth/secrets.js';
 import { companyIdsAfter } from '../companies/companies.service.js';
@@ -8,6 +8,7 @@ import { AppError } from '../common/errors/app-error.js';
 import { Scheduler } from '../scheduler/scheduler.service.js';
 import { currentTenant, systemContext } from '../tenancy/request-store.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
+import { Unscoped } from '../tenancy/unscoped.js';
 import { IdempotencyRecord } from './idempotency-record.entity.js';
 import { SealedResponses } from './sealed-response.js';
 
@@ -66,7 +67,6 @@ export class IdempotencyService implements OnModuleInit {
   private readonly logger = new Logger('Idempotency');
 
   constructor(
-    private readonly orm: MikroORM,
     private readonly tenancy: TenancyService,
     private readonly scheduler: Scheduler,
     private readonly responses: SealedResponses,
@@ -138,10 +138,12 @@ export class IdempotencyService implements OnModuleInit {
    */
   async purgeExpired(now: Date = new Date()): Promise<number> {
     const cutoff = new Date(now.getTime() - IDEMPOTENCY_WINDOW_MS);
-    const registry = this.orm.em.fork({ clear: true, disableContextResolution: true });
     let purged = 0;
     for (let after: string | null = null; ;) {
-      const ids = await companyIdsAfter(registry, after, PURGE_BATCH);
+      const from: string | null = after;
+      const ids: string[] = await this.tenancy.unscoped(Unscoped.Directory, (registry) =>
+        companyIdsAfter(registry, from, PURGE_BATCH),
+      );
       for (const companyId of ids) {
         try {
           purged += await this.tenancy.run(systemContext(companyId), (em) =>

@@ -1,9 +1,13 @@
 import { Inject, Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
-import { EntityManager, LockMode, MikroORM } from '@mikro-orm/postgresql';
+import { EntityManager, LockMode } from '@mikro-orm/postgresql';
 import { Company } from '../companies/company.entity.js';
+import { backoffDelayMs, type BackoffPolicy } from '../common/backoff.js';
+import type { ScheduledTask } from '../scheduler/scheduled-queues.js';
 import { Scheduler } from '../scheduler/scheduler.service.js';
-import { systemContext } from '../tenancy/request-store.js';
+import { lockCompanyRegistryRow } from '../tenancy/company-lock.js';
+import { currentStore, systemContext } from '../tenancy/request-store.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
+import { Unscoped } from '../tenancy/unscoped.js';
 import { MAIL_TRANSPORT, type MailTransport } from './mail-transport.js';
 import { OutboxMessage } from './outbox-message.entity.js';
 
@@ -20,20 +24,21 @@ export interface DrainReport {
   failed: number;
 }
 
-const TASK = 'mail.drain';
-const DRAIN_EVERY_MS = 5_000;
+const TASK = 'mail.drain' satisfies ScheduledTask;
+/** The scheduled drain (a cron schedule: whole minutes); a kick after each enqueue drains at once. */
+const DRAIN_EVERY_MS = 60_000;
 const BATCH = 20;
 /** Companies with due mail listed per registry query (a drain pages through all of them). */
 const COMPANIES_PER_PAGE = 200;
 /** A claimed message is not due again for this long: the time one delivery may take before another worker retries. */
 const LEASE_MS = 10 * 60_000;
 const MAX_ATTEMPTS = 10;
-const FIRST_BACKOFF_MS = 30_000;
-const MAX_BACKOFF_MS = 60 * 60_000;
+/** Retries of a failed delivery: 30 s, 1 min, 2 min, … capped at an hour. */
+const MAIL_BACKOFF: BackoffPolicy = { firstMs: 30_000, maxMs: 60 * 60_000 };
 
-/** 30 s, 1 min, 2 min, … capped at an hour. */
+/** The wait after failed delivery attempt number `attempts`. */
 export function backoffMs(attempts: number): number {
-  return Math.min(FIRST_BACKOFF_MS * 2 ** Math.max(0, attempts - 1), MAX_BACKOFF_MS);
+  return backoffDelayMs(MAIL_BACKOFF, attempts);
 }
 
 /**
@@ -55,14 +60,16 @@ export class MailOutboxService implements OnModuleInit, OnModuleDestroy {
   private draining: Promise<DrainReport> | undefined;
 
   constructor(
-    private readonly orm: MikroORM,
     private readonly tenancy: TenancyService,
     private readonly scheduler: Scheduler,
     @Inject(MAIL_TRANSPORT) private readonly transport: MailTransport,
   ) {}
 
   onModuleInit(): void {
-    this.scheduler.register(TASK, DRAIN_EVERY_MS, () => this.drain());
+    // A job naming a company (a kick) drains that company; the scheduled one drains every company with due mail.
+    this.scheduler.register(TASK, DRAIN_EVERY_MS, (job) =>
+      job.companyId ? this.drainCompany(job.companyId, () => new Date()) : this.drain(),
+    );
   }
 
   onModuleDestroy(): void {
@@ -79,9 +86,12 @@ export class MailOutboxService implements OnModuleInit, OnModuleDestroy {
     return message;
   }
 
-  /** Asks the scheduler (when it runs in this process) to drain soon: call after the enqueueing commit. */
-  kick(): void {
-    this.scheduler.trigger(TASK);
+  /**
+   * Asks for the company's mail to be drained soon (a pg-boss job carrying the company, worked where the
+   * scheduler runs): call after the enqueueing commit. The company defaults to the context's.
+   */
+  kick(companyId: string | undefined = currentStore()?.tenant?.companyId): void {
+    this.scheduler.trigger(TASK, companyId ? { companyId } : {});
   }
 
   /** Delivers every due message, company by company. Concurrent calls in one process share one run. */
@@ -119,11 +129,12 @@ export class MailOutboxService implements OnModuleInit, OnModuleDestroy {
 
   /** A page of the companies whose earliest waiting mail is due, from the registry (no mail is read here). */
   private async dueCompanies(at: Date, after: string | undefined): Promise<string[]> {
-    const em = this.orm.em.fork({ clear: true, disableContextResolution: true });
-    const rows = await em.find(
-      Company,
-      { mailDueAt: { $lte: at }, ...(after ? { id: { $gt: after } } : {}) },
-      { fields: ['id'], orderBy: { id: 'asc' }, limit: COMPANIES_PER_PAGE },
+    const rows = await this.tenancy.unscoped(Unscoped.Directory, (em) =>
+      em.find(
+        Company,
+        { mailDueAt: { $lte: at }, ...(after ? { id: { $gt: after } } : {}) },
+        { fields: ['id'], orderBy: { id: 'asc' }, limit: COMPANIES_PER_PAGE },
+      ),
     );
     return rows.map((c) => c.id);
   }
@@ -172,16 +183,7 @@ export class MailOutboxService implements OnModuleInit, OnModuleDestroy {
    */
   private async rearm(em: EntityManager, companyId: string): Promise<void> {
     await em.fork({ clear: true }).transactional(async (tx) => {
-      // FOR NO KEY UPDATE, which no foreign-key check waits for (the ORM's lock modes have no such mode). The
-      // companies registry is not tenant data; the one parameter is this context's own company id.
-      await tx
-        .getConnection()
-        .execute(
-          'select 1 from companies where id = ? for no key update',
-          [companyId],
-          'all',
-          tx.getTransactionContext(),
-        );
+      await lockCompanyRegistryRow(tx);
       const next = await tx.findOne(
         OutboxMessage,
         { sentAt: null, failedAt: null },

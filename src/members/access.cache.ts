@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
-import { MikroORM } from '@mikro-orm/postgresql';
 import type { Role } from '../authz/roles.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
+import { Unscoped } from '../tenancy/unscoped.js';
 import { UsersService } from '../users/users.service.js';
 import { MembershipsService } from './memberships.service.js';
 
@@ -36,7 +36,6 @@ export class AccessCache {
   private readonly operators = new Map<string, Entry<boolean>>();
 
   constructor(
-    private readonly orm: MikroORM,
     private readonly tenancy: TenancyService,
     private readonly memberships: MembershipsService,
     private readonly users: UsersService,
@@ -70,8 +69,8 @@ export class AccessCache {
   isOperator(userId: string, options: { fresh?: boolean } = {}): Promise<boolean> {
     if (options.fresh) this.operators.delete(userId);
     return this.cached(this.operators, userId, () =>
-      // Accounts are not tenant data; a fresh fork keeps this read out of the request's identity map.
-      this.users.isPlatformAdmin(userId, this.orm.em.fork({ clear: true, disableContextResolution: true })),
+      // Accounts are not tenant data; an unscoped fork keeps this read out of the request's identity map.
+      this.tenancy.unscoped(Unscoped.Login, (em) => this.users.isPlatformAdmin(userId, em)),
     );
   }
 

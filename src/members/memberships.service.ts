@@ -2,8 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { weakerRole, type Role } from '../authz/roles.js';
 import { Errors } from '../common/errors/app-error.js';
-import { TENANT_FILTER } from '../tenancy/tenant.entity.js';
-import { requestStorage, type TenantContext } from '../tenancy/request-store.js';
+import type { TenantContext } from '../tenancy/request-store.js';
+import { identityScope } from '../tenancy/scoped.js';
 import type { User } from '../users/user.entity.js';
 import { Membership } from './membership.entity.js';
 
@@ -45,13 +45,6 @@ export class MembershipsService {
    * is scoped by the same user id.
    */
   listForUser(userId: string, em: EntityManager = this.em): Promise<Membership[]> {
-    if (requestStorage.getStore()?.identityUserId !== userId) {
-      throw new Error('listForUser needs the identity scope of the same user');
-    }
-    return em.find(
-      Membership,
-      { user: userId },
-      { filters: { [TENANT_FILTER]: false }, orderBy: { id: 'asc' } },
-    );
+    return em.find(Membership, { user: userId }, { ...identityScope(userId), orderBy: { id: 'asc' } });
   }
 }

@@ -8,6 +8,7 @@ import {
   type ToolResult,
 } from '../connectors/connector-invoker.js';
 import { SecretUnavailableError } from '../connectors/keyring.service.js';
+import { backoffDelayMs } from '../common/backoff.js';
 import { newId } from '../common/ids.js';
 import { scrubNul, withoutNul } from '../common/nul.js';
 import { interpolate, type JsonValue, type ToolStep } from '../templates/definition.js';
@@ -295,9 +296,9 @@ export class RunEngine {
       for (;;) {
         if (next.kind === 'stop') return abandoned() ? 'abandoned' : 'done';
         if (next.kind === 'retry') {
-          const backoff = Math.min(
-            worker.settings.backoffBaseMs * 2 ** (next.attempt - 1),
-            worker.settings.backoffMaxMs,
+          const backoff = backoffDelayMs(
+            { firstMs: worker.settings.backoffBaseMs, maxMs: worker.settings.backoffMaxMs },
+            next.attempt,
           );
           await sleep(backoff, controller.signal);
           const reason: unknown = controller.signal.reason;

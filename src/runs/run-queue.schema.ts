@@ -1,5 +1,5 @@
 import { PgBoss, type GroupConcurrencyConfig, type Queue } from 'pg-boss';
-import pg from 'pg';
+import { grantJobQueue } from '../database/statements/job-queue.js';
 
 /** The schema pg-boss lives in (created by `npm run migrate`, as the owner). */
 export const PGBOSS_SCHEMA = 'pgboss';
@@ -56,6 +56,8 @@ export async function installRunQueue(
   ownerUrl: string,
   appRole: string,
   log: (msg: string) => void,
+  /** The other queues of the one background mechanism (scheduled tasks), installed the same way. */
+  others: readonly { name: string; options: Omit<Queue, 'name'> }[] = [],
 ): Promise<void> {
   const boss = new PgBoss({
     connectionString: ownerUrl,
@@ -79,26 +81,20 @@ export async function installRunQueue(
       void _policy;
       await boss.updateQueue(RUN_QUEUE, { ...rest, heartbeatSeconds: heartbeatSeconds ?? null });
     }
+    for (const queue of others) {
+      if (!(await boss.getQueue(queue.name))) {
+        await boss.createQueue(queue.name, queue.options);
+        log(`pg-boss: created queue ${queue.name}`);
+      } else {
+        const { policy: _p, ...rest } = queue.options;
+        void _p;
+        await boss.updateQueue(queue.name, rest);
+      }
+    }
   } finally {
     await boss.stop({ graceful: false });
   }
   if (errors.length > 0) throw errors[0];
 
-  const client = new pg.Client({ connectionString: ownerUrl });
-  await client.connect();
-  try {
-    const role = client.escapeIdentifier(appRole);
-    const schema = client.escapeIdentifier(PGBOSS_SCHEMA);
-    for (const sql of [
-      `grant usage on schema ${schema} to ${role}`,
-      `grant select, insert, update, delete on all tables in schema ${schema} to ${role}`,
-      `grant usage, select, update on all sequences in schema ${schema} to ${role}`,
-      `alter default privileges in schema ${schema} grant select, insert, update, delete on tables to ${role}`,
-      `alter default privileges in schema ${schema} grant usage, select, update on sequences to ${role}`,
-    ]) {
-      await client.query(sql);
-    }
-  } finally {
-    await client.end();
-  }
+  await grantJobQueue(ownerUrl, PGBOSS_SCHEMA, appRole);
 }

@@ -1,13 +1,11 @@
 import { Injectable } from '@nestjs/common';
-import { ScopedReader, type ScopedStatement } from '../tenancy/scoped-reader.js';
+import { ScopedReader, type ScopedFunction } from '../tenancy/scoped-reader.js';
 import type { RunDetailRecord, RunRecord, StepRecord, VerdictRecord } from './run-views.js';
 import type { RunStatus } from './run.entity.js';
 
-const PAGE: ScopedStatement = {
-  name: 'tenant_runs_page',
-  sql: 'select * from tenant_runs_page($1, $2, $3, $4, $5, $6)',
-};
-const ONE: ScopedStatement = { name: 'tenant_run', sql: 'select * from tenant_run($1, $2)' };
+/** The functions of `RUN_READ_FUNCTIONS` (./run-reads.sql.ts), installed by migration. */
+const PAGE: ScopedFunction = { name: 'tenant_runs_page', arity: 5 };
+const ONE: ScopedFunction = { name: 'tenant_run', arity: 1 };
 
 export interface RunPageQuery {
   /** Keyset: only runs with a smaller id (older). */
@@ -20,9 +18,9 @@ export interface RunPageQuery {
 
 /**
  * The hot reads of runs (the list and one run with its steps and verdicts), one round trip each through
- * `ScopedReader` and the `tenant_runs_page` / `tenant_run` functions of migration `run_reads`: rows named
+ * `ScopedReader` and the `tenant_runs_page` / `tenant_run` functions defined in ./run-reads.sql.ts: rows named
  * like the entity, no hydration. Scoped to the context's company by the function's predicate and by row-level
- * security inside it (test/runs-reads.e2e-spec.ts proves both).
+ * security inside it on the transaction's company setting (test/run-reads.e2e-spec.ts proves both).
  */
 @Injectable()
 export class RunReads {

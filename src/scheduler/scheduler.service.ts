@@ -5,98 +5,96 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
+import { MikroORM } from '@mikro-orm/postgresql';
+import { PgBoss } from 'pg-boss';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { PGBOSS_SCHEMA } from '../runs/run-queue.schema.js';
+import { cronEvery, SCHEDULED_TASKS, type ScheduledTask } from './scheduled-queues.js';
+
+/** What a scheduled job carries: nothing (every company), or the one company it is about. */
+export interface ScheduledJob {
+  companyId?: string;
+}
 
 interface Task {
-  readonly name: string;
+  readonly name: ScheduledTask;
   readonly everyMs: number;
-  readonly run: () => Promise<unknown>;
-  timer: NodeJS.Timeout | undefined;
-  inflight: Promise<void> | undefined;
-  /** A trigger arrived while the task ran: run it once more right after. */
-  again: boolean;
+  readonly run: (job: ScheduledJob) => Promise<unknown>;
 }
 
 /**
- * The in-process scheduler of periodic background work (mail delivery, company purge, audit export). It runs only when
- * `WORKER_MODE=inline`; with `off` nothing starts and the work is done elsewhere (or, in tests, called
- * directly). A task never overlaps itself; its timers are unref'd so they never keep the process alive, and
- * shutdown waits for runs in flight. Every task is safe to run on several processes at once (each claims
- * its rows in the database), so this is a convenience, not a coordination point.
+ * Periodic background work (mail delivery, company purge, audit export, idempotency purge) on pg-boss, the one
+ * background mechanism: each task is a queue (`SCHEDULED_TASKS`, created by `npm run migrate`) with a cron
+ * schedule, worked where `WORKER_MODE=inline`; with `off` nothing is scheduled or worked here (the work is done
+ * elsewhere or, in tests, called directly). `trigger` sends a job at once (after the change that needs it
+ * committed), optionally naming the company it is about; the task then opens that company's context.
  */
 @Injectable()
 export class Scheduler implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly logger = new Logger('Scheduler');
-  private readonly tasks = new Map<string, Task>();
-  private started = false;
+  private readonly tasks = new Map<ScheduledTask, Task>();
+  private boss: PgBoss | undefined;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly orm?: MikroORM,
+  ) {}
 
   /** Whether periodic work runs in this process. */
   get enabled(): boolean {
     return this.config.worker.mode === 'inline';
   }
 
-  /** Registers a task (call from `onModuleInit`); it starts with the application when enabled. */
-  register(name: string, everyMs: number, run: () => Promise<unknown>): void {
+  /** Registers a task (call from `onModuleInit`); it is scheduled and worked when the application starts. */
+  register(name: ScheduledTask, everyMs: number, run: (job: ScheduledJob) => Promise<unknown>): void {
+    if (!SCHEDULED_TASKS.includes(name)) throw new Error(`Scheduled task ${name} has no queue`);
     if (this.tasks.has(name)) throw new Error(`Scheduler task ${name} is registered twice`);
-    const task: Task = { name, everyMs, run, timer: undefined, inflight: undefined, again: false };
-    this.tasks.set(name, task);
-    if (this.started) this.start(task);
+    this.tasks.set(name, { name, everyMs, run });
   }
 
   /** The interval of a registered task, in ms; undefined when no task has that name. */
   intervalOf(name: string): number | undefined {
-    return this.tasks.get(name)?.everyMs;
+    return this.tasks.get(name as ScheduledTask)?.everyMs;
   }
 
-  /** Runs a task soon (after the change that needs it committed); a no-op when the scheduler is off. */
-  trigger(name: string): void {
-    const task = this.tasks.get(name);
-    if (this.started && task) setImmediate(() => this.runOnce(task));
+  /** Runs a task soon (optionally for one company); a no-op when the scheduler is off. */
+  trigger(name: ScheduledTask, job: ScheduledJob = {}): void {
+    const boss = this.boss;
+    if (!boss || !this.tasks.has(name)) return;
+    boss
+      .send(name, job, job.companyId ? { singletonKey: job.companyId } : {})
+      .catch((e: unknown) => this.logger.error(`trigger of ${name} failed: ${String(e)}`));
   }
 
-  onApplicationBootstrap(): void {
-    if (!this.enabled) return;
-    this.started = true;
-    for (const task of this.tasks.values()) this.start(task);
+  async onApplicationBootstrap(): Promise<void> {
+    if (!this.enabled || this.tasks.size === 0) return;
+    if (!this.orm) throw new Error('The scheduler needs the database to run');
+    const boss = new PgBoss({
+      connectionString: this.orm.config.get('clientUrl'),
+      schema: PGBOSS_SCHEMA,
+      max: 2,
+      application_name: 'tenantry-scheduler',
+      migrate: false,
+      createSchema: false,
+      supervise: false,
+      schedule: true,
+      registerInstance: false,
+    });
+    boss.on('error', (e) => this.logger.error(`pg-boss: ${e.message}`));
+    await boss.start();
+    this.boss = boss;
+    for (const task of this.tasks.values()) {
+      await boss.schedule(task.name, cronEvery(task.everyMs), {});
+      await boss.work<ScheduledJob>(task.name, { batchSize: 1 }, async (jobs) => {
+        for (const job of jobs) await task.run(job.data ?? {});
+      });
+    }
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    this.started = false;
-    for (const task of this.tasks.values()) {
-      clearInterval(task.timer);
-      task.timer = undefined;
-      task.again = false;
-    }
-    const inflight = [...this.tasks.values()].flatMap((t) => (t.inflight ? [t.inflight] : []));
-    await Promise.allSettled(inflight);
-  }
-
-  private start(task: Task): void {
-    task.timer = setInterval(() => this.runOnce(task), task.everyMs);
-    task.timer.unref();
-  }
-
-  private runOnce(task: Task): void {
-    if (!this.started) return;
-    if (task.inflight) {
-      task.again = true;
-      return;
-    }
-    task.inflight = task
-      .run()
-      .then(
-        () => undefined,
-        (e: unknown) => this.logger.error(`task ${task.name} failed: ${(e as Error)?.stack ?? String(e)}`),
-      )
-      .finally(() => {
-        task.inflight = undefined;
-        if (task.again) {
-          task.again = false;
-          this.runOnce(task);
-        }
-      });
+    const boss = this.boss;
+    this.boss = undefined;
+    await boss?.stop({ graceful: true, close: true, timeout: 30_000 });
   }
 }

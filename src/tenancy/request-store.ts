@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Role } from '../authz/roles.js';
+import type { UnscopedReason } from './unscoped.js';
 
 /** Who acts. `user` for people (also when a platform operator has switched in: see `operatorId`). */
 export type PrincipalType = 'user' | 'api_key' | 'application' | 'platform_admin' | 'system';
@@ -59,6 +60,8 @@ export interface RequestStore {
   tenant: TenantContext | undefined;
   /** The user an identity-scoped query may see rows of (memberships across companies), before a tenant exists. */
   identityUserId: string | undefined;
+  /** Set when the work runs outside any company on purpose (`TenancyService.unscoped`): why. */
+  unscoped?: UnscopedReason;
   /** The root EntityManager the request's fork is made from. */
   readonly root: EntityManager;
   /**

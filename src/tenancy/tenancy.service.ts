@@ -4,6 +4,7 @@ import { newId } from '../common/ids.js';
 import { applyScope, requestEntityManager } from './request-em.js';
 import { newStore, requestStorage, type RequestStore, type TenantContext } from './request-store.js';
 import { SESSION, TENANT_FILTER } from './tenant.entity.js';
+import { Unscoped, type UnscopedReason } from './unscoped.js';
 
 /**
  * The one place a verified credential becomes a tenant scope: it sets the request's context, the ORM filter
@@ -64,9 +65,19 @@ export class TenancyService {
     return requestStorage.run(store, () => fn(this.requestEm()));
   }
 
-  /** Runs `fn` with no tenant (a fresh fork): a tenant entity touched inside throws, by design. */
-  async runUnscoped<T>(fn: (em: EntityManager) => Promise<T>, requestId = newId()): Promise<T> {
-    const store = newStore(this.orm.em, { requestId, ip: undefined, userAgent: undefined });
+  /**
+   * Runs `fn` outside any company, for one of the few reasons listed in `Unscoped` (README "Unscoped paths"): a
+   * fresh context with no tenant and its own EntityManager fork (out of the caller's identity map and
+   * transaction). Registry, account and credential rows are readable; a tenant entity touched inside throws.
+   */
+  async unscoped<T>(reason: UnscopedReason, fn: (em: EntityManager) => Promise<T>): Promise<T> {
+    const current = requestStorage.getStore();
+    const store = newStore(this.orm.em, {
+      requestId: current?.requestId ?? newId(),
+      ip: current?.ip,
+      userAgent: current?.userAgent,
+    });
+    store.unscoped = reason;
     return requestStorage.run(store, () => fn(this.requestEm()));
   }
 
@@ -81,13 +92,11 @@ export class TenancyService {
     hash: string,
     hashProperty: keyof T & string = 'tokenHash' as keyof T & string,
   ): Promise<T | null> {
-    const em = this.orm.em.fork({
-      clear: true,
-      disableContextResolution: true,
-      session: { variables: { [SESSION.credential]: hash } },
+    return this.unscoped(Unscoped.CredentialLookup, (em) => {
+      em.setSessionContext({ variables: { [SESSION.credential]: hash } });
+      // The where clause is built from the hash only; the tenant filter is off because no tenant exists yet.
+      const where = { [hashProperty]: hash } as FilterQuery<NoInfer<T>>;
+      return em.findOne<T>(entity, where, { filters: { [TENANT_FILTER]: false } });
     });
-    // The where clause is built from the hash only; the tenant filter is off because no tenant exists yet.
-    const where = { [hashProperty]: hash } as FilterQuery<NoInfer<T>>;
-    return em.findOne<T>(entity, where, { filters: { [TENANT_FILTER]: false } });
   }
 }

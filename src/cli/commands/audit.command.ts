@@ -77,7 +77,7 @@ async function runExport(args: string[], ctx: CliContext): Promise<number> {
   try {
     const tenancy = new TenancyService(orm);
     const audit = new AuditService(tenancy);
-    const exporter = new AuditExporter(orm, tenancy, new AuditQueryService(tenancy, audit), audit, target);
+    const exporter = new AuditExporter(tenancy, new AuditQueryService(tenancy, audit), audit, target);
     const companies = await exporter.companyIds(values.company);
     if (values.company && companies.length === 0) {
       ctx.err(`No company ${values.company}`);

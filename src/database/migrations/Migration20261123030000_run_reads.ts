@@ -1,51 +1,53 @@
 import { Migration } from '@mikro-orm/migrations';
 
 /**
- * The summary columns of a run, as `tenant_runs_page` and `tenant_run` return them (alias `r`), named like the
- * `Run` entity's properties so a row reads like one (`RunRecord`).
+ * The hot reads of runs (hand-written; see `ScopedReader` and `RunReads`): one round trip each, scoped twice like
+ * everything else. Each function sets `app.company_id` for its own statement, so row-level security applies to
+ * what it reads (it runs as the caller, `security invoker`), and filters on its company parameter explicitly.
+ * The application passes only the context's company.
+ *
+ * Frozen text: the functions as they stood when this migration was written. Later migrations replace them by
+ * their own copies (run_summary_columns, run_reads_company_setting); this file never changes.
  */
-const SUMMARY = `r.id, r.status, r.source, r.template_ref_id, r.template_key::text, r.template_version,
-  (r.definition->>'name') as template_name, json_array_length(r.definition->'steps') as step_count,
-  r.current_step_index, r.started_by::text, r.started_by_type::text, r.started_by_user_id,
-  r.parked_step_id::text, r.parked_min_role, r.parked_prompt, r.parked_since, r.failure_reason,
-  r.cancel_requested_at, r.created_at, r.updated_at, r.finished_at`;
+export class Migration20261123030000_run_reads extends Migration {
+  override name = 'Migration20261123030000_run_reads';
 
-const SUMMARY_TYPES = `id uuid, status text, source text, "templateRefId" uuid, "templateKey" text,
+  override up(): void {
+    this.addSql(
+      `create or replace function tenant_runs_page(p_company uuid, p_before uuid, p_limit int,
+      p_status text, p_template uuid, p_started_by text)
+    returns table (id uuid, status text, source text, "templateRefId" uuid, "templateKey" text,
   "templateVersion" int, "templateName" text, "stepCount" int, "currentStepIndex" int, "startedBy" text,
   "startedByType" text, "startedByUserId" uuid, "parkedStepId" text, "parkedMinRole" text, "parkedPrompt" text,
   "parkedSince" timestamptz, "failureReason" text, "cancelRequestedAt" timestamptz, "createdAt" timestamptz,
-  "updatedAt" timestamptz, "finishedAt" timestamptz`;
-
-/**
- * The two read functions (a page of a company's runs; one run with its steps and verdicts) for a given summary
- * column list: this migration's, and migration run_summary_columns' (which reads the name and step count from
- * columns of their own). Each function sets `app.company_id` for its own statement, so row-level security applies
- * to what it reads (it runs as the caller, `security invoker`), and filters on its company parameter explicitly.
- */
-export function runReadFunctions(summary: string, summaryTypes: string): string[] {
-  const SUMMARY = summary;
-  const SUMMARY_TYPES = summaryTypes;
-  return [
-    // A page of a company's runs, newest first: keyset on id, optional filters (a cached plan for the common,
-    // unfiltered page; the filtered ones are planned per call).
-    `create or replace function tenant_runs_page(p_company uuid, p_before uuid, p_limit int,
-      p_status text, p_template uuid, p_started_by text)
-    returns table (${SUMMARY_TYPES})
+  "updatedAt" timestamptz, "finishedAt" timestamptz)
     language plpgsql security invoker as $fn$
     #variable_conflict use_column
     begin
       perform set_config('app.company_id', p_company::text, true);
       if p_status is null and p_template is null and p_started_by is null then
         if p_before is null then
-          return query select ${SUMMARY} from runs r
+          return query select r.id, r.status, r.source, r.template_ref_id, r.template_key::text, r.template_version,
+  (r.definition->>'name') as template_name, json_array_length(r.definition->'steps') as step_count,
+  r.current_step_index, r.started_by::text, r.started_by_type::text, r.started_by_user_id,
+  r.parked_step_id::text, r.parked_min_role, r.parked_prompt, r.parked_since, r.failure_reason,
+  r.cancel_requested_at, r.created_at, r.updated_at, r.finished_at from runs r
             where r.company_id = p_company order by r.id desc limit p_limit;
         else
-          return query select ${SUMMARY} from runs r
+          return query select r.id, r.status, r.source, r.template_ref_id, r.template_key::text, r.template_version,
+  (r.definition->>'name') as template_name, json_array_length(r.definition->'steps') as step_count,
+  r.current_step_index, r.started_by::text, r.started_by_type::text, r.started_by_user_id,
+  r.parked_step_id::text, r.parked_min_role, r.parked_prompt, r.parked_since, r.failure_reason,
+  r.cancel_requested_at, r.created_at, r.updated_at, r.finished_at from runs r
             where r.company_id = p_company and r.id < p_before order by r.id desc limit p_limit;
         end if;
       else
         return query execute
-          'select ${SUMMARY.replaceAll("'", "''")} from runs r where r.company_id = $1'
+          'select r.id, r.status, r.source, r.template_ref_id, r.template_key::text, r.template_version,
+  (r.definition->>''name'') as template_name, json_array_length(r.definition->''steps'') as step_count,
+  r.current_step_index, r.started_by::text, r.started_by_type::text, r.started_by_user_id,
+  r.parked_step_id::text, r.parked_min_role, r.parked_prompt, r.parked_since, r.failure_reason,
+  r.cancel_requested_at, r.created_at, r.updated_at, r.finished_at from runs r where r.company_id = $1'
           || case when p_before is null then '' else ' and r.id < $2' end
           || case when p_status is null then '' else ' and r.status = $4' end
           || case when p_template is null then '' else ' and r.template_ref_id = $5' end
@@ -55,14 +57,23 @@ export function runReadFunctions(summary: string, summaryTypes: string): string[
           using p_company, p_before, p_limit, p_status, p_template, p_started_by;
       end if;
     end $fn$;`,
-    // One run with its step rows and verdicts, as JSON arrays.
-    `create or replace function tenant_run(p_company uuid, p_id uuid)
-    returns table (${SUMMARY_TYPES}, input json, definition json, steps json, verdicts json)
+    );
+    this.addSql(
+      `create or replace function tenant_run(p_company uuid, p_id uuid)
+    returns table (id uuid, status text, source text, "templateRefId" uuid, "templateKey" text,
+  "templateVersion" int, "templateName" text, "stepCount" int, "currentStepIndex" int, "startedBy" text,
+  "startedByType" text, "startedByUserId" uuid, "parkedStepId" text, "parkedMinRole" text, "parkedPrompt" text,
+  "parkedSince" timestamptz, "failureReason" text, "cancelRequestedAt" timestamptz, "createdAt" timestamptz,
+  "updatedAt" timestamptz, "finishedAt" timestamptz, input json, definition json, steps json, verdicts json)
     language plpgsql security invoker as $fn$
     #variable_conflict use_column
     begin
       perform set_config('app.company_id', p_company::text, true);
-      return query select ${SUMMARY}, r.input, r.definition,
+      return query select r.id, r.status, r.source, r.template_ref_id, r.template_key::text, r.template_version,
+  (r.definition->>'name') as template_name, json_array_length(r.definition->'steps') as step_count,
+  r.current_step_index, r.started_by::text, r.started_by_type::text, r.started_by_user_id,
+  r.parked_step_id::text, r.parked_min_role, r.parked_prompt, r.parked_since, r.failure_reason,
+  r.cancel_requested_at, r.created_at, r.updated_at, r.finished_at, r.input, r.definition,
         (select coalesce(json_agg(json_build_object(
             'stepIndex', s.step_index, 'status', s.status, 'attempts', s.attempts, 'output', s.output,
             'error', s.error, 'startedAt', s.started_at, 'finishedAt', s.finished_at) order by s.step_index), '[]')
@@ -73,20 +84,7 @@ export function runReadFunctions(summary: string, summaryTypes: string): string[
            from run_verdicts v where v.company_id = p_company and v.run_id = r.id)
         from runs r where r.company_id = p_company and r.id = p_id;
     end $fn$;`,
-  ];
-}
-
-/**
- * The hot reads of runs (hand-written; see `ScopedReader` and `RunReads`): one round trip each, scoped twice like
- * everything else. Each function sets `app.company_id` for its own statement, so row-level security applies to
- * what it reads (it runs as the caller, `security invoker`), and filters on its company parameter explicitly.
- * The application passes only the context's company.
- */
-export class Migration20261123030000_run_reads extends Migration {
-  override name = 'Migration20261123030000_run_reads';
-
-  override up(): void {
-    for (const sql of runReadFunctions(SUMMARY, SUMMARY_TYPES)) this.addSql(sql);
+    );
     this.addSql(`revoke all on function tenant_runs_page(uuid, uuid, int, text, uuid, text) from public;`);
     this.addSql(
       `grant execute on function tenant_runs_page(uuid, uuid, int, text, uuid, text) to tenantry_app;`,

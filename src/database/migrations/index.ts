@@ -11,6 +11,7 @@ import { Migration20261123030000_run_reads } from './Migration20261123030000_run
 import { Migration20261206015926_mail_audit_export } from './Migration20261206015926_mail_audit_export.js';
 import { Migration20261206020320_idempotency_sealed_response } from './Migration20261206020320_idempotency_sealed_response.js';
 import { Migration20261206030019_run_summary_columns } from './Migration20261206030019_run_summary_columns.js';
+import { Migration20261207030000_run_reads_company_setting } from './Migration20261207030000_run_reads_company_setting.js';
 import { Migration20261207030759_wall_three } from './Migration20261207030759_wall_three.js';
 
 /**
@@ -38,6 +39,10 @@ export const MIGRATIONS: MigrationObject[] = [
   {
     name: 'Migration20261206030019_run_summary_columns',
     class: Migration20261206030019_run_summary_columns,
+  },
+  {
+    name: 'Migration20261207030000_run_reads_company_setting',
+    class: Migration20261207030000_run_reads_company_setting,
   },
   { name: 'Migration20261207030759_wall_three', class: Migration20261207030759_wall_three },
 ];
