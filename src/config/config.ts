@@ -22,6 +22,8 @@ export interface AppConfig {
     readonly appPassword: string;
     readonly poolMax: number;
     readonly embeddedPort: number;
+    /** EMBEDDED_PG_PORT was set: use exactly that port (else another is chosen when it is taken). */
+    readonly embeddedPortFixed: boolean;
     readonly migrateOnStart: boolean;
   };
   readonly auth: {
@@ -150,6 +152,7 @@ export function loadConfig(
       appPassword: parsed.DATABASE_APP_PASSWORD ?? dev?.appPassword ?? '',
       poolMax: parsed.DATABASE_POOL_MAX,
       embeddedPort: parsed.EMBEDDED_PG_PORT,
+      embeddedPortFixed: raw.EMBEDDED_PG_PORT !== undefined,
       migrateOnStart: parsed.MIGRATE_ON_START ?? !isProduction,
     },
     auth: {
