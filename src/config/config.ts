@@ -167,7 +167,7 @@ export function loadConfig(
       from: parsed.MAIL_FROM,
       outboxDir: parsed.MAIL_OUTBOX_DIR ? resolve(parsed.MAIL_OUTBOX_DIR) : join(dataDir, 'mail'),
     },
-    publicAppUrl: parsed.PUBLIC_APP_URL.replace(/\/+$/, ''),
+    publicAppUrl: (parsed.PUBLIC_APP_URL ?? `http://localhost:${parsed.PORT}`).replace(/\/+$/, ''),
     invitationTtlDays: parsed.INVITATION_TTL_DAYS,
     connectors: {
       allowedHosts: parsed.CONNECTOR_ALLOWED_HOSTS.split(',')
