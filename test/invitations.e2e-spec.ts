@@ -1,4 +1,6 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { decodeJwt } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '../src/authz/roles.js';
@@ -160,6 +162,31 @@ describe('invitations', () => {
       expect(JSON.stringify(metadata.rows)).not.toContain(token);
     },
   );
+
+  it('mails the link whole on one line of a 7bit plain-text part, and its path serves the accept page', async () => {
+    const email = uniqueEmail('copyable');
+    expect((await invite(a, 'owner', { email, role: 'manager' })).status).toBe(201);
+    await drainMail(t);
+    const [mail] = readOutbox(outbox).filter((m) => m.to === email);
+    const raw = readFileSync(join(outbox, mail.file), 'utf8');
+    const { link, token } = invitationLink(outbox, email);
+    // The raw message, undecoded: the text part is 7bit and carries the link exactly, on a line of its own.
+    const textPart =
+      /Content-Type: text\/plain; charset=utf-8\r?\nContent-Transfer-Encoding: (\S+)\r?\n\r?\n([\s\S]*?)\r?\n--/.exec(
+        raw,
+      );
+    expect(textPart?.[1]).toBe('7bit');
+    expect(textPart?.[2].split(/\r?\n/)).toContain(link);
+    expect(raw).toContain(`?token=${token}\n`);
+
+    // The link's path on this server is a page that accepts through the API.
+    const page = await t.http().get(`${new URL(link).pathname}${new URL(link).search}`);
+    expect(page.status).toBe(200);
+    expect(page.headers['content-type']).toContain('text/html');
+    expect(page.headers['referrer-policy']).toBe('no-referrer');
+    expect(page.text).toContain("'/v1/invitations/accept'");
+    expect(page.text).not.toContain(token);
+  });
 
   it('lets admins invite up to their own role; owners invite owners; managers and members cannot invite (403)', async () => {
     expect((await invite(a, 'admin', { email: uniqueEmail(), role: 'admin' })).status).toBe(201);

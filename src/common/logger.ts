@@ -57,6 +57,15 @@ export function contextBindings(): Record<string, string> {
   return out;
 }
 
+/** Nest contexts whose `log` lines describe module and route wiring: written at `debug`. */
+export const WIRING_CONTEXTS: ReadonlySet<string> = new Set([
+  'InstanceLoader',
+  'RoutesResolver',
+  'RouterExplorer',
+  'NestFactory',
+  'NestApplication',
+]);
+
 /** Adapts pino to Nest's `LoggerService`, so framework messages are JSON lines too. */
 export class NestPinoLogger implements LoggerService {
   constructor(private readonly logger: Logger) {}
@@ -75,7 +84,9 @@ export class NestPinoLogger implements LoggerService {
   }
 
   log(message: unknown, ...rest: unknown[]) {
-    this.write('info', message, rest);
+    const context = rest.length > 0 ? rest[rest.length - 1] : undefined;
+    // Module and route wiring (~75 lines per start) matters only when debugging the wiring itself.
+    this.write(typeof context === 'string' && WIRING_CONTEXTS.has(context) ? 'debug' : 'info', message, rest);
   }
   error(message: unknown, ...rest: unknown[]) {
     this.write('error', message, rest);

@@ -22,6 +22,8 @@ export interface AppConfig {
     readonly appPassword: string;
     readonly poolMax: number;
     readonly embeddedPort: number;
+    /** EMBEDDED_PG_PORT was set: use exactly that port (else another is chosen when it is taken). */
+    readonly embeddedPortFixed: boolean;
     readonly migrateOnStart: boolean;
   };
   readonly auth: {
@@ -150,6 +152,7 @@ export function loadConfig(
       appPassword: parsed.DATABASE_APP_PASSWORD ?? dev?.appPassword ?? '',
       poolMax: parsed.DATABASE_POOL_MAX,
       embeddedPort: parsed.EMBEDDED_PG_PORT,
+      embeddedPortFixed: raw.EMBEDDED_PG_PORT !== undefined,
       migrateOnStart: parsed.MIGRATE_ON_START ?? !isProduction,
     },
     auth: {
@@ -164,7 +167,7 @@ export function loadConfig(
       from: parsed.MAIL_FROM,
       outboxDir: parsed.MAIL_OUTBOX_DIR ? resolve(parsed.MAIL_OUTBOX_DIR) : join(dataDir, 'mail'),
     },
-    publicAppUrl: parsed.PUBLIC_APP_URL.replace(/\/+$/, ''),
+    publicAppUrl: (parsed.PUBLIC_APP_URL ?? `http://localhost:${parsed.PORT}`).replace(/\/+$/, ''),
     invitationTtlDays: parsed.INVITATION_TTL_DAYS,
     connectors: {
       allowedHosts: parsed.CONNECTOR_ALLOWED_HOSTS.split(',')

@@ -137,9 +137,13 @@ export class EnvSchema {
   @IsString()
   MAIL_OUTBOX_DIR?: string;
 
-  /** Public base URL of the dashboard, used in invitation links. */
+  /**
+   * Public base URL of the dashboard, used in invitation links (`<PUBLIC_APP_URL>/invitations/accept?token=…`).
+   * Default: this server itself (`http://localhost:<PORT>`), which serves a small accept page at that path.
+   */
+  @IsOptional()
   @IsString()
-  PUBLIC_APP_URL = 'http://localhost:3000';
+  PUBLIC_APP_URL?: string;
 
   @Type(() => Number)
   @IsInt()

@@ -71,6 +71,8 @@ describe('address policy', () => {
       'http://metadata.google.internal/computeMetadata/v1/',
     ]) {
       expect(() => strict.checkUrl(url), url).toThrow(EndpointRefusedError);
+      // The refusal names the setting that would allow it.
+      expect(() => strict.checkUrl(url), url).toThrow(/CONNECTOR_ALLOWED_HOSTS/);
     }
     expect(strict.checkUrl('http://api.example.com/x').hostname).toBe('api.example.com');
     expect(strict.checkUrl('https://8.8.8.8/').ip).toEqual({ address: '8.8.8.8', family: 4 });

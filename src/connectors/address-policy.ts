@@ -241,7 +241,9 @@ export class AddressPolicy {
   }
 }
 
-const ALLOW_HINT = 'connectors may only call public addresses unless the operator allows the host';
+/** Names the setting, so whoever meets the refusal knows what the operator changes. */
+export const ALLOW_HINT =
+  'connectors may only call public addresses unless the operator lists the host (or its address or network) in CONNECTOR_ALLOWED_HOSTS';
 
 function article(label: string): string {
   return /^[aeiou]/.test(label) ? 'an' : 'a';

@@ -24,7 +24,8 @@ export async function assertAppRoleIsBound(appUrl: string): Promise<void> {
       throw new Error(
         `The application connects as "${me.role}", which bypasses row-level security ` +
           `(${me.rolsuper ? 'superuser' : me.rolbypassrls ? 'BYPASSRLS' : 'owner of the tables'}). ` +
-          'Connect as tenantry_app (DATABASE_APP_URL), the role the migrations grant.',
+          'Connect as the application role npm run migrate provisions (tenantry_app_<database>, the default ' +
+          'when DATABASE_APP_URL is unset) or another member of tenantry_app.',
       );
     }
   } finally {

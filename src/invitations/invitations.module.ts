@@ -4,12 +4,13 @@ import { CompaniesModule } from '../companies/companies.module.js';
 import { MailModule } from '../mail/mail.module.js';
 import { MembersModule } from '../members/members.module.js';
 import { UsersModule } from '../users/users.module.js';
+import { InvitationAcceptPageController } from './accept-page.controller.js';
 import { InvitationsController } from './invitations.controller.js';
 import { InvitationsService } from './invitations.service.js';
 
 @Module({
   imports: [AuthModule, CompaniesModule, MembersModule, UsersModule, MailModule],
-  controllers: [InvitationsController],
+  controllers: [InvitationsController, InvitationAcceptPageController],
   providers: [InvitationsService],
 })
 export class InvitationsModule {}

@@ -21,12 +21,27 @@ export interface MailTransport {
 
 export const MAIL_TRANSPORT = Symbol('MAIL_TRANSPORT');
 
+/**
+ * The plain-text part, pre-rendered so that links stay whole: nodemailer would pick quoted-printable for any
+ * line over 76 characters and split a link with soft breaks (`=` + newline, `=3D` for `=`), which nobody can
+ * copy from the raw message. Plain ASCII goes as `7bit`, anything else as `8bit` (RFC 6152), both with lines
+ * as written (a link line stays under SMTP's 998-character limit).
+ */
+export function plainTextPart(text: string): { raw: string } {
+  const body = text.replace(/\r?\n/g, '\r\n');
+  // eslint-disable-next-line no-control-regex
+  const encoding = /^[\x00-\x7f]*$/.test(text) ? '7bit' : '8bit';
+  return {
+    raw: `Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: ${encoding}\r\n\r\n${body}`,
+  };
+}
+
 function messageOptions(from: string, m: MailEnvelope) {
   return {
     from,
     to: m.to,
     subject: m.subject,
-    text: m.text,
+    text: plainTextPart(m.text),
     ...(m.html ? { html: m.html } : {}),
     messageId: `<${m.id}@tenantry>`,
   };

@@ -4,14 +4,14 @@ import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedDatabase, type EmbeddedDatabase } from '../../src/database/embedded.js';
 import { runMigrations } from '../../src/database/migrate.js';
-import { deriveAppUrl, withDatabase } from '../../src/database/urls.js';
+import { appRoleFor, deriveAppUrl, withDatabase } from '../../src/database/urls.js';
 import { TEST_ENV } from './test-env.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
     /** Owner URL of the run's own database (migrations, fixtures, "as the database owner" checks). */
     ownerUrl: string;
-    /** The application's URL (`tenantry_app`) on the same database. */
+    /** The application's URL (`tenantry_app_<database>`, a member of `tenantry_app`) on the same database. */
     appUrl: string;
   }
 }
@@ -48,6 +48,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
       const client = new pg.Client({ connectionString: withDatabase(serverUrl, 'postgres') });
       await client.connect();
       await client.query(`drop database if exists ${database} with (force)`);
+      // The run's own login role (tenantry_app_<database>) has nothing left once its database is gone.
+      await client.query(`drop role if exists ${pg.escapeIdentifier(appRoleFor(ownerUrl))}`);
       await client.end();
     }
     await embedded?.stop();

@@ -1,14 +1,22 @@
 import { checkMigrations, runMigrations } from '../../database/migrate.js';
+import { appRoleFor } from '../../database/urls.js';
 import type { CliCommand } from '../command.js';
 
 export const migrateCommand: CliCommand = {
   name: 'migrate',
   usage: 'migrate',
-  description: 'Apply pending migrations as the owner (DATABASE_URL) and set the tenantry_app password',
+  description:
+    "Apply pending migrations as the owner (DATABASE_URL) and provision this database's application role (tenantry_app_<database>) with DATABASE_APP_PASSWORD",
   async run(_args, ctx) {
-    const report = await runMigrations(await ctx.ownerUrl(), ctx.config.database.appPassword, (line) =>
-      ctx.out(line),
+    const ownerUrl = await ctx.ownerUrl();
+    const appRole = appRoleFor(ownerUrl, ctx.config.database.appUrl);
+    const report = await runMigrations(
+      ownerUrl,
+      ctx.config.database.appPassword,
+      (line) => ctx.out(line),
+      appRole,
     );
+    ctx.out(`Application role of this database: ${appRole}.`);
     ctx.out(
       report.applied.length === 0 ? 'Nothing to migrate.' : `Applied ${report.applied.length} migration(s).`,
     );

@@ -31,6 +31,56 @@ const TRIGGER_STATE = /^TY(4\d\d)$/;
  */
 const UNSTORABLE_TEXT_STATES = new Set(['22021', '22P05', '08P01']);
 
+/** Seconds a caller is told to wait when the database cannot be reached. */
+export const DATABASE_RETRY_AFTER_SECONDS = 5;
+
+/** Driver errno codes of a connection that could not be made or was lost. */
+const UNREACHABLE_ERRNO = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'EPIPE',
+]);
+
+/**
+ * SQLSTATEs of a database that cannot serve anyone right now: connection exceptions (class 08, except the
+ * protocol violation a NUL causes), refused logins (28: a password changed under the instance), a server shutting
+ * down or starting (57P01-57P03), too many connections (53300), a missing database (3D000).
+ */
+function isUnavailableState(code: string): boolean {
+  return (
+    (code.startsWith('08') && code !== '08P01') ||
+    code.startsWith('28') ||
+    ['57P01', '57P02', '57P03', '53300', '3D000'].includes(code)
+  );
+}
+
+/** Messages of node-postgres' pool and client when no connection could be had. */
+const UNREACHABLE_MESSAGE =
+  /timeout exceeded when trying to connect|Connection terminated|connection error and is not queryable|Client was closed and is not queryable/i;
+
+/**
+ * Whether an error means "the database cannot be reached" (refused, timed out, authentication failed, shutting
+ * down): the caller should come back later (503), it did nothing wrong. Looks through `cause` chains, since the
+ * ORM wraps the driver's error.
+ */
+export function isDatabaseUnavailable(e: unknown, depth = 0): boolean {
+  if (typeof e !== 'object' || e === null || depth > 4) return false;
+  const { code, message, cause } = e as { code?: unknown; message?: unknown; cause?: unknown };
+  if (typeof code === 'string') {
+    if (UNREACHABLE_ERRNO.has(code)) return true;
+    if (/^[0-9A-Z]{5}$/.test(code) && isUnavailableState(code)) {
+      return e instanceof DriverException || 'severity' in e || depth > 0;
+    }
+  }
+  if (typeof message === 'string' && UNREACHABLE_MESSAGE.test(message)) return true;
+  return isDatabaseUnavailable(cause, depth + 1);
+}
+
 interface FastifyLikeError {
   statusCode?: number;
   code?: string;
@@ -125,6 +175,15 @@ export function toProblem(thrown: unknown, requestId: string): RenderedProblem {
       'INTERNAL',
       'The service cannot complete this request right now; try again later, and quote the request id if it persists',
       { headers: { 'Retry-After': String(error.retryAfterSeconds) } },
+    );
+  }
+  if (isDatabaseUnavailable(error)) {
+    // Logged as a server fault with its cause; the caller learns only to retry shortly.
+    return out(
+      503,
+      'INTERNAL',
+      'The service is temporarily unavailable (its database cannot be reached); try again shortly',
+      { headers: { 'Retry-After': String(DATABASE_RETRY_AFTER_SECONDS) } },
     );
   }
   if (error instanceof NotFoundError) {
