@@ -97,13 +97,13 @@ export class DraftSummaryDto {
   @ApiProperty({ format: 'uuid' })
   id: string;
 
-  @ApiProperty({ example: 'finance.vendor-check' })
+  @ApiProperty({ maxLength: 100, example: 'finance.vendor-check' })
   key: string;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 200 })
   name: string;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 2000 })
   description: string;
 
   @ApiProperty({ enum: CATEGORIES })
@@ -118,6 +118,9 @@ export class DraftSummaryDto {
 
   @ApiProperty({
     type: 'integer',
+    format: 'int32',
+    minimum: 1,
+    maximum: 2_147_483_647,
     description:
       'Version number of the working copy: the last published version, or the next one once edited since',
   })
@@ -126,7 +129,14 @@ export class DraftSummaryDto {
   @ApiProperty({ description: 'Whether the working copy differs from the last published version' })
   hasUnpublishedChanges: boolean;
 
-  @ApiProperty({ type: 'integer', nullable: true, description: 'The last published version number' })
+  @ApiProperty({
+    minimum: 1,
+    format: 'int32',
+    maximum: 2_147_483_647,
+    type: 'integer',
+    nullable: true,
+    description: 'The last published version number',
+  })
   publishedVersion: number | null;
 
   @ApiProperty({
@@ -137,10 +147,10 @@ export class DraftSummaryDto {
   })
   publishedVersionId: string | null;
 
-  @ApiProperty({ description: 'The principal (user) that created the draft' })
+  @ApiProperty({ maxLength: 100, description: 'The principal (user) that created the draft' })
   createdBy: string;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 100 })
   updatedBy: string;
 
   @ApiProperty({ format: 'date-time' })
@@ -155,22 +165,22 @@ export class DraftDto extends DraftSummaryDto {
   @ApiProperty(SCHEMA_DOC)
   inputSchema: JsonObject;
 
-  @ApiProperty({ type: [TemplateStepDto] })
+  @ApiProperty({ maxItems: 50, type: [TemplateStepDto] })
   steps: TemplateStepDto[];
 }
 
 /** A whole template definition, as published. */
 export class TemplateDefinitionDto {
-  @ApiProperty()
+  @ApiProperty({ maxLength: 100 })
   key: string;
 
-  @ApiProperty({ type: 'integer', minimum: 1 })
+  @ApiProperty({ format: 'int32', maximum: 2_147_483_647, type: 'integer', minimum: 1 })
   version: number;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 200 })
   name: string;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 2000 })
   description: string;
 
   @ApiProperty({ enum: CATEGORIES })
@@ -179,7 +189,7 @@ export class TemplateDefinitionDto {
   @ApiProperty(SCHEMA_DOC)
   inputSchema: JsonObject;
 
-  @ApiProperty({ type: [TemplateStepDto] })
+  @ApiProperty({ maxItems: 50, type: [TemplateStepDto] })
   steps: TemplateStepDto[];
 }
 
@@ -190,13 +200,13 @@ export class DraftVersionSummaryDto {
   @ApiProperty({ format: 'uuid' })
   draftId: string;
 
-  @ApiProperty({ type: 'integer', minimum: 1 })
+  @ApiProperty({ format: 'int32', maximum: 2_147_483_647, type: 'integer', minimum: 1 })
   version: number;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 100 })
   key: string;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 100 })
   publishedBy: string;
 
   @ApiProperty({ format: 'date-time' })
