@@ -152,9 +152,7 @@ export function completeDocument(document: OpenAPIObject): OpenAPIObject {
     }
   }
   const tags = new Set(
-    Object.values(document.paths).flatMap((item) =>
-      METHODS.flatMap((method) => (item[method])?.tags ?? []),
-    ),
+    Object.values(document.paths).flatMap((item) => METHODS.flatMap((method) => item[method]?.tags ?? [])),
   );
   document.tags = [...tags].sort().map((name) => ({ name }));
   boundFormattedStrings(document);
