@@ -74,6 +74,8 @@ export default tseslint.config(
       '.data/**',
       'coverage/**',
       'src/metadata.ts',
+      'sdk/dist/**',
+      'sdk/src/schema.ts',
       'src/database/migrations/Migration*.ts',
     ],
   },

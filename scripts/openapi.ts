@@ -1,8 +1,9 @@
 /**
  * `npm run openapi` writes openapi.json without a database: it regenerates the Swagger plugin metadata
  * (src/metadata.ts, from the DTOs' types, class-validator rules and doc comments), builds the app in Nest's
- * preview mode (no provider runs, nothing connects) and writes the document. `-- --check` fails instead of
- * writing when either file is stale (CI runs it).
+ * preview mode (no provider runs, nothing connects), writes the document and the SDK's types generated from it
+ * (sdk/src/schema.ts, openapi-typescript). `-- --check` fails instead of writing when any of them is stale
+ * (CI runs it).
  */
 import 'reflect-metadata';
 import { readFileSync, writeFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -13,12 +14,15 @@ import { FastifyAdapter } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import { ReadonlyVisitor } from '@nestjs/swagger/plugin';
 import { PluginMetadataGenerator } from '@nestjs/cli/lib/compiler/plugins/plugin-metadata-generator.js';
+import openapiTS, { astToString, type OpenAPI3 } from 'openapi-typescript';
 import { pino } from 'pino';
 import { AppModule } from '../src/app.module.js';
 import { loadConfig } from '../src/config/config.js';
 import { buildOpenApiDocument } from '../src/openapi.js';
 
 const root = resolve(import.meta.dirname, '..');
+const SDK_HEADER =
+  '// Generated from openapi.json by `npm run openapi` (openapi-typescript). Do not edit: change the DTOs.\n';
 const check = process.argv.includes('--check');
 
 function sortKeys(value: unknown): unknown {
@@ -93,17 +97,25 @@ async function main(): Promise<number> {
 
   const docPath = join(root, 'openapi.json');
   const staleDoc = !existsSync(docPath) || readFileSync(docPath, 'utf8') !== document;
+
+  const sdkSchema = SDK_HEADER + astToString(await openapiTS(JSON.parse(document) as OpenAPI3));
+  const sdkPath = join(root, 'sdk', 'src', 'schema.ts');
+  const staleSdk = !existsSync(sdkPath) || readFileSync(sdkPath, 'utf8') !== sdkSchema;
   if (check) {
-    if (staleMetadata || staleDoc) {
-      process.stderr.write(
-        `${staleMetadata ? 'src/metadata.ts' : 'openapi.json'} is stale: run npm run openapi and commit the result\n`,
-      );
+    const stale = [
+      staleMetadata && 'src/metadata.ts',
+      staleDoc && 'openapi.json',
+      staleSdk && 'sdk/src/schema.ts',
+    ].filter(Boolean);
+    if (stale.length > 0) {
+      process.stderr.write(`${stale.join(', ')} stale: run npm run openapi and commit the result\n`);
       return 1;
     }
-    process.stdout.write('openapi.json is up to date\n');
+    process.stdout.write('openapi.json, src/metadata.ts and sdk/src/schema.ts are up to date\n');
     return 0;
   }
   if (staleDoc) writeFileSync(docPath, document);
+  if (staleSdk) writeFileSync(sdkPath, sdkSchema);
   process.stdout.write(
     `wrote openapi.json (${Object.keys((JSON.parse(document) as { paths: object }).paths).length} paths)\n`,
   );

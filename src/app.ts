@@ -56,10 +56,9 @@ function installHooks(app: NestFastifyApplication, options: AppOptions): void {
   });
 
   fastify.addHook('onSend', (request: FastifyRequest, reply, payload, done) => {
-    if (!reply.hasHeader('ratelimit-limit')) {
-      void reply.headers(
-        rateLimitHeaders(limiter.peek(`ip:${request.ip}`, options.config.rateLimit.publicPerMinute)),
-      );
+    if (!reply.hasHeader('ratelimit')) {
+      const state = limiter.peek(`ip:${request.ip}`, options.config.rateLimit.publicPerMinute);
+      void reply.headers(rateLimitHeaders([{ policy: 'ip', state }]));
     }
     done(null, payload);
   });

@@ -56,6 +56,9 @@ describe('foundation: health, errors, request ids', () => {
       expect(res.headers['ratelimit-limit']).toBeDefined();
       expect(res.headers['ratelimit-remaining']).toBeDefined();
       expect(res.headers['ratelimit-reset']).toBeDefined();
+      // draft-ietf-httpapi-ratelimit-headers: the policy, and what is left of it.
+      expect(res.headers['ratelimit-policy']).toMatch(/^"ip";q=\d+;w=60$/);
+      expect(res.headers.ratelimit).toMatch(/^"ip";r=\d+;t=\d+$/);
     }
   });
 
@@ -105,7 +108,7 @@ describe('foundation: health, errors, request ids', () => {
 
   it('answers a wrong content type with 415', async () => {
     const res = await t.http().post('/v1/auth/login').set('content-type', 'text/plain').send('hello');
-    expectProblem(res, 415, 'VALIDATION_FAILED');
+    expectProblem(res, 415, 'UNSUPPORTED_MEDIA_TYPE');
   });
 
   it('refuses deeply nested JSON and prototype keys', async () => {
@@ -163,6 +166,8 @@ describe('foundation: health, errors, request ids', () => {
         expect(res.status).toBe(200);
         expect(res.headers['ratelimit-limit']).toBe('3');
         expect(res.headers['ratelimit-remaining']).toBe(remaining);
+        expect(res.headers['ratelimit-policy']).toBe('"company";q=3;w=60');
+        expect(res.headers.ratelimit).toMatch(new RegExp(`^"company";r=${remaining};t=\\d+$`));
       }
       const refused = await me(busy.owner.accessToken);
       expectProblem(refused, 429, 'RATE_LIMITED');
@@ -173,6 +178,7 @@ describe('foundation: health, errors, request ids', () => {
       expect(refused.headers['ratelimit-limit']).toBe('3');
       expect(refused.headers['ratelimit-remaining']).toBe('0');
       expect(refused.headers['ratelimit-reset']).toBe(String(retryAfter));
+      expect(refused.headers.ratelimit).toBe(`"company";r=0;t=${retryAfter}`);
       // The budget is the company's: another company is not affected.
       const other = await me(quiet.owner.accessToken);
       expect(other.status).toBe(200);

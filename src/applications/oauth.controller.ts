@@ -1,8 +1,48 @@
-import { Body, Controller, Header, Headers, HttpCode, Post } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
-import { ProblemResponse, Public } from '../authz/authorize.decorator.js';
-import { OAuthTokenDto, OAuthTokenRequestDto } from './dto/oauth.dto.js';
+import { applyDecorators, Body, Controller, Header, Headers, HttpCode, Post } from '@nestjs/common';
+import {
+  ApiBody,
+  ApiConsumes,
+  ApiExtraModels,
+  ApiOkResponse,
+  ApiOperation,
+  ApiResponse,
+  ApiTags,
+  getSchemaPath,
+} from '@nestjs/swagger';
+import { Public } from '../authz/authorize.decorator.js';
+import { OAuthProblemDto, OAuthTokenDto, OAuthTokenRequestDto } from './dto/oauth.dto.js';
 import { OAuthService } from './oauth.service.js';
+
+const NO_STORE_HEADERS = {
+  'Cache-Control': {
+    description: '`no-store` (RFC 6749 §5.1)',
+    schema: { type: 'string', enum: ['no-store'] },
+  },
+  Pragma: { description: '`no-cache` (RFC 6749 §5.1)', schema: { type: 'string', enum: ['no-cache'] } },
+};
+
+/** An RFC 6749 §5.2 error: problem+json with `error` and `error_description`; a 401 names the Basic scheme. */
+function OAuthErrorResponse(status: 400 | 401, description: string): MethodDecorator {
+  return applyDecorators(
+    ApiExtraModels(OAuthProblemDto),
+    ApiResponse({
+      status,
+      description,
+      headers: {
+        ...NO_STORE_HEADERS,
+        ...(status === 401
+          ? {
+              'WWW-Authenticate': {
+                description: 'The Basic scheme (RFC 6749 §5.2)',
+                schema: { type: 'string', enum: ['Basic realm="tenantry"'] },
+              },
+            }
+          : {}),
+      },
+      content: { 'application/problem+json': { schema: { $ref: getSchemaPath(OAuthProblemDto) } } },
+    }),
+  );
+}
 
 @ApiTags('OAuth')
 @Controller('v1/oauth')
@@ -15,7 +55,7 @@ export class OAuthController {
    */
   @Post('token')
   @HttpCode(200)
-  @ProblemResponse(
+  @OAuthErrorResponse(
     400,
     'invalid_request, unsupported_grant_type or invalid_scope (VALIDATION_FAILED); `error` and ' +
       '`error_description` as in RFC 6749 §5.2',
@@ -31,8 +71,8 @@ export class OAuthController {
   })
   @ApiConsumes('application/x-www-form-urlencoded', 'application/json')
   @ApiBody({ type: OAuthTokenRequestDto })
-  @ApiOkResponse({ type: OAuthTokenDto })
-  @ProblemResponse(
+  @ApiOkResponse({ type: OAuthTokenDto, headers: NO_STORE_HEADERS })
+  @OAuthErrorResponse(
     401,
     'invalid_client (UNAUTHENTICATED): unknown client, wrong secret or no credentials; `error` and ' +
       '`error_description` as in RFC 6749 §5.2',

@@ -190,6 +190,9 @@ export function auditCatalogue(): Readonly<Record<string, AuditActionSpec>> {
   return (catalogue = all);
 }
 
+/** Every action name, for the OpenAPI enum and query validation. */
+export const AUDIT_ACTION_NAMES = Object.keys(AUDIT_ACTIONS) as AuditAction[];
+
 export function isAuditAction(value: string): value is AuditAction {
   return Object.hasOwn(auditCatalogue(), value);
 }

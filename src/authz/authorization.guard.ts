@@ -191,7 +191,8 @@ export class AuthorizationGuard implements CanActivate {
 
   private async count(reply: FastifyReply, key: string, limit: number): Promise<void> {
     const state = await this.limiter.hit(key, limit);
-    void reply.headers(rateLimitHeaders(state));
+    // The policy is the key's prefix (`company`, `ip`, `operator`, `authfail`).
+    void reply.headers(rateLimitHeaders([{ policy: key.slice(0, key.indexOf(':')), state }]));
     if (state.limited) throw Errors.rateLimited(state.resetSeconds);
   }
 }

@@ -4,9 +4,11 @@ import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validato
 import { Errors } from './errors/app-error.js';
 import { isUuid } from './ids.js';
 
+const CURSOR_MAX = 200;
+
 /** `?limit=` (1–100, default 20) and `?cursor=` (opaque) of every list. */
 export class PageQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @ApiPropertyOptional({ type: 'integer', format: 'int32', minimum: 1, maximum: 100, default: 20 })
   @IsOptional()
   @Type(() => Number)
   @IsInt({ message: 'limit must be an integer between 1 and 100' })
@@ -14,10 +16,10 @@ export class PageQueryDto {
   @Max(100, { message: 'limit must be an integer between 1 and 100' })
   limit?: number;
 
-  @ApiPropertyOptional({ description: 'The `nextCursor` of the previous page' })
+  @ApiPropertyOptional({ description: 'The `nextCursor` of the previous page', maxLength: CURSOR_MAX })
   @IsOptional()
   @IsString()
-  @MaxLength(200)
+  @MaxLength(CURSOR_MAX)
   cursor?: string;
 }
 
@@ -29,11 +31,12 @@ export interface Page<T> {
 /** Builds the OpenAPI class of a page of `item`. */
 export function PageDtoOf<T>(item: new (...args: never[]) => T, name: string) {
   class PageDto {
-    @ApiProperty({ type: [item] })
+    @ApiProperty({ type: [item], maxItems: 100 })
     data: T[];
 
     @ApiProperty({
       type: String,
+      maxLength: CURSOR_MAX,
       nullable: true,
       description: 'Pass as `cursor` to get the next page; null at the end',
     })

@@ -1,6 +1,6 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { MemoryRateLimiter, RedisRateLimiter } from './rate-limiter.js';
+import { MemoryRateLimiter, rateLimitHeaders, RedisRateLimiter } from './rate-limiter.js';
 
 describe('rate limiters', () => {
   it('memory: counts per key and limits beyond the limit', async () => {
@@ -50,5 +50,38 @@ describe('rate limiters', () => {
     expect(s.remaining).toBe(0);
     expect(warnings.length).toBeGreaterThan(0);
     await limiter.close();
+  });
+});
+
+describe('rateLimitHeaders', () => {
+  const state = (limit: number, remaining: number, resetSeconds: number) => ({
+    limit,
+    remaining,
+    resetSeconds,
+    limited: false,
+  });
+
+  it('writes the IETF draft fields and the older trio for one policy', () => {
+    expect(rateLimitHeaders([{ policy: 'company', state: state(600, 599, 42) }])).toEqual({
+      'RateLimit-Policy': '"company";q=600;w=60',
+      RateLimit: '"company";r=599;t=42',
+      'RateLimit-Limit': '600',
+      'RateLimit-Remaining': '599',
+      'RateLimit-Reset': '42',
+    });
+  });
+
+  it('lists every policy and names the one nearest its limit', () => {
+    const headers = rateLimitHeaders([
+      { policy: 'company', state: state(600, 500, 30) },
+      { policy: 'user', state: state(60, 3, 12) },
+    ]);
+    expect(headers['RateLimit-Policy']).toBe('"company";q=600;w=60, "user";q=60;w=60');
+    expect(headers.RateLimit).toBe('"user";r=3;t=12');
+    expect(headers['RateLimit-Limit']).toBe('60');
+  });
+
+  it('writes nothing without a policy', () => {
+    expect(rateLimitHeaders([])).toEqual({});
   });
 });

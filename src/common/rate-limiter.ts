@@ -111,10 +111,42 @@ export class RedisRateLimiter implements RateLimiter {
   }
 }
 
-export function rateLimitHeaders(s: RateLimitState): Record<string, string> {
+/** The window every policy counts in, in seconds (the `w` of `RateLimit-Policy`). */
+export const RATE_LIMIT_WINDOW_SECONDS = WINDOW_MS / 1000;
+
+/** One counted policy of a request: its name (`"company"`, later `"user"`) and its bucket's state. */
+export interface NamedRateLimit {
+  policy: string;
+  state: RateLimitState;
+}
+
+/** A Structured Fields string (RFC 9651 §3.3.3): quoted, with `"` and `\\` escaped. */
+function sfString(value: string): string {
+  return `"${value.replace(/[\\"]/g, (c) => `\\${c}`)}"`;
+}
+
+/**
+ * The rate-limit fields of a response, per draft-ietf-httpapi-ratelimit-headers: `RateLimit-Policy` lists every
+ * policy that applies (`"company";q=600;w=60`), `RateLimit` names the one nearest its limit
+ * (`"company";r=599;t=42`: fewest requests left, then the longest wait). The older
+ * `RateLimit-Limit/-Remaining/-Reset` trio stays beside them, for that same policy.
+ */
+export function rateLimitHeaders(limits: readonly NamedRateLimit[]): Record<string, string> {
+  if (limits.length === 0) return {};
+  const nearest = limits.reduce((a, b) =>
+    b.state.remaining < a.state.remaining ||
+    (b.state.remaining === a.state.remaining && b.state.resetSeconds > a.state.resetSeconds)
+      ? b
+      : a,
+  );
+  const { state } = nearest;
   return {
-    'RateLimit-Limit': String(s.limit),
-    'RateLimit-Remaining': String(s.remaining),
-    'RateLimit-Reset': String(s.resetSeconds),
+    'RateLimit-Policy': limits
+      .map((l) => `${sfString(l.policy)};q=${l.state.limit};w=${RATE_LIMIT_WINDOW_SECONDS}`)
+      .join(', '),
+    RateLimit: `${sfString(nearest.policy)};r=${state.remaining};t=${state.resetSeconds}`,
+    'RateLimit-Limit': String(state.limit),
+    'RateLimit-Remaining': String(state.remaining),
+    'RateLimit-Reset': String(state.resetSeconds),
   };
 }

@@ -13,8 +13,11 @@ function flatten(errors: ValidationError[], parent = ''): FieldError[] {
   });
 }
 
+/** At most this many field errors in a problem (ProblemDto.errors declares the bound). */
+const MAX_FIELD_ERRORS = 100;
+
 const exceptionFactory = (errors: ValidationError[]) => {
-  const list = flatten(errors);
+  const list = flatten(errors).slice(0, MAX_FIELD_ERRORS);
   return Errors.validation(list.map((e) => e.message).join('; ') || 'Invalid input', list);
 };
 

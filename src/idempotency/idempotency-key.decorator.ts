@@ -6,6 +6,9 @@ import { Errors } from '../common/errors/app-error.js';
 
 const VALID = /^[\x21-\x7e]{1,255}$/;
 
+/** The header's schema in the OpenAPI document (what `VALID` accepts). */
+export const IDEMPOTENCY_KEY_SCHEMA = { type: 'string', minLength: 1, maxLength: 255, pattern: VALID.source };
+
 /** The request's `Idempotency-Key` header (1–255 visible ASCII characters; 400 otherwise), or undefined. */
 export const IdempotencyKey = createParamDecorator(
   (_data: unknown, ctx: ExecutionContext): string | undefined => {
@@ -27,6 +30,7 @@ export function AcceptsIdempotencyKey(options: { replays?: boolean } = {}): Meth
     ApiHeader({
       name: 'Idempotency-Key',
       required: false,
+      schema: IDEMPOTENCY_KEY_SCHEMA,
       description: options.replays
         ? 'A unique value per intended creation (a UUID). A retry with the same key and body within 24 h ' +
           'creates nothing and answers 201 with the first response again, the secret included (and ' +

@@ -2,17 +2,19 @@ import { applyDecorators, Body, Controller, Get, HttpCode, Post, Query, Res } fr
 import {
   ApiAcceptedResponse,
   ApiBody,
+  ApiExtraModels,
   ApiHeader,
   ApiOkResponse,
   ApiOperation,
   ApiTags,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { Authorize, ProblemResponse } from '../authz/authorize.decorator.js';
 import { Tenant } from '../authz/tenant.decorator.js';
 import { IdParam } from '../common/id-param.js';
 import { PageDtoOf, PageQueryDto, type Page } from '../common/pagination.js';
-import { IdempotencyKey } from '../idempotency/idempotency-key.decorator.js';
+import { IdempotencyKey, IDEMPOTENCY_KEY_SCHEMA } from '../idempotency/idempotency-key.decorator.js';
 import type { TenantContext } from '../tenancy/request-store.js';
 import {
   CancelRunDto,
@@ -20,6 +22,8 @@ import {
   RunEventDto,
   RunQueryDto,
   RunSummaryDto,
+  StartCatalogRunDto,
+  StartDraftRunDto,
   StartRunDto,
   VerdictDto,
 } from './dto/runs.dto.js';
@@ -35,6 +39,7 @@ function ReplaysIdempotencyKey(): MethodDecorator {
     ApiHeader({
       name: 'Idempotency-Key',
       required: false,
+      schema: IDEMPOTENCY_KEY_SCHEMA,
       description:
         'A unique value per intended run (a UUID). A retry with the same key and body within 24 h starts ' +
         'nothing and answers 202 with the same run (and `Idempotent-Replayed: true`); the same key with ' +
@@ -62,10 +67,21 @@ export class RunsController {
       'Start a run of a catalog template or a published draft version; the input is validated against its ' +
       'schema. Answers 202 with the run `queued`: a worker executes it in the background',
   })
+  @ApiExtraModels(StartCatalogRunDto, StartDraftRunDto)
+  @ApiBody({
+    description:
+      'Exactly one of `templateId` (a catalog template) and `draftVersionId` (a published draft version)',
+    schema: {
+      oneOf: [{ $ref: getSchemaPath(StartCatalogRunDto) }, { $ref: getSchemaPath(StartDraftRunDto) }],
+    },
+  })
   @ApiAcceptedResponse({
     type: RunDto,
     headers: {
-      Location: { description: 'The run: `/v1/runs/{id}`', schema: { type: 'string' } },
+      Location: {
+        description: 'The run: `/v1/runs/{id}`',
+        schema: { type: 'string', format: 'uri-reference', maxLength: 64 },
+      },
       'Idempotent-Replayed': {
         description: '`true` when this answers a retry of an earlier request with the same Idempotency-Key',
         schema: { type: 'string', enum: ['true'] },

@@ -27,7 +27,14 @@ export class CreateApiKeyDto {
   /**
    * Days until the key expires: 1–365, default 90. `null` asks explicitly for a key that never expires.
    */
-  @ApiPropertyOptional({ type: 'integer', nullable: true, minimum: 1, maximum: 365, default: 90 })
+  @ApiPropertyOptional({
+    format: 'int32',
+    type: 'integer',
+    nullable: true,
+    minimum: 1,
+    maximum: 365,
+    default: 90,
+  })
   @OptionalOrNull()
   @IsInt({ message: 'expiresInDays must be an integer between 1 and 365, or null' })
   @Min(1, { message: 'expiresInDays must be an integer between 1 and 365, or null' })
@@ -57,7 +64,7 @@ export class RevokeApiKeyQueryDto {
 
 export class RotateApiKeyDto {
   /** Hours the old key stays valid beside the new one: 0–168, default 24 (0 ends it at once). */
-  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: 168, default: 24 })
+  @ApiPropertyOptional({ format: 'int32', type: 'integer', minimum: 0, maximum: 168, default: 24 })
   @Optional()
   @IsInt({ message: 'overlapHours must be an integer between 0 and 168' })
   @Min(0, { message: 'overlapHours must be an integer between 0 and 168' })
@@ -69,7 +76,7 @@ export class ApiKeyDto {
   @ApiProperty({ format: 'uuid' })
   id: string;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 100 })
   name: string;
 
   @ApiProperty({
@@ -78,7 +85,11 @@ export class ApiKeyDto {
   })
   role: Role;
 
-  @ApiProperty({ example: 'sk_live_…a1b2', description: 'The key masked to its last four characters' })
+  @ApiProperty({
+    maxLength: 64,
+    example: 'sk_live_…a1b2',
+    description: 'The key masked to its last four characters',
+  })
   maskedKey: string;
 
   @ApiProperty({ enum: ['active', 'expired', 'revoked'] })
@@ -104,7 +115,7 @@ export class ApiKeyDto {
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
   revokedAt: string | null;
 
-  @ApiProperty({ type: String, nullable: true })
+  @ApiProperty({ maxLength: 500, type: String, nullable: true })
   revokedReason: string | null;
 
   @ApiProperty({ type: String, format: 'uuid', nullable: true, description: 'The key this one replaced' })
@@ -121,6 +132,7 @@ export class ApiKeyDto {
 
 export class CreatedApiKeyDto extends ApiKeyDto {
   @ApiProperty({
+    maxLength: 128,
     example: 'sk_live_3kTMd9Qx8vYb2LpRz7WnHc4JfGs1Ae_2bXk9Q',
     description: 'The key itself. Shown once: only its hash is stored',
   })

@@ -66,16 +66,20 @@ export class ApplicationDto {
   @ApiProperty({ format: 'uuid' })
   id: string;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 100 })
   name: string;
 
-  @ApiProperty({ type: String, nullable: true })
+  @ApiProperty({ maxLength: 1000, type: String, nullable: true })
   description: string | null;
 
   @ApiProperty({ enum: ROLES })
   role: Role;
 
-  @ApiProperty({ example: 'app_4Fh2kLm9QwErT5yU8iOp3aSd', description: 'Public client identifier' })
+  @ApiProperty({
+    maxLength: 100,
+    example: 'app_4Fh2kLm9QwErT5yU8iOp3aSd',
+    description: 'Public client identifier',
+  })
   clientId: string;
 
   @ApiProperty({ format: 'uuid' })
@@ -95,6 +99,6 @@ export class ApplicationDto {
 }
 
 export class ApplicationCredentialsDto extends ApplicationDto {
-  @ApiProperty({ description: 'The client secret. Shown once: only its hash is stored' })
+  @ApiProperty({ maxLength: 200, description: 'The client secret. Shown once: only its hash is stored' })
   clientSecret: string;
 }

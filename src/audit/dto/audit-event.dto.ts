@@ -1,4 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { AUDIT_ACTION_NAMES } from '../audit-actions.js';
 import type { ActorType } from '../audit-event.entity.js';
 import { ACTOR_TYPES } from '../audit-record.js';
 import { EXPORT_TRAILER_FORMAT, EXPORT_TRAILER_VERSION } from '../export-trailer.js';
@@ -8,7 +9,7 @@ export class AuditActorDto {
   type: ActorType;
 
   /** A user id, an API key id, an application id, the operator's user id, or `system`. */
-  @ApiProperty()
+  @ApiProperty({ maxLength: 100 })
   id: string;
 
   /** For API keys: the user on whose behalf the key acts (its creator). */
@@ -18,21 +19,21 @@ export class AuditActorDto {
 
 export class AuditTargetDto {
   /** The kind of thing acted on (`Company`, `Member`, `Connector`, …). */
-  @ApiProperty()
+  @ApiProperty({ maxLength: 50 })
   type: string;
 
-  @ApiProperty({ type: String, nullable: true })
+  @ApiProperty({ maxLength: 100, type: String, nullable: true })
   id: string | null;
 }
 
 export class AuditContextDto {
-  @ApiProperty({ type: String, nullable: true })
+  @ApiProperty({ maxLength: 128, type: String, nullable: true })
   requestId: string | null;
 
-  @ApiProperty({ type: String, nullable: true })
+  @ApiProperty({ maxLength: 64, type: String, nullable: true })
   ip: string | null;
 
-  @ApiProperty({ type: String, nullable: true })
+  @ApiProperty({ maxLength: 512, type: String, nullable: true })
   userAgent: string | null;
 }
 
@@ -55,7 +56,7 @@ export class AuditEventDto {
   occurredAt: string;
 
   /** One of the documented actions (README, "Audit trail"). */
-  @ApiProperty({ example: 'member.role_changed' })
+  @ApiProperty({ enum: AUDIT_ACTION_NAMES, example: 'member.role_changed' })
   action: string;
 
   /** Version of this action's metadata shape. */
@@ -75,10 +76,10 @@ export class AuditEventDto {
   metadata: Record<string, unknown>;
 
   /** Hash of the previous event (64 zeros before the first). */
-  @ApiProperty({ pattern: '^[0-9a-f]{64}$' })
+  @ApiProperty({ maxLength: 64, pattern: '^[0-9a-f]{64}$' })
   prevHash: string;
 
-  @ApiProperty({ pattern: '^[0-9a-f]{64}$' })
+  @ApiProperty({ maxLength: 64, pattern: '^[0-9a-f]{64}$' })
   hash: string;
 }
 
@@ -97,7 +98,7 @@ export class AuditVerificationDto {
   headSeq: number;
 
   /** Hash of the chain head: keep it to check later exports and verifications against. */
-  @ApiProperty({ pattern: '^[0-9a-f]{64}$' })
+  @ApiProperty({ maxLength: 64, pattern: '^[0-9a-f]{64}$' })
   headHash: string;
 
   /** The first seq at which anything fails; absent when valid. */
@@ -105,7 +106,7 @@ export class AuditVerificationDto {
   firstBrokenSeq?: number;
 
   /** What failed first; absent when valid. */
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ maxLength: 500 })
   reason?: string;
 }
 
@@ -127,10 +128,10 @@ export class AuditExportTrailerDto {
   exportedAt: string;
 
   /** The requested window (`from`, `to`) as given; null when open. */
-  @ApiProperty({ type: String, nullable: true })
+  @ApiProperty({ maxLength: 35, type: String, nullable: true })
   from: string | null;
 
-  @ApiProperty({ type: String, nullable: true })
+  @ApiProperty({ maxLength: 35, type: String, nullable: true })
   to: string | null;
 
   /** First and last seq of the export (both inclusive); null when it is empty. */
@@ -145,14 +146,14 @@ export class AuditExportTrailerDto {
   count: number;
 
   /** Hash of the event at lastSeq; null when empty. */
-  @ApiProperty({ type: String, nullable: true, pattern: '^[0-9a-f]{64}$' })
+  @ApiProperty({ maxLength: 64, type: String, nullable: true, pattern: '^[0-9a-f]{64}$' })
   lastHash: string | null;
 
   /** The company's chain head when the export started (the export reaches it unless `to` ends earlier). */
   @ApiProperty({ minimum: 0 })
   headSeq: number;
 
-  @ApiProperty({ pattern: '^[0-9a-f]{64}$' })
+  @ApiProperty({ maxLength: 64, pattern: '^[0-9a-f]{64}$' })
   headHash: string;
 }
 

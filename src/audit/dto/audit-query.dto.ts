@@ -1,6 +1,7 @@
 import { ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
-import { IsIn, IsISO8601, IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsIn, IsISO8601, IsOptional, IsString, MaxLength } from 'class-validator';
 import { PageQueryDto } from '../../common/pagination.js';
+import { AUDIT_ACTION_NAMES, type AuditAction } from '../audit-actions.js';
 import type { ActorType } from '../audit-event.entity.js';
 import { ACTOR_TYPES } from '../audit-record.js';
 
@@ -25,12 +26,10 @@ export class AuditTimeRangeDto {
 /** Filters of `GET /v1/audit-events`, newest first. */
 export class AuditQueryDto extends IntersectionType(PageQueryDto, AuditTimeRangeDto) {
   /** Exact action, e.g. `member.role_changed`. */
-  @ApiPropertyOptional()
+  @ApiPropertyOptional({ enum: AUDIT_ACTION_NAMES })
   @IsOptional()
-  @IsString()
-  @MaxLength(100)
-  @Matches(/^[a-z0-9_]+(\.[a-z0-9_]+)+$/, { message: 'action must look like member.role_changed' })
-  action?: string;
+  @IsIn(AUDIT_ACTION_NAMES, { message: 'action must be one of the audit actions, like member.role_changed' })
+  action?: AuditAction;
 
   @ApiPropertyOptional({ enum: ACTOR_TYPES })
   @IsOptional()

@@ -22,6 +22,7 @@ export class RegisterDto {
   @IsString()
   @MinLength(PASSWORD_MIN, { message: `password must be at least ${PASSWORD_MIN} characters` })
   @MaxLength(PASSWORD_MAX)
+  @ApiProperty({ minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX })
   password: string;
 
   @Transform(trim)
@@ -48,6 +49,7 @@ export class LoginDto {
   @IsString()
   @IsNotEmpty()
   @MaxLength(PASSWORD_MAX)
+  @ApiProperty({ maxLength: PASSWORD_MAX })
   password: string;
 
   /** Sign in to this company (else the user's first company). */
@@ -55,6 +57,7 @@ export class LoginDto {
   @Transform(lower)
   @IsString()
   @Matches(/^[a-z0-9-]{1,80}$/, { message: 'companySlug must be a company slug' })
+  @ApiPropertyOptional({ maxLength: 80, pattern: '^[a-z0-9-]{1,80}$' })
   companySlug?: string;
 }
 
@@ -79,16 +82,23 @@ export class SwitchCompanyDto {
 }
 
 export class TokenPairDto {
-  @ApiProperty({ description: 'Access JWT (≤ 15 minutes)' })
+  @ApiProperty({ maxLength: 2048, description: 'Access JWT (≤ 15 minutes)' })
   accessToken: string;
 
-  @ApiProperty({ description: 'Opaque, rotating refresh token' })
+  @ApiProperty({ maxLength: 200, description: 'Opaque, rotating refresh token' })
   refreshToken: string;
 
   @ApiProperty({ enum: ['Bearer'] })
   tokenType: 'Bearer';
 
-  @ApiProperty({ description: 'Seconds until the access token expires', example: 900 })
+  @ApiProperty({
+    type: 'integer',
+    format: 'int32',
+    minimum: 0,
+    maximum: 86_400,
+    description: 'Seconds until the access token expires',
+    example: 900,
+  })
   expiresIn: number;
 }
 
@@ -96,10 +106,10 @@ export class UserDto {
   @ApiProperty({ format: 'uuid' })
   id: string;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 320 })
   email: string;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 200 })
   name: string;
 
   @ApiProperty()
@@ -110,10 +120,10 @@ export class CompanyRefDto {
   @ApiProperty({ format: 'uuid' })
   id: string;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 200 })
   name: string;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 80 })
   slug: string;
 }
 
@@ -132,10 +142,10 @@ export class MembershipRefDto {
   @ApiProperty({ format: 'uuid' })
   companyId: string;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 200 })
   companyName: string;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 80 })
   companySlug: string;
 
   @ApiProperty({ enum: ROLES })
@@ -161,6 +171,6 @@ export class MeDto {
   @ApiPropertyOptional({ format: 'uuid', description: 'The operator, on a platform switch-in' })
   operatorId?: string;
 
-  @ApiProperty({ type: [MembershipRefDto] })
+  @ApiProperty({ maxItems: 1000, type: [MembershipRefDto] })
   memberships: MembershipRefDto[];
 }

@@ -2,33 +2,33 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { ERROR_CODES, type ErrorCode } from '../errors/app-error.js';
 
 export class FieldErrorDto {
-  @ApiProperty({ example: 'email' })
+  @ApiProperty({ maxLength: 200, example: 'email' })
   field: string;
 
-  @ApiProperty({ example: 'email must be an email' })
+  @ApiProperty({ maxLength: 1000, example: 'email must be an email' })
   message: string;
 }
 
 /** RFC 9457 problem details (`application/problem+json`). */
 export class ProblemDto {
-  @ApiProperty({ example: 'https://tenantry.dev/problems/not-found' })
+  @ApiProperty({ format: 'uri', maxLength: 200, example: 'https://tenantry.dev/problems/not-found' })
   type: string;
 
-  @ApiProperty({ example: 'Not Found' })
+  @ApiProperty({ maxLength: 100, example: 'Not Found' })
   title: string;
 
-  @ApiProperty({ example: 404 })
+  @ApiProperty({ type: 'integer', format: 'int32', minimum: 400, maximum: 599, example: 404 })
   status: number;
 
-  @ApiProperty({ example: 'Connector not found' })
+  @ApiProperty({ maxLength: 2000, example: 'Connector not found' })
   detail: string;
 
   @ApiProperty({ enum: ERROR_CODES, example: 'NOT_FOUND' })
   code: ErrorCode;
 
-  @ApiProperty({ example: '0193a8b2-7c1e-7f3a-9d2b-4e5f6a7b8c9d' })
+  @ApiProperty({ maxLength: 128, example: '0193a8b2-7c1e-7f3a-9d2b-4e5f6a7b8c9d' })
   requestId: string;
 
-  @ApiPropertyOptional({ type: [FieldErrorDto] })
+  @ApiPropertyOptional({ maxItems: 101, type: [FieldErrorDto] })
   errors?: FieldErrorDto[];
 }

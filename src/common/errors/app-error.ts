@@ -8,6 +8,7 @@ export const ERROR_CODES = [
   'RATE_LIMITED',
   'BUDGET_EXCEEDED',
   'PAYLOAD_TOO_LARGE',
+  'UNSUPPORTED_MEDIA_TYPE',
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

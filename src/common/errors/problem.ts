@@ -59,6 +59,7 @@ export function codeForStatus(status: number): ErrorCode {
   if (status === 404 || status === 405) return 'NOT_FOUND';
   if (status === 409) return 'CONFLICT';
   if (status === 413) return 'PAYLOAD_TOO_LARGE';
+  if (status === 415) return 'UNSUPPORTED_MEDIA_TYPE';
   if (status === 429) return 'RATE_LIMITED';
   if (status >= 500) return 'INTERNAL';
   return 'VALIDATION_FAILED';

@@ -103,7 +103,7 @@ function fromFastify(e: FastifyLikeError): { status: number; code: ErrorCode; de
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return {
         status: 415,
-        code: 'VALIDATION_FAILED',
+        code: 'UNSUPPORTED_MEDIA_TYPE',
         detail: 'Unsupported content type: send application/json',
       };
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':

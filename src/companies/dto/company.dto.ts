@@ -14,10 +14,10 @@ export class CompanyDto {
   @ApiProperty({ format: 'uuid' })
   id: string;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 200 })
   name: string;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 80 })
   slug: string;
 
   @ApiProperty({

@@ -7,10 +7,12 @@ import {
   registerDecorator,
   type ValidationOptions,
 } from 'class-validator';
+import { JSON_VALUE_SCHEMA } from '../../common/dto/json-value.js';
 import { PageQueryDto } from '../../common/pagination.js';
 import type { JsonValue } from '../../templates/definition.js';
 import {
   ENDPOINT_URL_MAX,
+  HEADER_NAME_MAX,
   parseAuthScheme,
   parseEndpointUrl,
   SECRET_MAX_BYTES,
@@ -19,6 +21,9 @@ import {
 } from '../connector-rules.js';
 import { Optional, OptionalOrNull } from '../../common/dto/optional.js';
 
+/** `header:` and a header name of at most HEADER_NAME_MAX characters. */
+const AUTH_SCHEME_MAX = 'header:'.length + HEADER_NAME_MAX;
+const AUTH_SCHEME_PATTERN = "^(none|bearer|basic|header:[!#$%&'*+.^_`|~0-9A-Za-z-]+)$";
 const TOOL_ID_MESSAGE = 'toolId must be lowercase and dotted, like crm.lookup';
 const TOOL_ID_DOC = { pattern: TOOL_ID_PATTERN.source, maxLength: TOOL_ID_MAX, example: 'crm.lookup' };
 
@@ -68,7 +73,7 @@ export class CreateConnectorDto {
   endpointUrl: string;
 
   /** `none`, `bearer`, `basic` (secret `user:password`) or `header:<name>` (secret sent as that header). */
-  @ApiProperty({ example: 'bearer', pattern: "^(none|bearer|basic|header:[!#$%&'*+.^_`|~0-9A-Za-z-]+)$" })
+  @ApiProperty({ example: 'bearer', maxLength: AUTH_SCHEME_MAX, pattern: AUTH_SCHEME_PATTERN })
   @Rule('authScheme', authSchemeProblem)
   authScheme: string;
 
@@ -94,7 +99,7 @@ export class UpdateConnectorDto {
   @Rule('endpointUrl', endpointUrlProblem)
   endpointUrl?: string;
 
-  @ApiPropertyOptional({ example: 'bearer' })
+  @ApiPropertyOptional({ example: 'bearer', maxLength: AUTH_SCHEME_MAX, pattern: AUTH_SCHEME_PATTERN })
   @Optional()
   @Rule('authScheme', authSchemeProblem)
   authScheme?: string;
@@ -119,7 +124,11 @@ export class ListConnectorsQueryDto extends PageQueryDto {
 
 export class TestConnectorDto {
   /** The JSON body to send (default `{"ping": true}`). */
-  @ApiPropertyOptional({ description: 'Any JSON value; default {"ping": true}' })
+  @ApiPropertyOptional({
+    ...JSON_VALUE_SCHEMA,
+    nullable: true,
+    description: 'Any JSON value; default {"ping": true}',
+  })
   @Allow()
   input?: JsonValue;
 }
@@ -128,11 +137,13 @@ export class ConnectorDto {
   @ApiProperty({ format: 'uuid' })
   id: string;
 
+  @ApiProperty({ maxLength: TOOL_ID_MAX })
   toolId: string;
 
+  @ApiProperty({ format: 'uri', maxLength: ENDPOINT_URL_MAX })
   endpointUrl: string;
 
-  @ApiProperty({ example: 'bearer' })
+  @ApiProperty({ maxLength: AUTH_SCHEME_MAX, example: 'bearer' })
   authScheme: string;
 
   /** Whether a secret is stored. The secret itself is never returned. */
@@ -160,6 +171,7 @@ export class ToolCallErrorDto {
   reason: string;
 
   /** What went wrong; never contains the secret or the response body. */
+  @ApiProperty({ maxLength: 1000 })
   message: string;
 
   /** Whether retrying could help (timeouts, network errors, 429 and 5xx). */
@@ -170,7 +182,14 @@ export class ConnectorTestResultDto {
   /** True when the endpoint answered 2xx with JSON (or an empty body). */
   ok: boolean;
 
-  @ApiProperty({ type: Number, nullable: true, description: 'HTTP status, null when no response arrived' })
+  @ApiProperty({
+    type: 'integer',
+    format: 'int32',
+    minimum: 100,
+    maximum: 599,
+    nullable: true,
+    description: 'HTTP status, null when no response arrived',
+  })
   status: number | null;
 
   durationMs: number;

@@ -98,13 +98,13 @@ export class DraftSummaryDto {
   @ApiProperty({ format: 'uuid' })
   id: string;
 
-  @ApiProperty({ example: 'finance.vendor-check' })
+  @ApiProperty({ maxLength: 100, example: 'finance.vendor-check' })
   key: string;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 200 })
   name: string;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 2000 })
   description: string;
 
   @ApiProperty({ enum: CATEGORIES })
@@ -119,6 +119,9 @@ export class DraftSummaryDto {
 
   @ApiProperty({
     type: 'integer',
+    format: 'int32',
+    minimum: 1,
+    maximum: 2_147_483_647,
     description:
       'Version number of the working copy: the last published version, or the next one once edited since',
   })
@@ -127,7 +130,14 @@ export class DraftSummaryDto {
   @ApiProperty({ description: 'Whether the working copy differs from the last published version' })
   hasUnpublishedChanges: boolean;
 
-  @ApiProperty({ type: 'integer', nullable: true, description: 'The last published version number' })
+  @ApiProperty({
+    minimum: 1,
+    format: 'int32',
+    maximum: 2_147_483_647,
+    type: 'integer',
+    nullable: true,
+    description: 'The last published version number',
+  })
   publishedVersion: number | null;
 
   @ApiProperty({
@@ -138,10 +148,10 @@ export class DraftSummaryDto {
   })
   publishedVersionId: string | null;
 
-  @ApiProperty({ description: 'The principal (user) that created the draft' })
+  @ApiProperty({ maxLength: 100, description: 'The principal (user) that created the draft' })
   createdBy: string;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 100 })
   updatedBy: string;
 
   @ApiProperty({ format: 'date-time' })
@@ -156,22 +166,22 @@ export class DraftDto extends DraftSummaryDto {
   @ApiProperty(SCHEMA_DOC)
   inputSchema: JsonObject;
 
-  @ApiProperty({ type: [TemplateStepDto] })
+  @ApiProperty({ maxItems: 50, type: [TemplateStepDto] })
   steps: TemplateStepDto[];
 }
 
 /** A whole template definition, as published. */
 export class TemplateDefinitionDto {
-  @ApiProperty()
+  @ApiProperty({ maxLength: 100 })
   key: string;
 
-  @ApiProperty({ type: 'integer', minimum: 1 })
+  @ApiProperty({ format: 'int32', maximum: 2_147_483_647, type: 'integer', minimum: 1 })
   version: number;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 200 })
   name: string;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 2000 })
   description: string;
 
   @ApiProperty({ enum: CATEGORIES })
@@ -180,7 +190,7 @@ export class TemplateDefinitionDto {
   @ApiProperty(SCHEMA_DOC)
   inputSchema: JsonObject;
 
-  @ApiProperty({ type: [TemplateStepDto] })
+  @ApiProperty({ maxItems: 50, type: [TemplateStepDto] })
   steps: TemplateStepDto[];
 }
 
@@ -191,13 +201,13 @@ export class DraftVersionSummaryDto {
   @ApiProperty({ format: 'uuid' })
   draftId: string;
 
-  @ApiProperty({ type: 'integer', minimum: 1 })
+  @ApiProperty({ format: 'int32', maximum: 2_147_483_647, type: 'integer', minimum: 1 })
   version: number;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 100 })
   key: string;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 100 })
   publishedBy: string;
 
   @ApiProperty({ format: 'date-time' })

@@ -35,7 +35,7 @@ export class InvitationDto {
   @ApiProperty({ format: 'uuid' })
   id: string;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 320 })
   email: string;
 
   @ApiProperty({ enum: ROLES })
@@ -81,6 +81,7 @@ export class AcceptInvitationDto {
   @IsString()
   @MinLength(PASSWORD_MIN, { message: `password must be at least ${PASSWORD_MIN} characters` })
   @MaxLength(PASSWORD_MAX)
+  @ApiPropertyOptional({ minLength: PASSWORD_MIN, maxLength: PASSWORD_MAX })
   password?: string;
 
   /** For a new account only: the person's name. */

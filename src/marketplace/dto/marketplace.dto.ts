@@ -8,22 +8,22 @@ export class ListingSummaryDto {
   @ApiProperty({ format: 'uuid' })
   listingId: string;
 
-  @ApiProperty({ example: 'finance.invoice-approval' })
+  @ApiProperty({ maxLength: 100, example: 'finance.invoice-approval' })
   key: string;
 
-  @ApiProperty({ type: 'integer', minimum: 1 })
+  @ApiProperty({ format: 'int32', maximum: 2_147_483_647, type: 'integer', minimum: 1 })
   version: number;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 200 })
   name: string;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 2000 })
   description: string;
 
   @ApiProperty({ enum: CATEGORIES })
   category: Category;
 
-  @ApiProperty({ type: 'integer' })
+  @ApiProperty({ format: 'int32', minimum: 1, maximum: 50, type: 'integer' })
   stepCount: number;
 }
 
@@ -32,7 +32,7 @@ export class ListingDto extends ListingSummaryDto {
   @ApiProperty({ type: 'object', additionalProperties: true })
   inputSchema: JsonObject;
 
-  @ApiProperty({ type: [TemplateStepDto] })
+  @ApiProperty({ maxItems: 50, type: [TemplateStepDto] })
   steps: TemplateStepDto[];
 }
 

@@ -6,10 +6,10 @@ export class MemberDto {
   @ApiProperty({ format: 'uuid' })
   userId: string;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 320 })
   email: string;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 200 })
   name: string;
 
   @ApiProperty({ enum: ROLES })

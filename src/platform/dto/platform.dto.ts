@@ -16,10 +16,10 @@ export class DirectoryEntryDto {
   @ApiProperty({ format: 'uuid' })
   id: string;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 200 })
   name: string;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 80 })
   slug: string;
 
   @ApiProperty({ format: 'date-time' })
@@ -27,13 +27,22 @@ export class DirectoryEntryDto {
 }
 
 export class SwitchInTokenDto {
-  @ApiProperty({ description: 'Access JWT scoped to the company, with an `act` claim naming the operator' })
+  @ApiProperty({
+    maxLength: 2048,
+    description: 'Access JWT scoped to the company, with an `act` claim naming the operator',
+  })
   accessToken: string;
 
   @ApiProperty({ enum: ['Bearer'] })
   tokenType: 'Bearer';
 
-  @ApiProperty({ description: 'Seconds until it expires (≤ 3600)' })
+  @ApiProperty({
+    type: 'integer',
+    format: 'int32',
+    minimum: 0,
+    maximum: 3600,
+    description: 'Seconds until it expires (≤ 3600)',
+  })
   expiresIn: number;
 
   @ApiProperty({ format: 'date-time' })

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsIn, IsObject, IsString, IsUUID, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
 import { ROLES, type Role } from '../../authz/roles.js';
+import { JSON_VALUE_SCHEMA } from '../../common/dto/json-value.js';
 import { PageQueryDto } from '../../common/pagination.js';
 import { STEP_KINDS, type JsonObject, type JsonValue, type StepKind } from '../../templates/definition.js';
 import type { PrincipalType } from '../../tenancy/request-store.js';
@@ -11,6 +12,13 @@ import { RUN_SOURCES, RUN_STATUSES, type RunSource, type RunStatus } from '../ru
 import { Optional } from '../../common/dto/optional.js';
 
 export const MAX_COMMENT_LENGTH = 2000;
+
+const RUN_INPUT_DOC = {
+  type: 'object',
+  additionalProperties: true,
+  description:
+    "The run's input, validated against the template's `inputSchema` (errors name `input.<path>`); default `{}`",
+} as const;
 
 /** `POST /v1/runs`: exactly one of `templateId` (catalog) and `draftVersionId` (a published draft version). */
 export class StartRunDto {
@@ -27,14 +35,30 @@ export class StartRunDto {
   @IsUUID('all', { message: 'draftVersionId must be a UUID' })
   draftVersionId?: string;
 
-  @ApiPropertyOptional({
-    type: 'object',
-    additionalProperties: true,
-    description:
-      "The run's input, validated against the template's `inputSchema` (errors name `input.<path>`); default `{}`",
-  })
+  @ApiPropertyOptional(RUN_INPUT_DOC)
   @Optional()
   @IsObject({ message: 'input must be a JSON object' })
+  input?: JsonObject;
+}
+
+/** The document's first form of `StartRunDto`: a run of a catalog template. */
+export class StartCatalogRunDto {
+  @ApiProperty({ format: 'uuid', description: 'A catalog template (`GET /v1/templates`)' })
+  templateId: string;
+
+  @ApiPropertyOptional(RUN_INPUT_DOC)
+  input?: JsonObject;
+}
+
+/** The document's second form of `StartRunDto`: a run of a published draft version. */
+export class StartDraftRunDto {
+  @ApiProperty({
+    format: 'uuid',
+    description: 'A published version of one of your drafts (`publishedVersionId` of `GET /v1/drafts/{id}`)',
+  })
+  draftVersionId: string;
+
+  @ApiPropertyOptional(RUN_INPUT_DOC)
   input?: JsonObject;
 }
 
@@ -91,21 +115,21 @@ export class RunStarterDto {
   @ApiProperty({ enum: ['user', 'api_key', 'application', 'platform_admin', 'system'] })
   type: PrincipalType;
 
-  @ApiProperty({ description: 'The principal: a user, API key or application id' })
+  @ApiProperty({ maxLength: 100, description: 'The principal: a user, API key or application id' })
   id: string;
 
-  @ApiProperty({ type: String, nullable: true, description: 'The user behind the principal' })
+  @ApiProperty({ maxLength: 100, type: String, nullable: true, description: 'The user behind the principal' })
   userId: string | null;
 }
 
 export class ParkedStateDto {
-  @ApiProperty({ description: 'The approval step the run waits on' })
+  @ApiProperty({ maxLength: 63, description: 'The approval step the run waits on' })
   stepId: string;
 
   @ApiProperty({ enum: ROLES, description: 'The weakest role that may give the verdict' })
   minRole: Role;
 
-  @ApiProperty({ description: 'The prompt, with its references resolved' })
+  @ApiProperty({ maxLength: 1000, description: 'The prompt, with its references resolved' })
   prompt: string;
 
   @ApiProperty({ format: 'date-time' })
@@ -126,19 +150,25 @@ export class RunSummaryDto {
   @ApiProperty({ format: 'uuid', description: 'The catalog template id or the draft version id' })
   templateId: string;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 100 })
   templateKey: string;
 
-  @ApiProperty({ type: 'integer' })
+  @ApiProperty({ format: 'int32', minimum: 1, maximum: 2_147_483_647, type: 'integer' })
   templateVersion: number;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 200 })
   templateName: string;
 
-  @ApiProperty({ type: 'integer', description: 'Steps done (or the index of the step it is on)' })
+  @ApiProperty({
+    format: 'int32',
+    minimum: 0,
+    maximum: 50,
+    type: 'integer',
+    description: 'Steps done (or the index of the step it is on)',
+  })
   currentStepIndex: number;
 
-  @ApiProperty({ type: 'integer' })
+  @ApiProperty({ format: 'int32', minimum: 1, maximum: 50, type: 'integer' })
   stepCount: number;
 
   @ApiProperty({ type: RunStarterDto })
@@ -147,7 +177,7 @@ export class RunSummaryDto {
   @ApiProperty({ type: ParkedStateDto, nullable: true, description: 'Set while the run is `parked`' })
   parked: ParkedStateDto | null;
 
-  @ApiProperty({ type: String, nullable: true, description: 'Why a `failed` run failed' })
+  @ApiProperty({ maxLength: 2000, type: String, nullable: true, description: 'Why a `failed` run failed' })
   failureReason: string | null;
 
   @ApiProperty({ type: String, format: 'date-time', nullable: true })
@@ -165,32 +195,39 @@ export class RunSummaryDto {
 
 export class RunStepErrorDto {
   @ApiProperty({
+    maxLength: 50,
     description:
       '`not_bound`, `refused`, `timeout`, `network`, `http_status`, `response_too_large`, `bad_response`, `internal`',
   })
   reason: string;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 2000 })
   message: string;
 
-  @ApiPropertyOptional({ type: 'integer', description: 'The HTTP status the endpoint answered' })
+  @ApiPropertyOptional({
+    format: 'int32',
+    minimum: 100,
+    maximum: 599,
+    type: 'integer',
+    description: 'The HTTP status the endpoint answered',
+  })
   status?: number;
 }
 
 export class RunStepDto {
-  @ApiProperty({ type: 'integer' })
+  @ApiProperty({ format: 'int32', minimum: 0, maximum: 49, type: 'integer' })
   index: number;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 63 })
   id: string;
 
   @ApiProperty({ enum: STEP_KINDS })
   kind: StepKind;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 200 })
   name: string;
 
-  @ApiPropertyOptional({ description: 'tool steps' })
+  @ApiPropertyOptional({ maxLength: 100, description: 'tool steps' })
   toolId?: string;
 
   @ApiPropertyOptional({ enum: ROLES, description: 'approval steps' })
@@ -199,19 +236,19 @@ export class RunStepDto {
   @ApiProperty({ enum: ['pending', ...RUN_STEP_STATUSES], description: '`pending`: not reached yet' })
   status: RunStepStatus | 'pending';
 
-  @ApiProperty({ type: 'integer', description: 'tool steps: attempts started' })
+  @ApiProperty({
+    format: 'int32',
+    minimum: 0,
+    maximum: 100,
+    type: 'integer',
+    description: 'tool steps: attempts started',
+  })
   attempts: number;
 
   @ApiProperty({
     nullable: true,
     description: "tool steps: the connector's answer (any JSON)",
-    oneOf: [
-      { type: 'object', additionalProperties: true },
-      { type: 'array', items: {} },
-      { type: 'string' },
-      { type: 'number' },
-      { type: 'boolean' },
-    ],
+    ...JSON_VALUE_SCHEMA,
   })
   output: JsonValue;
 
@@ -226,19 +263,19 @@ export class RunStepDto {
 }
 
 export class RunVerdictDto {
-  @ApiProperty()
+  @ApiProperty({ maxLength: 63 })
   stepId: string;
 
   @ApiProperty({ enum: VERDICT_DECISIONS })
   decision: VerdictDecision;
 
-  @ApiProperty({ type: String, nullable: true })
+  @ApiProperty({ maxLength: MAX_COMMENT_LENGTH, type: String, nullable: true })
   comment: string | null;
 
-  @ApiProperty({ description: 'The principal that gave it' })
+  @ApiProperty({ maxLength: 100, description: 'The principal that gave it' })
   givenBy: string;
 
-  @ApiProperty({ type: String, nullable: true, description: 'The user behind it' })
+  @ApiProperty({ maxLength: 100, type: String, nullable: true, description: 'The user behind it' })
   givenByUserId: string | null;
 
   @ApiProperty({ format: 'date-time' })
@@ -250,10 +287,10 @@ export class RunDto extends RunSummaryDto {
   @ApiProperty({ type: 'object', additionalProperties: true })
   input: JsonObject;
 
-  @ApiProperty({ type: [RunStepDto] })
+  @ApiProperty({ maxItems: 50, type: [RunStepDto] })
   steps: RunStepDto[];
 
-  @ApiProperty({ type: [RunVerdictDto] })
+  @ApiProperty({ maxItems: 50, type: [RunVerdictDto] })
   verdicts: RunVerdictDto[];
 }
 
@@ -264,7 +301,7 @@ export class RunEventDto {
   @ApiProperty({ enum: RUN_EVENT_TYPES })
   type: RunEventType;
 
-  @ApiProperty({ type: String, nullable: true })
+  @ApiProperty({ maxLength: 63, type: String, nullable: true })
   stepId: string | null;
 
   @ApiProperty({ type: 'object', additionalProperties: true })

@@ -24,7 +24,11 @@ export class CatalogQueryDto extends PageQueryDto {
  * `{{input.<property>…}}` and `{{steps.<earlier tool step id>.output…}}` references.
  */
 export class TemplateStepDto {
-  @ApiProperty({ pattern: '^[a-z][a-z0-9-]{0,62}$', description: 'Unique within the definition' })
+  @ApiProperty({
+    maxLength: 63,
+    pattern: '^[a-z][a-z0-9-]{0,62}$',
+    description: 'Unique within the definition',
+  })
   id: string;
 
   @ApiProperty({ enum: STEP_KINDS })
@@ -34,6 +38,7 @@ export class TemplateStepDto {
   name: string;
 
   @ApiPropertyOptional({
+    maxLength: 100,
     description: 'tool steps: the tool a connector is bound to, e.g. `erp.vendor.lookup`',
   })
   toolId?: string;
@@ -45,10 +50,22 @@ export class TemplateStepDto {
   })
   input?: JsonObject;
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 100, maximum: 60_000, description: 'tool steps' })
+  @ApiPropertyOptional({
+    format: 'int32',
+    type: 'integer',
+    minimum: 100,
+    maximum: 60_000,
+    description: 'tool steps',
+  })
   timeoutMs?: number;
 
-  @ApiPropertyOptional({ type: 'integer', minimum: 0, maximum: 5, description: 'tool steps' })
+  @ApiPropertyOptional({
+    format: 'int32',
+    type: 'integer',
+    minimum: 0,
+    maximum: 5,
+    description: 'tool steps',
+  })
   retries?: number;
 
   @ApiPropertyOptional({ enum: ROLES, description: 'approval steps: the weakest role allowed to decide' })
@@ -62,22 +79,22 @@ export class TemplateSummaryDto {
   @ApiProperty({ format: 'uuid', description: 'Stable across deployments' })
   id: string;
 
-  @ApiProperty({ example: 'finance.invoice-approval' })
+  @ApiProperty({ maxLength: 100, example: 'finance.invoice-approval' })
   key: string;
 
-  @ApiProperty({ type: 'integer', minimum: 1 })
+  @ApiProperty({ format: 'int32', maximum: 2_147_483_647, type: 'integer', minimum: 1 })
   version: number;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 200 })
   name: string;
 
-  @ApiProperty()
+  @ApiProperty({ maxLength: 2000 })
   description: string;
 
   @ApiProperty({ enum: CATEGORIES })
   category: Category;
 
-  @ApiProperty({ type: 'integer', description: 'Number of steps' })
+  @ApiProperty({ format: 'int32', minimum: 1, maximum: 50, type: 'integer', description: 'Number of steps' })
   stepCount: number;
 }
 
@@ -90,6 +107,6 @@ export class TemplateDto extends TemplateSummaryDto {
   })
   inputSchema: JsonObject;
 
-  @ApiProperty({ type: [TemplateStepDto] })
+  @ApiProperty({ maxItems: 50, type: [TemplateStepDto] })
   steps: TemplateStepDto[];
 }
