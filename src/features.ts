@@ -1,3 +1,4 @@
+import { analyticsFeature } from './analytics/analytics.feature.js';
 import type { FeatureManifest } from './feature/feature.js';
 
 let list: readonly FeatureManifest[] | undefined;
@@ -11,5 +12,6 @@ let list: readonly FeatureManifest[] | undefined;
 export function features(): readonly FeatureManifest[] {
   return (list ??= [
     // one line per feature, e.g. boardsFeature,
+    analyticsFeature,
   ]);
 }
