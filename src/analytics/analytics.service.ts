@@ -118,8 +118,6 @@ export class AnalyticsService {
     return {
       interval,
       timezone,
-      from: from.toISOString(),
-      to: to.toISOString(),
       buckets: rows.map((r) => ({
         start: iso(r.start),
         started: r.started,

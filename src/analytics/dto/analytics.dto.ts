@@ -103,12 +103,6 @@ export class RunSeriesDto {
   @ApiProperty({ example: 'UTC' })
   timezone: string;
 
-  @ApiProperty({ format: 'date-time' })
-  from: string;
-
-  @ApiProperty({ format: 'date-time' })
-  to: string;
-
   @ApiProperty({
     type: [RunBucketDto],
     description: 'Every bucket of the range, oldest first (zeros included)',
