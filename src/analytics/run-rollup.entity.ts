@@ -25,7 +25,10 @@ export class AnalyticsRunRollup extends TenantEntity {
   @Property({ type: 'timestamptz' })
   bucket: Date;
 
-  /** The catalog template id, or the draft version id, the runs started from (as `runs.template_ref_id`). */
+  /**
+   * The catalog template id, or the draft version id, the runs started from (as `runs.template_ref_id`); the
+   * nil UUID (`ALL_TEMPLATES`) for the company's all-templates row, which every delta is added to as well.
+   */
   @Property({ type: 'uuid' })
   templateRefId: string;
 

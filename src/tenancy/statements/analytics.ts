@@ -23,6 +23,13 @@ const summed = (col: string) =>
 /** The UTC quarter-hour a timestamp falls in. */
 const quarter = (ts: string) => `to_timestamp(floor(extract(epoch from ${ts}) / 900) * 900)`;
 
+/**
+ * The template id of a company's all-templates rollup row: every delta is added to its template's row and to this
+ * one, so a series without `templateId` reads one row per quarter-hour, whatever the number of templates.
+ */
+export const ALL_TEMPLATES = '00000000-0000-0000-0000-000000000000';
+const ALL = `'${ALL_TEMPLATES}'::uuid`;
+
 export const ANALYTICS_STATEMENTS = {
   /**
    * Adds one delta to the run rollup of (bucket, template): counters and histograms add up; key and name follow
@@ -98,7 +105,7 @@ export const ANALYTICS_STATEMENTS = {
       rows as (
         select r.* from p, bounds b, analytics_run_rollups r
         where r.company_id = p.company_id and r.bucket >= b.lo and r.bucket < b.hi
-          and (p.template_id is null or r.template_ref_id = p.template_id)
+          and r.template_ref_id = coalesce(p.template_id, ${ALL})
       ),
       agg as (
         select date_trunc(p.unit, r.bucket, p.tz) as start, sum(r.started) as started, sum(r.succeeded) as succeeded,
@@ -111,7 +118,7 @@ export const ANALYTICS_STATEMENTS = {
         select coalesce(sum(r.parked_in - r.parked_out), 0) as parked
         from p, bounds b, analytics_run_rollups r
         where r.company_id = p.company_id and r.bucket < b.lo
-          and (p.template_id is null or r.template_ref_id = p.template_id)
+          and r.template_ref_id = coalesce(p.template_id, ${ALL})
       )
       select s.start, coalesce(a.started, 0)::int as started, coalesce(a.succeeded, 0)::int as succeeded,
         coalesce(a.failed, 0)::int as failed, coalesce(a.rejected, 0)::int as rejected,
@@ -132,6 +139,7 @@ export const ANALYTICS_STATEMENTS = {
         ${summed('r.duration_hist')} as duration_hist, ${summed('r.wait_hist')} as wait_hist
       from analytics_run_rollups r
       where r.company_id = ? and r.bucket >= ?::timestamptz and r.bucket < ?::timestamptz
+        and r.template_ref_id <> ${ALL}
       group by r.template_ref_id
       order by sum(r.started) desc, max(r.template_key), r.template_ref_id`,
   },
@@ -164,7 +172,7 @@ export const ANALYTICS_STATEMENTS = {
     sql: `with p as (select ?::uuid as company_id, date_trunc('month', now() at time zone 'UTC') at time zone 'UTC' as month_start)
       select
         (select coalesce(sum(r.started), 0) from analytics_run_rollups r
-          where r.company_id = p.company_id and r.bucket >= p.month_start)::int as runs_started,
+          where r.company_id = p.company_id and r.template_ref_id = ${ALL} and r.bucket >= p.month_start)::int as runs_started,
         (select count(*) from runs r where r.company_id = p.company_id and r.status = 'running')::int as runs_in_flight,
         (select count(*) from memberships m where m.company_id = p.company_id)::int as members,
         (select count(*) from api_keys k where k.company_id = p.company_id and k.revoked_at is null
@@ -226,7 +234,14 @@ export const ANALYTICS_STATEMENTS = {
           join runs r on r.company_id = s.company_id and r.id = s.run_id
         where s.kind = 'approval' and s.started_at is not null and s.finished_at is not null
       ),
-      b as (select ${quarter('ev.at')} as bucket, ev.* from ev),
+      evx as (
+        select * from ev
+        union all
+        select ${ALL}, 'all', '*', '', at, started, succeeded, failed, rejected, cancelled, parked_in, parked_out,
+          duration_ms, wait_ms
+        from ev
+      ),
+      b as (select ${quarter('evx.at')} as bucket, evx.* from evx),
       groups as (
         select bucket, template_ref_id, max(source) as source,
           (array_agg(template_key order by at desc))[1] as template_key,
