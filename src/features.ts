@@ -1,3 +1,4 @@
+import { analyticsFeature } from './analytics/analytics.feature.js';
 import { registerFeatures } from './feature/registry.js';
 
 /**
@@ -6,4 +7,4 @@ import { registerFeatures } from './feature/registry.js';
  * factory, the audit catalogue and the isolation suites read the rest of each manifest (through
  * `feature/registry.ts`).
  */
-export const FEATURES = registerFeatures([]);
+export const FEATURES = registerFeatures([analyticsFeature]);

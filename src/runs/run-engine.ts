@@ -77,10 +77,10 @@ type CallAction = { kind: 'call'; step: ToolStep; stepIndex: number; attempt: nu
 type NextAction = { kind: 'stop' } | CallAction | { kind: 'retry'; attempt: number };
 
 type CallOutcome =
-  | { kind: 'ok'; result: ToolResult }
-  | { kind: 'error'; error: ToolCallError }
+  | { kind: 'ok'; result: ToolResult; ms: number }
+  | { kind: 'error'; error: ToolCallError; ms: number }
   | { kind: 'aborted'; why: RunAbort['why'] }
-  | { kind: 'fault'; message: string }
+  | { kind: 'fault'; message: string; ms: number }
   /** The call could not be made for a reason expected to pass (the secret, under another master key). */
   | { kind: 'unavailable'; message: string };
 
@@ -393,6 +393,8 @@ export class RunEngine {
 
   /** One call of the step's connector, in the run's tenant context, outside any transaction. */
   private async call(claimed: Claimed, next: CallAction, signal: AbortSignal): Promise<CallOutcome> {
+    const started = performance.now();
+    const took = () => Math.round(performance.now() - started);
     try {
       const result = await abortable(
         this.inTenant(claimed.companyId, () =>
@@ -408,10 +410,10 @@ export class RunEngine {
         ),
         signal,
       );
-      return { kind: 'ok', result };
+      return { kind: 'ok', result, ms: took() };
     } catch (e) {
       if (e instanceof RunAbort) return { kind: 'aborted', why: e.why };
-      if (e instanceof ToolCallError) return { kind: 'error', error: e };
+      if (e instanceof ToolCallError) return { kind: 'error', error: e, ms: took() };
       if (e instanceof SecretUnavailableError) {
         this.logger.error(
           `run ${claimed.runId} step ${next.step.id}: the connector secret is unavailable: ${e.message}`,
@@ -427,12 +429,17 @@ export class RunEngine {
           kind: 'fault',
           message:
             'The connector’s secret could not be decrypted (a server fault, logged for the administrators)',
+          ms: took(),
         };
       }
       this.logger.error(
         `run ${claimed.runId} step ${next.step.id}: the tool call failed unexpectedly: ${(e as Error)?.stack ?? String(e)}`,
       );
-      return { kind: 'fault', message: 'The tool call failed unexpectedly (a server fault, logged)' };
+      return {
+        kind: 'fault',
+        message: 'The tool call failed unexpectedly (a server fault, logged)',
+        ms: took(),
+      };
     }
   }
 
@@ -453,6 +460,13 @@ export class RunEngine {
       if (!row || run.currentStepIndex !== next.stepIndex) return stop;
       const { step, attempt } = next;
       const now = new Date();
+      if (outcome.kind === 'ok' || outcome.kind === 'error' || outcome.kind === 'fault') {
+        // What the call took, on its step, and in the analytics rollups (each recorded call counted once).
+        row.lastCallMs = outcome.ms;
+        const reason =
+          outcome.kind === 'ok' ? null : outcome.kind === 'error' ? outcome.error.reason : 'internal';
+        await this.transitions.countCall(tx, step.toolId, outcome.ms, reason);
+      }
       switch (outcome.kind) {
         case 'ok':
           row.status = 'succeeded';

@@ -60,6 +60,10 @@ export class RunStep extends TenantEntity {
   @Property({ type: 'json', nullable: true })
   error: RunStepError | null = null;
 
+  /** Tool steps: what the last call of the connector took (ms), as measured by the worker. */
+  @Property({ type: 'int', nullable: true })
+  lastCallMs: number | null = null;
+
   @Property({ type: 'timestamptz', nullable: true })
   startedAt: Date | null = null;
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import type { AuditAction } from '../audit/audit-actions.js';
+import { RunRollups } from '../analytics/run-rollups.js';
 import { AuditService } from '../audit/audit.service.js';
 import { withoutNul } from '../common/nul.js';
 import { Company } from '../companies/company.entity.js';
@@ -58,6 +59,8 @@ function promptText(value: unknown): string {
 export class RunTransitions {
   /** The run's company, read once per transaction. */
   private readonly companies = new WeakMap<EntityManager, Company>();
+  /** Analytics (src/analytics): counts each transition in the company's rollups, in the same transaction. */
+  private readonly rollups = new RunRollups();
 
   constructor(
     private readonly audit: AuditService,
@@ -84,15 +87,25 @@ export class RunTransitions {
     tx.persist(new RunEvent(run.id, type, stepId, data));
   }
 
-  /** Appends the audit event of a transition (the company is read once per transaction for its settings). */
+  /**
+   * Appends the audit event of a transition (the company is read once per transaction for its settings), then
+   * counts it in the analytics rollups; `parkedSince`: when the run parked, if it was parked before this transition.
+   */
   async record(
     tx: EntityManager,
     action: AuditAction,
     run: Run,
     metadata: Record<string, unknown> = {},
+    parkedSince: Date | null = run.parkedSince,
   ): Promise<void> {
     await this.company(tx, run.companyId);
     await this.audit.record({ action, target: { type: 'Run', id: run.id }, metadata }, tx);
+    await this.rollups.onTransition(tx, action, run, parkedSince);
+  }
+
+  /** Counts one connector call in the analytics rollups (what it took, its error's reason), in `tx`. */
+  async countCall(tx: EntityManager, toolId: string, ms: number, errorReason: string | null): Promise<void> {
+    await this.rollups.onConnectorCall(tx, toolId, ms, errorReason);
   }
 
   /** Sends the run's job in `tx` (grouped by company, tiered by its current cap). */
@@ -158,6 +171,7 @@ export class RunTransitions {
 
   /** Any non-final run → cancelled; the step it stood on (if reached and not done) is cancelled too. */
   async cancel(tx: EntityManager, run: Run, data: Record<string, unknown>): Promise<void> {
+    const parkedSince = run.parkedSince;
     const step = this.currentStep(run);
     const row = step ? await this.stepRow(tx, run) : null;
     if (row && ['running', 'retrying', 'interrupted', 'waiting'].includes(row.status)) {
@@ -166,7 +180,7 @@ export class RunTransitions {
     }
     this.finish(run, 'cancelled');
     this.event(tx, run, 'run.cancelled', step?.id ?? null, data);
-    await this.record(tx, 'run.cancelled', run, { stepId: step?.id ?? null, ...data });
+    await this.record(tx, 'run.cancelled', run, { stepId: step?.id ?? null, ...data }, parkedSince);
   }
 
   /**

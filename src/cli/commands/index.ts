@@ -1,4 +1,5 @@
 import type { CliCommand } from '../command.js';
+import { analyticsCommand } from './analytics.command.js';
 import { companiesCommand } from './companies.command.js';
 import { auditCommand } from './audit.command.js';
 import { migrateCheckCommand, migrateCommand } from './migrate.command.js';
@@ -13,4 +14,5 @@ export const COMMANDS: CliCommand[] = [
   masterKeyCommand,
   companiesCommand,
   auditCommand,
+  analyticsCommand,
 ];

@@ -13,6 +13,7 @@ import { Migration20261206020320_idempotency_sealed_response } from './Migration
 import { Migration20261206030019_run_summary_columns } from './Migration20261206030019_run_summary_columns.js';
 import { Migration20261207030000_run_reads_company_setting } from './Migration20261207030000_run_reads_company_setting.js';
 import { Migration20261207030759_wall_three } from './Migration20261207030759_wall_three.js';
+import { Migration20261207033141_analytics_rollups } from './Migration20261207033141_analytics_rollups.js';
 
 /**
  * Every migration, in order. Listed statically so the compiled app, the tests and the CLI run the same set;
@@ -45,4 +46,5 @@ export const MIGRATIONS: MigrationObject[] = [
     class: Migration20261207030000_run_reads_company_setting,
   },
   { name: 'Migration20261207030759_wall_three', class: Migration20261207030759_wall_three },
+  { name: 'Migration20261207033141_analytics_rollups', class: Migration20261207033141_analytics_rollups },
 ];

@@ -1,0 +1,31 @@
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { currentTenant } from './request-store.js';
+
+/**
+ * A reviewed, hand-written statement that a feature may run through `scoped(...)`. Its first placeholder (`?`) is
+ * the company, always bound to the context's own company by `scoped`; the statement must filter every tenant
+ * table it touches on it (row-level security applies as well: it runs in a transaction carrying `app.company_id`).
+ * Statements live in `src/tenancy/statements/`, never in feature code.
+ */
+export interface CompanyStatement {
+  /** A name for logs and reviews (`analytics.run_rollup_add`). */
+  readonly name: string;
+  readonly sql: string;
+}
+
+/**
+ * Runs a `CompanyStatement` on the transaction's own connection, inside the context's company: the company is
+ * the first parameter and callers cannot pass one. Refuses to run outside a transaction, where the
+ * row-level-security setting would be missing.
+ */
+export async function scoped<R extends object>(
+  tx: EntityManager,
+  statement: CompanyStatement,
+  args: readonly unknown[],
+): Promise<R[]> {
+  if (!tx.isInTransaction()) throw new Error(`${statement.name} runs inside a transaction`);
+  const { companyId } = currentTenant();
+  return tx
+    .getConnection()
+    .execute<R[]>(statement.sql, [companyId, ...args], 'all', tx.getTransactionContext());
+}
