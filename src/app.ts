@@ -10,6 +10,7 @@ import { RATE_LIMITER } from './authz/authorization.guard.js';
 import { BODY_LIMIT_BYTES, registerBodyParsers } from './common/json-body.js';
 import { NestPinoLogger } from './common/logger.js';
 import { type RateLimiter, rateLimitHeaders } from './common/rate-limiter.js';
+import { McpService } from './mcp/mcp.service.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { newStore, requestStorage } from './tenancy/request-store.js';
 
@@ -105,6 +106,8 @@ export async function createApp(options: AppOptions): Promise<NestFastifyApplica
   await SwaggerModule.loadPluginMetadata(pluginMetadata);
   const document = buildOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', raw: ['json'] });
+  // The MCP tools' input and output schemas come from the same document (the same DTOs).
+  app.get(McpService).useDocument(document);
   await app.init();
   return app;
 }

@@ -1,4 +1,5 @@
 import { registerFeatures } from './feature/registry.js';
+import { mcpFeature } from './mcp/mcp.feature.js';
 
 /**
  * The features that register themselves: adding one is its folder, one migration and one line in this list
@@ -6,4 +7,4 @@ import { registerFeatures } from './feature/registry.js';
  * factory, the audit catalogue and the isolation suites read the rest of each manifest (through
  * `feature/registry.ts`).
  */
-export const FEATURES = registerFeatures([]);
+export const FEATURES = registerFeatures([mcpFeature]);

@@ -24,7 +24,7 @@ export interface QueryVariant extends AbilityRule {
 
 export type RouteAuth =
   | { kind: 'public'; authenticate?: 'optional' }
-  | ({ kind: 'ability'; variant?: QueryVariant } & AbilityRule)
+  | ({ kind: 'ability'; variant?: QueryVariant; transport?: boolean } & AbilityRule)
   | { kind: 'platform' };
 
 /** The rule that applies to a request of an `@Authorize` route: its variant's when the query selects it. */
@@ -84,7 +84,12 @@ export function Public(options: { authenticate?: 'optional' } = {}): MethodDecor
 export function Authorize(
   action: Action,
   subject: SubjectName,
-  options: { principals?: PrincipalType[]; variant?: QueryVariant } = {},
+  options: {
+    principals?: PrincipalType[];
+    variant?: QueryVariant;
+    /** A transport (`/mcp`): it holds no write slot itself; the routes its messages run hold theirs. */
+    transport?: boolean;
+  } = {},
 ): MethodDecorator & ClassDecorator {
   const meta: RouteAuth = { kind: 'ability', action, subject, ...options };
   return applyDecorators(SetMetadata(ROUTE_AUTH, meta), ...AUTHENTICATED_ERRORS(), ...COMMON_ERRORS());
