@@ -12,6 +12,7 @@ import { BODY_LIMIT_BYTES, registerBodyParsers } from './common/json-body.js';
 import { NestPinoLogger } from './common/logger.js';
 import { requestLifetime } from './common/request-lifetime.js';
 import { type RateLimiter, rateLimitHeaders } from './common/rate-limiter.js';
+import { McpService } from './mcp/mcp.service.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { newStore, requestStorage } from './tenancy/request-store.js';
 
@@ -102,6 +103,8 @@ export async function createApp(options: AppOptions): Promise<NestFastifyApplica
   await SwaggerModule.loadPluginMetadata(pluginMetadata);
   const document = buildOpenApiDocument(app);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'openapi.json', raw: ['json'] });
+  // The MCP tools' input and output schemas come from the same document (the same DTOs).
+  app.get(McpService).useDocument(document);
   await app.init();
   return app;
 }

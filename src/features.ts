@@ -1,5 +1,6 @@
 import { analyticsFeature } from './analytics/analytics.feature.js';
 import { registerFeatures } from './feature/registry.js';
+import { mcpFeature } from './mcp/mcp.feature.js';
 
 /**
  * The features that register themselves: adding one is its folder, one migration and one line in this list
@@ -7,4 +8,4 @@ import { registerFeatures } from './feature/registry.js';
  * factory, the audit catalogue and the isolation suites read the rest of each manifest (through
  * `feature/registry.ts`).
  */
-export const FEATURES = registerFeatures([analyticsFeature]);
+export const FEATURES = registerFeatures([analyticsFeature, mcpFeature]);

@@ -27,7 +27,6 @@ export interface FeatureActions {}
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface FeatureSubjects {}
 
-// eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents -- open to features (never while none adds one)
 export type Action = (typeof ACTIONS)[number] | Extract<keyof FeatureActions, string>;
 
 export const SUBJECTS = [
@@ -46,7 +45,6 @@ export const SUBJECTS = [
   /** The signed-in person's own account across their companies (`?scope=account` lists). */
   'Account',
 ] as const;
-// eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents -- open to features (never while none adds one)
 export type SubjectName = (typeof SUBJECTS)[number] | Extract<keyof FeatureSubjects, string>;
 
 /** A loaded row checked against conditions (`createdBy`, `startedBy`). */

@@ -12,6 +12,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard.js';
 import { CompanySettingsCache } from '../companies/company-settings.cache.js';
 import { AppError, Errors } from '../common/errors/app-error.js';
+import { isInternalCall } from '../common/internal-call.js';
 import { rateLimitHeaders, type RateLimiter } from '../common/rate-limiter.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -107,7 +108,10 @@ export class AuthorizationGuard implements CanActivate {
     }
     const company = await this.companies.get(tenant.companyId);
     if (!company) throw Errors.unauthenticated();
-    await this.count(reply, `company:${tenant.companyId}`, company.rateLimitPerMinute);
+    // A transport's inner call (an MCP tool running its route) was counted as the transport's request.
+    if (!isInternalCall(request.headers)) {
+      await this.count(reply, `company:${tenant.companyId}`, company.rateLimitPerMinute);
+    }
 
     if (company.deletionScheduled && !NOT_BLOCKED_BY_DELETION.has(rule.subject)) {
       throw Errors.forbidden('The company is scheduled for deletion; its owner can restore it');

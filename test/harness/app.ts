@@ -15,6 +15,8 @@ export interface TestApp {
   owner: pg.Pool;
   /** A pool connected as `tenantry_app`, outside the application (raw SQL through the app's own role). */
   appRole: pg.Pool;
+  /** Listens on a free loopback port (for clients that need a real URL: fetch, the MCP SDK); returns its origin. */
+  listen(): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -32,6 +34,12 @@ export async function startTestApp(env: Record<string, string> = {}): Promise<Te
     http: () => request(app.getHttpServer()),
     owner,
     appRole,
+    listen: async () => {
+      await app.listen(0, '127.0.0.1');
+      const address = app.getHttpServer().address();
+      if (!address || typeof address === 'string') throw new Error('no TCP address');
+      return `http://127.0.0.1:${address.port}`;
+    },
     close: async () => {
       await app.close();
       await owner.end();

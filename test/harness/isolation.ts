@@ -80,6 +80,8 @@ export interface IsolationKit {
   recipes?: Record<string, Recipe>;
   /** Routes the cross-tenant suite may skip (no path parameter of a company's row), with the reason. */
   exemptCrossTenant?: Record<string, string>;
+  /** Collection routes (GET, no id) whose plain call does not answer 200, with the status it does answer. */
+  collectionStatus?: Record<string, number>;
   /** Mutating routes the audit-coverage suite may skip (they change nothing), with the reason. */
   exemptAudit?: Record<string, string>;
 }

@@ -23,6 +23,14 @@ export function sendProblem(
       'row-level security refused a statement',
     );
   }
+  if (rendered.body.status === 401) {
+    // RFC 6750 and the MCP authorization spec: say how to authenticate, and where the resource's metadata is.
+    const origin = `${request.protocol}://${request.host}`;
+    void reply.header(
+      'WWW-Authenticate',
+      `Bearer realm="tenantry", resource_metadata="${origin}/.well-known/oauth-protected-resource"`,
+    );
+  }
   void reply
     .status(rendered.body.status)
     .headers(rendered.headers)

@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { McpMetadataController } from './mcp-metadata.controller.js';
+import { McpController } from './mcp.controller.js';
+import { McpService } from './mcp.service.js';
+
+@Module({
+  controllers: [McpController, McpMetadataController],
+  providers: [McpService],
+  exports: [McpService],
+})
+export class McpModule {}
