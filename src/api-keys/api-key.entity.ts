@@ -1,4 +1,4 @@
-import { Entity, Enum, Index, Property } from '@mikro-orm/decorators/legacy';
+import { Entity, Enum, Property } from '@mikro-orm/decorators/legacy';
 import { ROLES, type Role } from '../authz/roles.js';
 import { SESSION, settingSql, TenantEntity } from '../tenancy/tenant.entity.js';
 
@@ -20,7 +20,6 @@ export type ApiKeyStatus = 'active' | 'expired' | 'revoked';
     },
   ],
 })
-@Index({ name: 'api_keys_company_id_idx', properties: ['companyId', 'id'] })
 export class ApiKey extends TenantEntity {
   @Property({ length: 100 })
   name: string;

@@ -1,4 +1,4 @@
-import { Entity, Enum, Index, Property } from '@mikro-orm/decorators/legacy';
+import { Entity, Enum, Property } from '@mikro-orm/decorators/legacy';
 import { ROLES, type Role } from '../authz/roles.js';
 import { SESSION, settingSql, TenantEntity } from '../tenancy/tenant.entity.js';
 
@@ -19,7 +19,6 @@ import { SESSION, settingSql, TenantEntity } from '../tenancy/tenant.entity.js';
     },
   ],
 })
-@Index({ name: 'applications_company_id_idx', properties: ['companyId', 'id'] })
 export class Application extends TenantEntity {
   @Property({ length: 100 })
   name: string;

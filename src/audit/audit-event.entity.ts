@@ -23,7 +23,6 @@ export type ActorType = PrincipalType;
   ],
 })
 @Unique({ name: 'audit_events_company_seq_unique', properties: ['companyId', 'seq'] })
-@Index({ name: 'audit_events_company_id_idx', properties: ['companyId', 'id'] })
 @Index({ name: 'audit_events_company_action_idx', properties: ['companyId', 'action', 'id'] })
 @Index({ name: 'audit_events_company_actor_idx', properties: ['companyId', 'actorId', 'id'] })
 @Index({ name: 'audit_events_company_target_idx', properties: ['companyId', 'targetType', 'targetId', 'id'] })

@@ -1,4 +1,4 @@
-import { Check, Entity, Index, Property, Unique } from '@mikro-orm/decorators/legacy';
+import { Check, Entity, Property, Unique } from '@mikro-orm/decorators/legacy';
 import { TenantEntity } from '../tenancy/tenant.entity.js';
 
 /**
@@ -8,7 +8,6 @@ import { TenantEntity } from '../tenancy/tenant.entity.js';
  */
 @Entity({ tableName: 'connectors' })
 @Unique({ name: 'connectors_company_tool_unique', properties: ['companyId', 'toolId'] })
-@Index({ name: 'connectors_company_id_idx', properties: ['companyId', 'id'] })
 @Check({
   name: 'connectors_secret_sealed_check',
   expression: `starts_with(secret_ciphertext, 'v1:')`,

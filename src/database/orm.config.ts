@@ -4,7 +4,8 @@ import { ReflectMetadataProvider } from '@mikro-orm/decorators/legacy';
 import { Migrator } from '@mikro-orm/migrations';
 import { defineConfig, type Options } from '@mikro-orm/postgresql';
 import { requestEntityManager } from '../tenancy/request-em.js';
-import { attachTenantPolicy } from '../tenancy/tenant.entity.js';
+import { attachTenantKeys, attachTenantPolicy } from '../tenancy/tenant.entity.js';
+import { TenantSchemaGenerator } from './tenant-schema-generator.js';
 import { allEntities } from './entities.js';
 import { MIGRATIONS } from './migrations/index.js';
 
@@ -25,10 +26,16 @@ export function buildOrmConfig(input: OrmConfigInput): Options {
     clientUrl: input.url,
     entities: allEntities(),
     metadataProvider: ReflectMetadataProvider,
-    discovery: { onMetadata: attachTenantPolicy },
+    discovery: {
+      onMetadata: (meta) => {
+        attachTenantPolicy(meta);
+        attachTenantKeys(meta);
+      },
+    },
     // The injected EntityManager resolves to the current request's (or job's) own fork, made on first use.
     context: requestEntityManager,
-    extensions: [Migrator],
+    // TenantSchemaGenerator: foreign keys between tenant tables include company_id (wall three).
+    extensions: [Migrator, TenantSchemaGenerator],
     pool: { min: 0, max: input.poolMax ?? 10 },
     forceUtcTimezone: true,
     // Transaction strategy: `set_config(..., true)` inside each transaction, so a pooled connection never

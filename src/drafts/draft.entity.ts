@@ -1,5 +1,5 @@
 import type { Opt } from '@mikro-orm/core';
-import { Entity, Enum, Index, Property, Unique } from '@mikro-orm/decorators/legacy';
+import { Entity, Enum, Property, Unique } from '@mikro-orm/decorators/legacy';
 import type { Category, JsonObject, TemplateStep } from '../templates/definition.js';
 import { TenantEntity } from '../tenancy/tenant.entity.js';
 
@@ -31,7 +31,6 @@ export interface DraftContent {
  */
 @Entity({ tableName: 'drafts' })
 @Unique({ name: 'drafts_company_key_unique', properties: ['companyId', 'key'] })
-@Index({ name: 'drafts_company_id_idx', properties: ['companyId', 'id'] })
 export class Draft extends TenantEntity {
   @Property({ length: 100 })
   key: string;

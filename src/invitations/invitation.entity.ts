@@ -22,7 +22,6 @@ export type InvitationStatus = (typeof INVITATION_STATUSES)[number];
     },
   ],
 })
-@Index({ name: 'invitations_company_id_idx', properties: ['companyId', 'id'] })
 @Index({ name: 'invitations_company_email_idx', properties: ['companyId', 'email'] })
 export class Invitation extends TenantEntity {
   /** Lower-cased. */

@@ -46,7 +46,6 @@ create constraint trigger "last_owner" after update or delete on "memberships" d
   ],
 })
 @Unique({ name: 'memberships_company_user_unique', properties: ['companyId', 'user'] })
-@Index({ name: 'memberships_company_id_id_idx', properties: ['companyId', 'id'] })
 @Index({ name: 'memberships_user_idx', properties: ['user'] })
 export class Membership extends TenantEntity {
   @ManyToOne(() => User, { deleteRule: 'cascade' })

@@ -33,7 +33,6 @@ export type RunSource = (typeof RUN_SOURCES)[number];
  * run whose executor died does so from the run's own job, inside the run's own company (see `RunEngine.process`).
  */
 @Entity({ tableName: 'runs' })
-@Index({ name: 'runs_company_id_idx', properties: ['companyId', 'id'] })
 @Index({ name: 'runs_company_status_idx', properties: ['companyId', 'status', 'id'] })
 @Index({ name: 'runs_company_template_idx', properties: ['companyId', 'templateRefId', 'id'] })
 // Only running runs (a handful per company): what the claim counts.

@@ -45,13 +45,34 @@ export abstract class TenantEntity extends BaseEntity {
   companyId: string = currentTenant().companyId;
 }
 
+/** Whether the entity is a concrete tenant-owned entity (extends `TenantEntity`). */
+export function isTenantMeta(meta: EntityMetadata): boolean {
+  return Boolean(meta.class) && meta.class.prototype instanceof TenantEntity && !meta.abstract;
+}
+
+/**
+ * Metadata hook (wall three): every table of a `TenantEntity` gets `UNIQUE (company_id, id)`, the key that
+ * references from other tenant tables point at (`TenantSchemaGenerator` makes those foreign keys composite)
+ * and the key a Citus cluster distributed by `company_id` keeps (docs/scaling.md).
+ */
+export function attachTenantKeys(meta: EntityMetadata): void {
+  if (!isTenantMeta(meta)) {
+    return;
+  }
+  const name = `${meta.tableName}_company_id_id_unique`;
+  meta.uniques = [
+    ...(meta.uniques ?? []).filter((u) => u.name !== name),
+    { name, properties: ['companyId', 'id'] },
+  ];
+}
+
 /**
  * Metadata hook (wall two): every table of a `TenantEntity` gets `FORCE ROW LEVEL SECURITY` and a policy that
  * admits only rows of the company in the transaction's `app.company_id` setting, for reads and writes alike.
  * Entities may add their own narrower, read-only policies (for example a credential row visible by its hash).
  */
 export function attachTenantPolicy(meta: EntityMetadata): void {
-  if (!meta.class || !(meta.class.prototype instanceof TenantEntity) || meta.abstract) {
+  if (!isTenantMeta(meta)) {
     return;
   }
   const condition = `company_id = ${settingSql(SESSION.company, 'uuid')}`;
