@@ -1,3 +1,4 @@
+import { boardsFeature } from './boards/boards.feature.js';
 import type { FeatureManifest } from './feature/feature.js';
 
 let list: readonly FeatureManifest[] | undefined;
@@ -10,6 +11,7 @@ let list: readonly FeatureManifest[] | undefined;
  */
 export function features(): readonly FeatureManifest[] {
   return (list ??= [
-    // one line per feature, e.g. boardsFeature,
+    // one line per feature
+    boardsFeature,
   ]);
 }

@@ -12,6 +12,7 @@ import { Migration20261206015926_mail_audit_export } from './Migration2026120601
 import { Migration20261206020320_idempotency_sealed_response } from './Migration20261206020320_idempotency_sealed_response.js';
 import { Migration20261206030019_run_summary_columns } from './Migration20261206030019_run_summary_columns.js';
 import { Migration20261207030759_wall_three } from './Migration20261207030759_wall_three.js';
+import { Migration20261207034359_boards } from './Migration20261207034359_boards.js';
 
 /**
  * Every migration, in order. Listed statically so the compiled app, the tests and the CLI run the same set;
@@ -40,4 +41,5 @@ export const MIGRATIONS: MigrationObject[] = [
     class: Migration20261206030019_run_summary_columns,
   },
   { name: 'Migration20261207030759_wall_three', class: Migration20261207030759_wall_three },
+  { name: 'Migration20261207034359_boards', class: Migration20261207034359_boards },
 ];
