@@ -57,8 +57,11 @@ function toBoardDto(b: Board, columns: BoardColumn[]): BoardDto {
 export class BoardsService {
   constructor(
     private readonly em: EntityManager,
-    // forwardRef: the feature list is imported by the audit catalogue, so this module loads inside that cycle.
-    @Inject(forwardRef(() => AuditService)) private readonly audit: AuditService,
+    // The feature list is imported by the audit catalogue and the ability factory, so this file can load inside
+    // that import cycle: the services it injects are named lazily (forwardRef) and typed structurally, so that no
+    // decorator metadata reads them while the cycle is still evaluating.
+    @Inject(forwardRef(() => AuditService))
+    private readonly audit: Pick<AuditService, 'record' | 'recordAlone'>,
   ) {}
 
   async list(query: PageQueryDto): Promise<Page<BoardDto>> {

@@ -71,9 +71,13 @@ const CARD_ROUTE = '/v1/cards/:id';
 export class CardsService {
   constructor(
     private readonly em: EntityManager,
-    // forwardRef: the feature list is imported by the audit catalogue, so this module loads inside that cycle.
-    @Inject(forwardRef(() => AuditService)) private readonly audit: AuditService,
-    @Inject(forwardRef(() => MembershipsService)) private readonly memberships: MembershipsService,
+    // The feature list is imported by the audit catalogue and the ability factory, so this file can load inside
+    // that import cycle: the services it injects are named lazily (forwardRef) and typed structurally, so that no
+    // decorator metadata reads them while the cycle is still evaluating.
+    @Inject(forwardRef(() => AuditService))
+    private readonly audit: Pick<AuditService, 'record' | 'recordAlone'>,
+    @Inject(forwardRef(() => MembershipsService))
+    private readonly memberships: Pick<MembershipsService, 'findInCompany'>,
   ) {}
 
   /** A board's cards in board order (column rank, then card rank): one query for the cards, one for their runs. */
@@ -165,12 +169,12 @@ export class CardsService {
     ifMatch: string | undefined,
     dto: UpdateCardDto,
   ): Promise<CardDto> {
-    const expected = requiredVersions(ifMatch);
     checkDescription(dto.description);
     return this.conditional(id, async (tx) => {
       const card = await tx.findOne(Card, { id });
+      // A missing (or another company's) card answers 404 before any precondition is looked at.
       if (!card) throw Errors.notFound('Card');
-      assertVersion(expected, card.version);
+      assertVersion(requiredVersions(ifMatch), card.version);
       const fields: string[] = [];
       const set = <K extends keyof Card>(field: K, value: Card[K]) => {
         const same =
@@ -222,14 +226,13 @@ export class CardsService {
     ifMatch: string | undefined,
     dto: MoveCardDto,
   ): Promise<CardDto> {
-    const expected = requiredVersions(ifMatch);
     if (dto.afterCardId === id || dto.beforeCardId === id) {
       throw Errors.field(dto.afterCardId === id ? 'afterCardId' : 'beforeCardId', 'must be another card');
     }
     return this.conditional(id, async (tx) => {
       const card = await tx.findOne(Card, { id });
       if (!card) throw Errors.notFound('Card');
-      assertVersion(expected, card.version);
+      assertVersion(requiredVersions(ifMatch), card.version);
       const column = await this.lockColumn(tx, card.boardId, dto.columnId);
       const fromColumnId = card.columnId;
       if (column.id !== fromColumnId) await this.assertRoom(tx, column);
@@ -251,7 +254,7 @@ export class CardsService {
 
   /** Deletes a card: its creator, or a manager and up (anyone else: 404, audited as a denial). */
   async remove(ctx: TenantContext, id: string): Promise<void> {
-    await deniedAsNotFound(this.audit, `DELETE ${CARD_ROUTE}`, () =>
+    await deniedAsNotFound(this.audit as AuditService, `DELETE ${CARD_ROUTE}`, () =>
       this.em.transactional(async (tx) => {
         const card = await tx.findOne(Card, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
         if (!card) throw Errors.notFound('Card');

@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { forwardRef, Inject, Injectable } from '@nestjs/common';
 import { subject } from '@casl/ability';
 import { EntityManager, LockMode } from '@mikro-orm/postgresql';
 import { AuditService } from '../audit/audit.service.js';
@@ -49,7 +49,8 @@ export class MembersService {
     private readonly auth: AuthService,
     private readonly audit: AuditService,
     private readonly access: AccessCache,
-    private readonly cards: CardsService,
+    // Named lazily: the boards feature loads inside the feature-list import cycle (see CardsService).
+    @Inject(forwardRef(() => CardsService)) private readonly cards: Pick<CardsService, 'unassignMember'>,
   ) {}
 
   async list(query: PageQueryDto): Promise<Page<MemberDto>> {
