@@ -46,7 +46,6 @@ export const SUBJECTS = [
   /** The signed-in person's own account across their companies (`?scope=account` lists). */
   'Account',
 ] as const;
-// eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents -- open to features (never while none adds one)
 export type SubjectName = (typeof SUBJECTS)[number] | Extract<keyof FeatureSubjects, string>;
 
 /** A loaded row checked against conditions (`createdBy`, `startedBy`). */
