@@ -1,4 +1,5 @@
 import { analyticsFeature } from './analytics/analytics.feature.js';
+import { boardsFeature } from './boards/boards.feature.js';
 import { registerFeatures } from './feature/registry.js';
 import { mcpFeature } from './mcp/mcp.feature.js';
 
@@ -8,4 +9,4 @@ import { mcpFeature } from './mcp/mcp.feature.js';
  * factory, the audit catalogue and the isolation suites read the rest of each manifest (through
  * `feature/registry.ts`).
  */
-export const FEATURES = registerFeatures([analyticsFeature, mcpFeature]);
+export const FEATURES = registerFeatures([analyticsFeature, boardsFeature, mcpFeature]);

@@ -171,7 +171,6 @@ export const AUDIT_ACTIONS = {
 // eslint-disable-next-line @typescript-eslint/no-empty-object-type
 export interface FeatureAuditActions {}
 
-// eslint-disable-next-line @typescript-eslint/no-redundant-type-constituents -- open to features (never while none adds one)
 export type AuditAction = keyof typeof AUDIT_ACTIONS | Extract<keyof FeatureAuditActions, string>;
 
 let catalogue: Readonly<Record<string, AuditActionSpec>> | undefined;

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module.js';
+import { BoardsModule } from '../boards/boards.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { MembersController } from './members.controller.js';
 import { MembersModule } from './members.module.js';
@@ -10,7 +11,7 @@ import { MembersService } from './members.service.js';
  * auth module imports for memberships, because removing a member revokes sessions through `AuthService`.
  */
 @Module({
-  imports: [MembersModule, UsersModule, AuthModule],
+  imports: [MembersModule, UsersModule, AuthModule, BoardsModule],
   controllers: [MembersController],
   providers: [MembersService],
 })

@@ -1,8 +1,9 @@
-import { Injectable } from '@nestjs/common';
+import { forwardRef, Inject, Injectable } from '@nestjs/common';
 import { subject } from '@casl/ability';
 import { EntityManager, LockMode } from '@mikro-orm/postgresql';
 import { AuditService } from '../audit/audit.service.js';
 import { AuthService } from '../auth/auth.service.js';
+import { CardsService } from '../boards/cards.service.js';
 import { abilityFor } from '../authz/abilities.js';
 import { roleAtLeast, type Role } from '../authz/roles.js';
 import { deniedAsNotFound, RowDenied } from '../authz/row-denial.js';
@@ -48,6 +49,8 @@ export class MembersService {
     private readonly auth: AuthService,
     private readonly audit: AuditService,
     private readonly access: AccessCache,
+    // Named lazily: the boards feature loads inside the feature-list import cycle (see CardsService).
+    @Inject(forwardRef(() => CardsService)) private readonly cards: Pick<CardsService, 'unassignMember'>,
   ) {}
 
   async list(query: PageQueryDto): Promise<Page<MemberDto>> {
@@ -126,6 +129,8 @@ export class MembersService {
           throw new RowDenied('delete', 'Member', userId, `${actorRole} may only remove themselves`);
         }
         if (target.role === 'owner') await this.ensureAnotherOwner(tx, userId);
+        // Their cards are unassigned in this transaction (each audited as `card.updated`).
+        await this.cards.unassignMember(tx, userId);
         tx.remove(target);
         await tx.flush();
         // The removed member's sessions of this company end now; an access token already issued is refused by

@@ -9,6 +9,9 @@ export const ERROR_CODES = [
   'BUDGET_EXCEEDED',
   'PAYLOAD_TOO_LARGE',
   'UNSUPPORTED_MEDIA_TYPE',
+  'PRECONDITION_FAILED',
+  'PRECONDITION_REQUIRED',
+  'WIP_LIMIT',
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -31,7 +34,7 @@ export class AppError extends Error {
     readonly errors?: FieldError[],
     readonly headers?: Record<string, string>,
     /** Extension members of the problem body (RFC 9457 §3.2), e.g. OAuth's `error` on the token endpoint. */
-    readonly extensions?: Record<string, string>,
+    readonly extensions?: Record<string, string | number>,
   ) {
     super(detail);
     this.name = 'AppError';
@@ -57,4 +60,17 @@ export const Errors = {
     new AppError(429, 'RATE_LIMITED', detail, undefined, { 'Retry-After': String(retryAfterSeconds) }),
   budgetExceeded: (detail: string) => new AppError(429, 'BUDGET_EXCEEDED', detail),
   payloadTooLarge: (detail: string) => new AppError(413, 'PAYLOAD_TOO_LARGE', detail),
+  /** 428: a conditional write (`If-Match`) sent without its precondition. */
+  preconditionRequired: (detail: string) => new AppError(428, 'PRECONDITION_REQUIRED', detail),
+  /** 412: the `If-Match` version is not the current one; the body and the ETag carry the current version. */
+  preconditionFailed: (detail: string, currentVersion: number) =>
+    new AppError(
+      412,
+      'PRECONDITION_FAILED',
+      detail,
+      undefined,
+      { ETag: `"${currentVersion}"` },
+      { currentVersion },
+    ),
+  wipLimit: (detail: string) => new AppError(409, 'WIP_LIMIT', detail),
 } as const;

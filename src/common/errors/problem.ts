@@ -23,10 +23,12 @@ const TITLES: Record<number, string> = {
   405: 'Method Not Allowed',
   406: 'Not Acceptable',
   409: 'Conflict',
+  412: 'Precondition Failed',
   413: 'Content Too Large',
   414: 'URI Too Long',
   415: 'Unsupported Media Type',
   422: 'Unprocessable Content',
+  428: 'Precondition Required',
   429: 'Too Many Requests',
   431: 'Request Header Fields Too Large',
   500: 'Internal Server Error',
@@ -58,8 +60,10 @@ export function codeForStatus(status: number): ErrorCode {
   if (status === 403) return 'FORBIDDEN';
   if (status === 404 || status === 405) return 'NOT_FOUND';
   if (status === 409) return 'CONFLICT';
+  if (status === 412) return 'PRECONDITION_FAILED';
   if (status === 413) return 'PAYLOAD_TOO_LARGE';
   if (status === 415) return 'UNSUPPORTED_MEDIA_TYPE';
+  if (status === 428) return 'PRECONDITION_REQUIRED';
   if (status === 429) return 'RATE_LIMITED';
   if (status >= 500) return 'INTERNAL';
   return 'VALIDATION_FAILED';

@@ -152,7 +152,7 @@ export function toProblem(thrown: unknown, requestId: string): RenderedProblem {
       errors?: FieldError[];
       headers?: Record<string, string>;
       wallHit?: boolean;
-      extensions?: Record<string, string>;
+      extensions?: Record<string, string | number>;
     } = {},
   ): RenderedProblem => ({
     body: { ...extra.extensions, ...problem(status, code, detail, requestId, extra.errors) },

@@ -1,0 +1,393 @@
+import { subject } from '@casl/ability';
+import { forwardRef, Inject, Injectable } from '@nestjs/common';
+import { OptimisticLockError, type FilterQuery } from '@mikro-orm/core';
+import { EntityManager, LockMode } from '@mikro-orm/postgresql';
+import { AuditService } from '../audit/audit.service.js';
+import { abilityFor } from '../authz/abilities.js';
+import { deniedAsNotFound, RowDenied } from '../authz/row-denial.js';
+import { Errors } from '../common/errors/app-error.js';
+import { keysetFind, toPage, type Page } from '../common/pagination.js';
+import { MembershipsService } from '../members/memberships.service.js';
+import { Run, type RunStatus } from '../runs/run.entity.js';
+import type { TenantContext } from '../tenancy/request-store.js';
+import { BoardColumn } from './board-column.entity.js';
+import { Board } from './board.entity.js';
+import { actorId } from './boards.service.js';
+import { Card } from './card.entity.js';
+import {
+  MAX_DESCRIPTION_BYTES,
+  type BoardCardsQueryDto,
+  type CardDto,
+  type CardQueryDto,
+  type CreateCardDto,
+  type MoveCardDto,
+  type UpdateCardDto,
+} from './dto/card.dto.js';
+import { assertVersion, requiredVersions } from './if-match.js';
+import { compareRanks, rankBetween } from './ranks.js';
+
+type RunStatuses = Map<string, RunStatus>;
+
+function toCardDto(c: Card, runs: RunStatuses): CardDto {
+  const status = c.runId ? runs.get(c.runId) : undefined;
+  return {
+    id: c.id,
+    boardId: c.boardId,
+    columnId: c.columnId,
+    rank: c.rank,
+    title: c.title,
+    description: c.description,
+    labels: c.labels,
+    dueAt: c.dueAt ? c.dueAt.toISOString() : null,
+    assigneeId: c.assigneeId,
+    run: c.runId && status ? { id: c.runId, status } : null,
+    version: c.version,
+    createdBy: c.createdBy,
+    updatedBy: c.updatedBy,
+    createdAt: c.createdAt.toISOString(),
+    updatedAt: c.updatedAt.toISOString(),
+  };
+}
+
+function checkDescription(description: string | null | undefined): void {
+  if (typeof description === 'string' && Buffer.byteLength(description, 'utf8') > MAX_DESCRIPTION_BYTES) {
+    throw Errors.field('description', 'must be at most 64 KiB (UTF-8)');
+  }
+}
+
+function uniqueLabels(labels: string[]): string[] {
+  return [...new Set(labels)];
+}
+
+const CARD_ROUTE = '/v1/cards/:id';
+
+/**
+ * Cards: create, edit, move, delete, in board order. Every write of an existing card is conditional on its
+ * `version` (the ORM's optimistic lock: the version is in the UPDATE's WHERE), so of two concurrent writers one
+ * wins and the other gets 412 with the current version. A card entering a column locks the column row first:
+ * the WIP limit count and the neighbours' ranks are then read by one writer at a time.
+ */
+@Injectable()
+export class CardsService {
+  constructor(
+    private readonly em: EntityManager,
+    // The feature list is imported by the audit catalogue and the ability factory, so this file can load inside
+    // that import cycle: the services it injects are named lazily (forwardRef) and typed structurally, so that no
+    // decorator metadata reads them while the cycle is still evaluating.
+    @Inject(forwardRef(() => AuditService))
+    private readonly audit: Pick<AuditService, 'record' | 'recordAlone'>,
+    @Inject(forwardRef(() => MembershipsService))
+    private readonly memberships: Pick<MembershipsService, 'findInCompany'>,
+  ) {}
+
+  /** A board's cards in board order (column rank, then card rank): one query for the cards, one for their runs. */
+  async listBoard(
+    boardId: string,
+    query: BoardCardsQueryDto,
+  ): Promise<{ data: CardDto[]; nextCursor: null }> {
+    const [board, columns] = await Promise.all([
+      this.em.findOne(Board, { id: boardId }, { fields: ['id'] }),
+      this.em.find(BoardColumn, { boardId }, { fields: ['id', 'rank'] }),
+    ]);
+    if (!board) throw Errors.notFound('Board');
+    if (query.columnId !== undefined && !columns.some((c) => c.id === query.columnId)) {
+      throw Errors.notFound('Column');
+    }
+    const where: FilterQuery<Card> = { boardId };
+    if (query.columnId !== undefined) where.columnId = query.columnId;
+    if (query.assigneeId !== undefined) where.assigneeId = query.assigneeId;
+    if (query.label !== undefined) where.labels = { $contains: [query.label] };
+    const cards = await this.em.find(Card, where, { orderBy: { rank: 'asc', id: 'asc' } });
+    const order = new Map([...columns].sort(compareRanks).map((c, i) => [c.id, i] as const));
+    // Stable sort: within a column the database's (rank, id) order stays.
+    cards.sort((a, b) => (order.get(a.columnId) ?? 0) - (order.get(b.columnId) ?? 0));
+    const runs = await this.runStatuses(this.em, cards);
+    return { data: cards.map((c) => toCardDto(c, runs)), nextCursor: null };
+  }
+
+  /** The company's cards across boards, newest first (keyset), e.g. `?assigneeId=` for someone's cards. */
+  async list(query: CardQueryDto): Promise<Page<CardDto>> {
+    const page = keysetFind(query);
+    const where: FilterQuery<Card> = { ...page.where };
+    if (query.boardId !== undefined) where.boardId = query.boardId;
+    if (query.assigneeId !== undefined) where.assigneeId = query.assigneeId;
+    if (query.label !== undefined) where.labels = { $contains: [query.label] };
+    const rows = await this.em.find(Card, where, page.options);
+    const runs = await this.runStatuses(this.em, rows);
+    return toPage(rows, page.limit, (c) => toCardDto(c, runs));
+  }
+
+  async get(id: string): Promise<CardDto> {
+    const card = await this.em.findOne(Card, { id });
+    if (!card) throw Errors.notFound('Card');
+    return toCardDto(card, await this.runStatuses(this.em, [card]));
+  }
+
+  async create(ctx: TenantContext, boardId: string, dto: CreateCardDto): Promise<CardDto> {
+    checkDescription(dto.description);
+    return this.em.transactional(async (tx) => {
+      const board = await tx.findOne(Board, { id: boardId }, { fields: ['id'] });
+      if (!board) throw Errors.notFound('Board');
+      const column = await this.lockColumn(tx, boardId, dto.columnId);
+      await this.assertRoom(tx, column);
+      if (dto.assigneeId !== undefined) await this.assertMember(tx, dto.assigneeId);
+      const runs = dto.runId !== undefined ? await this.findRun(tx, dto.runId) : new Map<string, RunStatus>();
+      const last = await tx.findOne(
+        Card,
+        { columnId: column.id },
+        { orderBy: { rank: 'desc', id: 'desc' }, fields: ['id', 'rank'] },
+      );
+      const card = new Card(
+        boardId,
+        column.id,
+        rankBetween(last?.rank ?? null, null),
+        dto.title,
+        actorId(ctx),
+      );
+      card.description = dto.description ?? null;
+      card.labels = uniqueLabels(dto.labels ?? []);
+      card.dueAt = dto.dueAt !== undefined ? new Date(dto.dueAt) : null;
+      card.assigneeId = dto.assigneeId ?? null;
+      card.runId = dto.runId ?? null;
+      tx.persist(card);
+      await tx.flush();
+      await this.audit.record(
+        {
+          action: 'card.created',
+          target: { type: 'Card', id: card.id },
+          metadata: { boardId, columnId: column.id },
+        },
+        tx,
+      );
+      return toCardDto(card, runs);
+    });
+  }
+
+  async update(
+    ctx: TenantContext,
+    id: string,
+    ifMatch: string | undefined,
+    dto: UpdateCardDto,
+  ): Promise<CardDto> {
+    checkDescription(dto.description);
+    return this.conditional(id, async (tx) => {
+      const card = await tx.findOne(Card, { id });
+      // A missing (or another company's) card answers 404 before any precondition is looked at.
+      if (!card) throw Errors.notFound('Card');
+      assertVersion(requiredVersions(ifMatch), card.version);
+      const fields: string[] = [];
+      const set = <K extends keyof Card>(field: K, value: Card[K]) => {
+        const same =
+          value instanceof Date && card[field] instanceof Date
+            ? value.getTime() === card[field].getTime()
+            : JSON.stringify(value) === JSON.stringify(card[field]);
+        if (!same) {
+          card[field] = value;
+          fields.push(field);
+        }
+      };
+      if (dto.title !== undefined) set('title', dto.title);
+      if (dto.description !== undefined) set('description', dto.description);
+      if (dto.labels !== undefined) set('labels', uniqueLabels(dto.labels));
+      if (dto.dueAt !== undefined) set('dueAt', dto.dueAt === null ? null : new Date(dto.dueAt));
+      if (dto.assigneeId !== undefined) {
+        if (dto.assigneeId !== null && dto.assigneeId !== card.assigneeId) {
+          await this.assertMember(tx, dto.assigneeId);
+        }
+        set('assigneeId', dto.assigneeId);
+      }
+      if (dto.runId !== undefined) {
+        if (dto.runId !== null && dto.runId !== card.runId) await this.findRun(tx, dto.runId);
+        set('runId', dto.runId);
+      }
+      if (fields.length > 0) {
+        card.updatedBy = actorId(ctx);
+        await tx.flush();
+        await this.audit.record(
+          {
+            action: 'card.updated',
+            target: { type: 'Card', id },
+            metadata: { fields, version: card.version },
+          },
+          tx,
+        );
+      }
+      return toCardDto(card, await this.runStatuses(tx, [card]));
+    });
+  }
+
+  /**
+   * Moves a card to a column of its board, between `afterCardId` and `beforeCardId` (cards of that column;
+   * neither: the top). Writes the card's row only: its column and a rank between its new neighbours.
+   */
+  async move(
+    ctx: TenantContext,
+    id: string,
+    ifMatch: string | undefined,
+    dto: MoveCardDto,
+  ): Promise<CardDto> {
+    if (dto.afterCardId === id || dto.beforeCardId === id) {
+      throw Errors.field(dto.afterCardId === id ? 'afterCardId' : 'beforeCardId', 'must be another card');
+    }
+    return this.conditional(id, async (tx) => {
+      const card = await tx.findOne(Card, { id });
+      if (!card) throw Errors.notFound('Card');
+      assertVersion(requiredVersions(ifMatch), card.version);
+      const column = await this.lockColumn(tx, card.boardId, dto.columnId);
+      const fromColumnId = card.columnId;
+      if (column.id !== fromColumnId) await this.assertRoom(tx, column);
+      card.rank = await this.rankIn(tx, column.id, id, dto);
+      card.columnId = column.id;
+      card.updatedBy = actorId(ctx);
+      await tx.flush();
+      await this.audit.record(
+        {
+          action: 'card.moved',
+          target: { type: 'Card', id },
+          metadata: { fromColumnId, toColumnId: column.id, version: card.version },
+        },
+        tx,
+      );
+      return toCardDto(card, await this.runStatuses(tx, [card]));
+    });
+  }
+
+  /** Deletes a card: its creator, or a manager and up (anyone else: 404, audited as a denial). */
+  async remove(ctx: TenantContext, id: string): Promise<void> {
+    await deniedAsNotFound(this.audit as AuditService, `DELETE ${CARD_ROUTE}`, () =>
+      this.em.transactional(async (tx) => {
+        const card = await tx.findOne(Card, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+        if (!card) throw Errors.notFound('Card');
+        if (!abilityFor(ctx).can('delete', subject('Card', { createdBy: card.createdBy }))) {
+          throw new RowDenied('delete', 'Card', id, 'only the creator or a manager deletes a card');
+        }
+        tx.remove(card);
+        await tx.flush();
+        await this.audit.record(
+          {
+            action: 'card.deleted',
+            target: { type: 'Card', id },
+            metadata: { boardId: card.boardId, columnId: card.columnId, title: card.title },
+          },
+          tx,
+        );
+      }),
+    );
+  }
+
+  /**
+   * Unassigns every card of a member who leaves the company, in the caller's transaction (the membership's
+   * removal), one `card.updated` event per card with `reason: 'member_removed'`. The cards are locked first,
+   * so their version check cannot fail against a concurrent edit.
+   */
+  async unassignMember(tx: EntityManager, userId: string): Promise<number> {
+    const cards = await tx.find(
+      Card,
+      { assigneeId: userId },
+      { lockMode: LockMode.PESSIMISTIC_WRITE, orderBy: { id: 'asc' } },
+    );
+    if (cards.length === 0) return 0;
+    for (const card of cards) card.assigneeId = null;
+    await tx.flush();
+    for (const card of cards) {
+      await this.audit.record(
+        {
+          action: 'card.updated',
+          target: { type: 'Card', id: card.id },
+          metadata: { fields: ['assigneeId'], version: card.version, reason: 'member_removed', userId },
+        },
+        tx,
+      );
+    }
+    return cards.length;
+  }
+
+  /** Runs a conditional write; a lost race on the version (the UPDATE matched no row) answers 412. */
+  private async conditional<T>(id: string, fn: (tx: EntityManager) => Promise<T>): Promise<T> {
+    try {
+      return await this.em.transactional(fn);
+    } catch (error) {
+      if (!(error instanceof OptimisticLockError)) throw error;
+      const current = await this.em.findOne(Card, { id }, { disableIdentityMap: true, fields: ['version'] });
+      if (!current) throw Errors.notFound('Card');
+      assertVersion([], current.version);
+      throw error;
+    }
+  }
+
+  private async lockColumn(tx: EntityManager, boardId: string, columnId: string): Promise<BoardColumn> {
+    const column = await tx.findOne(
+      BoardColumn,
+      { id: columnId, boardId },
+      { lockMode: LockMode.PESSIMISTIC_WRITE },
+    );
+    if (!column) throw Errors.notFound('Column');
+    return column;
+  }
+
+  /** 409 WIP_LIMIT when the (locked) column is full. */
+  private async assertRoom(tx: EntityManager, column: BoardColumn): Promise<void> {
+    if (column.wipLimit === null) return;
+    const count = await tx.count(Card, { columnId: column.id });
+    if (count >= column.wipLimit) {
+      throw Errors.wipLimit(`The column "${column.name}" is at its WIP limit of ${column.wipLimit} card(s)`);
+    }
+  }
+
+  private async assertMember(tx: EntityManager, userId: string): Promise<void> {
+    if (!(await this.memberships.findInCompany(userId, tx))) throw Errors.notFound('Member');
+  }
+
+  private async findRun(tx: EntityManager, runId: string): Promise<RunStatuses> {
+    const run = await tx.findOne(Run, { id: runId }, { fields: ['id', 'status'] });
+    if (!run) throw Errors.notFound('Run');
+    return new Map([[run.id, run.status]]);
+  }
+
+  /** The current status of the cards' runs, in one query. */
+  private async runStatuses(em: EntityManager, cards: Card[]): Promise<RunStatuses> {
+    const ids = [...new Set(cards.map((c) => c.runId).filter((r): r is string => r !== null))];
+    if (ids.length === 0) return new Map();
+    const runs = await em.find(Run, { id: { $in: ids } }, { fields: ['id', 'status'] });
+    return new Map(runs.map((r) => [r.id, r.status]));
+  }
+
+  /** A rank in `columnId` (locked) between the given neighbours, which must be cards of that column. */
+  private async rankIn(tx: EntityManager, columnId: string, id: string, dto: MoveCardDto): Promise<string> {
+    const neighbour = async (cardId: string) => {
+      const card = await tx.findOne(Card, { id: cardId, columnId }, { fields: ['id', 'rank'] });
+      if (!card) throw Errors.notFound('Card');
+      return card;
+    };
+    const after = dto.afterCardId !== undefined ? await neighbour(dto.afterCardId) : null;
+    const before = dto.beforeCardId !== undefined ? await neighbour(dto.beforeCardId) : null;
+    if (after && before) {
+      if (compareRanks(after, before) >= 0) {
+        throw Errors.field('beforeCardId', 'must come after afterCardId in the column');
+      }
+      return rankBetween(after.rank, before.rank);
+    }
+    if (after) {
+      const next = await tx.findOne(
+        Card,
+        { columnId, id: { $ne: id }, rank: { $gt: after.rank } },
+        { orderBy: { rank: 'asc', id: 'asc' }, fields: ['id', 'rank'] },
+      );
+      return rankBetween(after.rank, next?.rank ?? null);
+    }
+    const previous = before
+      ? await tx.findOne(
+          Card,
+          { columnId, id: { $ne: id }, rank: { $lt: before.rank } },
+          { orderBy: { rank: 'desc', id: 'desc' }, fields: ['id', 'rank'] },
+        )
+      : null;
+    if (before) return rankBetween(previous?.rank ?? null, before.rank);
+    const first = await tx.findOne(
+      Card,
+      { columnId, id: { $ne: id } },
+      { orderBy: { rank: 'asc', id: 'asc' }, fields: ['id', 'rank'] },
+    );
+    return rankBetween(null, first?.rank ?? null);
+  }
+}
