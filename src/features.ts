@@ -1,4 +1,5 @@
 import type { FeatureManifest } from './feature/feature.js';
+import { wikiFeature } from './wiki/wiki.feature.js';
 
 let list: readonly FeatureManifest[] | undefined;
 
@@ -11,5 +12,6 @@ let list: readonly FeatureManifest[] | undefined;
 export function features(): readonly FeatureManifest[] {
   return (list ??= [
     // one line per feature, e.g. boardsFeature,
+    wikiFeature,
   ]);
 }

@@ -8,6 +8,8 @@ export const ERROR_CODES = [
   'RATE_LIMITED',
   'BUDGET_EXCEEDED',
   'PAYLOAD_TOO_LARGE',
+  'PRECONDITION_FAILED',
+  'PRECONDITION_REQUIRED',
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];

@@ -11,6 +11,7 @@ import { Migration20261123030000_run_reads } from './Migration20261123030000_run
 import { Migration20261206015926_mail_audit_export } from './Migration20261206015926_mail_audit_export.js';
 import { Migration20261206020320_idempotency_sealed_response } from './Migration20261206020320_idempotency_sealed_response.js';
 import { Migration20261206030019_run_summary_columns } from './Migration20261206030019_run_summary_columns.js';
+import { Migration20261207034312_wiki } from './Migration20261207034312_wiki.js';
 
 /**
  * Every migration, in order. Listed statically so the compiled app, the tests and the CLI run the same set;
@@ -38,4 +39,5 @@ export const MIGRATIONS: MigrationObject[] = [
     name: 'Migration20261206030019_run_summary_columns',
     class: Migration20261206030019_run_summary_columns,
   },
+  { name: 'Migration20261207034312_wiki', class: Migration20261207034312_wiki },
 ];
