@@ -177,6 +177,12 @@ describe('wiki', () => {
       const page = await newPage(a.member, { title: 'Versioned', body: 'v1' });
       const url = `/v1/wiki/pages/${page.id}`;
       expectProblem(await client(t, a.member).patch(url, { body: 'v2' }), 428, 'PRECONDITION_REQUIRED');
+      // A missing page is a 404 with or without the header.
+      expectProblem(
+        await client(t, a.member).patch(`/v1/wiki/pages/${MISSING}`, { body: 'v2' }),
+        404,
+        'NOT_FOUND',
+      );
 
       const ok = await client(t, member2).patch(url, { body: 'v2' }, '"1"');
       expect(ok.status, JSON.stringify(ok.body)).toBe(200);

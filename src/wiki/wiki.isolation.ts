@@ -44,8 +44,8 @@ async function wikiPage({ t, s }: BuildContext): Promise<Built> {
 }
 
 /**
- * The wiki's part of the cross-tenant and audit-coverage suites. `If-Match` is sent on PATCH so that the answer
- * to another company's id is the 404 of a missing page (not the 428 of a missing header).
+ * The wiki's part of the cross-tenant and audit-coverage suites. PATCH sends a valid `If-Match`, though a missing
+ * or foreign page answers 404 before the header is looked at (the steered probes send none).
  */
 export const isolation = defineIsolation({
   fixtures: {

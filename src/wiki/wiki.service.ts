@@ -227,7 +227,6 @@ export class WikiService {
     dto: UpdateWikiPageDto,
     ifMatch: string | undefined,
   ): Promise<WikiPageDto> {
-    if (ifMatch === undefined) throw preconditionRequired();
     const title = dto.title === undefined ? undefined : cleanTitle(dto.title);
     if (dto.body !== undefined) checkBody(dto.body);
     const moving = dto.parentId !== undefined;
@@ -235,7 +234,9 @@ export class WikiService {
       // The tree lock before the row lock, always in this order (see lockCompany).
       if (moving) await lockCompany(tx, 'wiki-tree');
       const page = await tx.findOne(WikiPage, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
+      // A missing (or another company's) page answers 404 first, with or without the header.
       if (!page) throw Errors.notFound('WikiPage');
+      if (ifMatch === undefined) throw preconditionRequired();
       if (!ifMatchAllows(ifMatch, page.version)) throw preconditionFailed(page.version);
 
       const fields: string[] = [];
