@@ -105,6 +105,15 @@ describe('wiki', () => {
       const second = await newPage(a.member, { title });
       expect(second.slug).toBe(`${first.slug}-2`);
       expect((await newPage(a.member, { title: '日本語' })).slug).toMatch(/^page(-\d+)?$/);
+      // Concurrent pages of one title all get a slug of their own (a lost race retries with a random suffix).
+      const racing = `Racing ${hex()}`;
+      const raced = await Promise.all(
+        [a.member, member2, a.manager, a.admin].map((actor) =>
+          client(t, actor).post('/v1/wiki/pages', { title: racing, body: '' }),
+        ),
+      );
+      expect(raced.map((r) => r.status)).toEqual([201, 201, 201, 201]);
+      expect(new Set(raced.map((r) => r.body.slug as string)).size).toBe(4);
       const explicit = await newPage(a.member, { slug: `custom-${hex()}` });
       const taken = await client(t, a.member).post('/v1/wiki/pages', {
         title: 'Other',

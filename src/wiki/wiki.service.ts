@@ -1,6 +1,11 @@
 import { subject } from '@casl/ability';
 import { forwardRef, Inject, Injectable } from '@nestjs/common';
-import { EntityManager, LockMode, type FilterQuery } from '@mikro-orm/postgresql';
+import {
+  EntityManager,
+  LockMode,
+  UniqueConstraintViolationException,
+  type FilterQuery,
+} from '@mikro-orm/postgresql';
 import { AuditService } from '../audit/audit.service.js';
 import { abilityFor } from '../authz/abilities.js';
 import { AppError, Errors } from '../common/errors/app-error.js';
@@ -24,8 +29,11 @@ import {
 } from './dto/wiki.dto.js';
 import { WikiPageRevision } from './wiki-page-revision.entity.js';
 import { MAX_BODY_BYTES, MAX_SLUG_LENGTH, WikiPage } from './wiki-page.entity.js';
+import { suffixedSlug } from '../companies/slug.js';
 import { freeSlug, slugBase } from './wiki-slug.js';
 import { ifMatchAllows, preconditionFailed, preconditionRequired } from './wiki.errors.js';
+
+const SLUG_UNIQUE = 'wiki_pages_company_slug_unique';
 
 /** Deepest search offset a cursor may ask for: ranked search is for the first pages of hits. */
 const MAX_SEARCH_OFFSET = 1000;
@@ -85,6 +93,13 @@ function checkBody(body: string): void {
   if (Buffer.byteLength(body, 'utf8') > MAX_BODY_BYTES) {
     throw Errors.field('body', `must be at most 1 MiB (${MAX_BODY_BYTES} bytes of UTF-8)`);
   }
+}
+
+function isSlugTaken(e: unknown): boolean {
+  return (
+    e instanceof UniqueConstraintViolationException &&
+    (e as UniqueConstraintViolationException & { constraint?: string }).constraint === SLUG_UNIQUE
+  );
 }
 
 function slugTaken(slug: string): AppError {
@@ -176,9 +191,30 @@ export class WikiService {
     return toPageDto(page);
   }
 
+  /**
+   * Creates a page and its first revision. A derived slug that another request took meanwhile (the unique key
+   * refuses it) is retried with a random suffix; an explicit one answers 409.
+   */
   async create(ctx: TenantContext, dto: CreateWikiPageDto): Promise<WikiPageDto> {
     const title = cleanTitle(dto.title);
     checkBody(dto.body);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.insert(ctx, dto, title, attempt > 0);
+      } catch (e) {
+        if (!isSlugTaken(e)) throw e;
+        if (dto.slug !== undefined) throw slugTaken(dto.slug);
+        if (attempt >= 2) throw e;
+      }
+    }
+  }
+
+  private async insert(
+    ctx: TenantContext,
+    dto: CreateWikiPageDto,
+    title: string,
+    randomSuffix: boolean,
+  ): Promise<WikiPageDto> {
     const parentId = dto.parentId ?? null;
     return this.em.transactional(async (tx) => {
       if (parentId !== null) {
@@ -189,6 +225,8 @@ export class WikiService {
       if (dto.slug !== undefined) {
         if ((await tx.count(WikiPage, { slug: dto.slug })) > 0) throw slugTaken(dto.slug);
         slug = dto.slug;
+      } else if (randomSuffix) {
+        slug = suffixedSlug(slugBase(title));
       } else {
         const base = slugBase(title);
         const rows = await tx.find(
