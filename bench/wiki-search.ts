@@ -99,7 +99,7 @@ async function main(): Promise<void> {
         [id, pages, words],
       );
     }
-    await owner.query('analyze wiki_pages');
+    await owner.query('vacuum analyze wiki_pages');
     const size = (
       await owner.query<{ rows: string; total: string; index: string; avg: string }>(
         `select (select count(*) from wiki_pages)::text as rows,
