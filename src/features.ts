@@ -2,6 +2,7 @@ import { analyticsFeature } from './analytics/analytics.feature.js';
 import { boardsFeature } from './boards/boards.feature.js';
 import { registerFeatures } from './feature/registry.js';
 import { mcpFeature } from './mcp/mcp.feature.js';
+import { wikiFeature } from './wiki/wiki.feature.js';
 
 /**
  * The features that register themselves: adding one is its folder, one migration and one line in this list
@@ -9,4 +10,4 @@ import { mcpFeature } from './mcp/mcp.feature.js';
  * factory, the audit catalogue and the isolation suites read the rest of each manifest (through
  * `feature/registry.ts`).
  */
-export const FEATURES = registerFeatures([analyticsFeature, boardsFeature, mcpFeature]);
+export const FEATURES = registerFeatures([analyticsFeature, boardsFeature, mcpFeature, wikiFeature]);

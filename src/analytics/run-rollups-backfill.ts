@@ -1,8 +1,8 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
 import { Company } from '../companies/company.entity.js';
 import { systemContext } from '../tenancy/request-store.js';
 import { scoped } from '../tenancy/scoped-sql.js';
 import { ANALYTICS_STATEMENTS as SQL } from '../tenancy/statements/analytics.js';
+import { Unscoped } from '../tenancy/unscoped.js';
 import type { TenancyService } from '../tenancy/tenancy.service.js';
 
 export interface BackfillResult {
@@ -29,11 +29,12 @@ export function backfillRunRollups(tenancy: TenancyService, companyId: string): 
 }
 
 /** Every company id in the registry (or just `only`, when it exists), in id order: not tenant data. */
-export async function companyIds(orm: MikroORM, only?: string): Promise<string[]> {
-  const registry = orm.em.fork({ clear: true, disableContextResolution: true });
-  const rows = await registry.find(Company, only ? { id: only } : {}, {
-    fields: ['id'],
-    orderBy: { id: 'asc' },
+export function companyIds(tenancy: TenancyService, only?: string): Promise<string[]> {
+  return tenancy.unscoped(Unscoped.Directory, async (registry) => {
+    const rows = await registry.find(Company, only ? { id: only } : {}, {
+      fields: ['id'],
+      orderBy: { id: 'asc' },
+    });
+    return rows.map((c) => c.id);
   });
-  return rows.map((c) => c.id);
 }

@@ -47,7 +47,6 @@ declare module '../authz/abilities.js' {
 }
 
 declare module '../audit/audit-actions.js' {
-  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
   interface FeatureAuditActions extends Record<keyof typeof BOARD_AUDIT_ACTIONS, true> {}
 }
 

@@ -5,6 +5,16 @@ import { hasNul } from './nul.js';
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 export const MAX_JSON_DEPTH = 64;
 
+/**
+ * A route whose bodies may be larger than {@link BODY_LIMIT_BYTES} says so with
+ * `@RouteConfig({ bodyLimit: bytes })` (from `@nestjs/platform-fastify`); `registerBodyParsers` applies it as the
+ * route's own Fastify `bodyLimit`, which the JSON parser then enforces instead of the default. Used by the wiki
+ * (a page body may be 1 MiB of text, which JSON escaping makes larger).
+ */
+export interface RouteBodyLimit {
+  bodyLimit?: number;
+}
+
 /** Nesting depth of a JSON text, counted without parsing (strings are skipped). */
 export function jsonDepth(text: string): number {
   let depth = 0;
@@ -68,6 +78,11 @@ export function findNul(value: unknown, path = ''): { field: string; message: st
 export function registerBodyParsers(fastify: FastifyInstance): void {
   // Only JSON and forms: any other content type answers 415.
   fastify.removeAllContentTypeParsers();
+  fastify.addHook('onRoute', (route) => {
+    const config: RouteBodyLimit | undefined = route.config;
+    const limit = config?.bodyLimit;
+    if (typeof limit === 'number') route.bodyLimit = limit;
+  });
   fastify.addContentTypeParser(
     'application/x-www-form-urlencoded',
     { parseAs: 'string', bodyLimit: 64 * 1024 },

@@ -2,13 +2,13 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { currentTenant } from './request-store.js';
 
 /** What a company lock serialises. Each purpose is its own lock: they never wait for one another. */
-export type CompanyLockPurpose = 'runs' | 'administration' | 'audit-export';
+export type CompanyLockPurpose = 'runs' | 'administration' | 'audit-export' | 'wiki-tree';
 
 /**
  * A transaction-scoped advisory lock on one company (`pg_advisory_xact_lock`), for work that must see the
  * committed result of the previous one within that company: run claims (the exact cap), company
  * administration (settings, deletion, invitations of one email, the invitation mail limit), the scheduled audit
- * export's watermark.
+ * export's watermark, the shape of the wiki tree (no cycles, no page under a deleted one).
  *
  * Deliberately not a row lock on `companies`: every insert into a tenant table share-locks its company row
  * through the foreign key, and the audit append holds the company's chain head while it inserts, so a

@@ -34,7 +34,7 @@ export const analyticsCommand: CliCommand = {
     const orm = await MikroORM.init(buildOrmConfig({ url: appUrl, poolMax: 2 }));
     try {
       const tenancy = new TenancyService(orm);
-      const ids = await companyIds(orm, only);
+      const ids = await companyIds(tenancy, only);
       if (only && ids.length === 0) {
         ctx.err(`No company ${only}`);
         return 1;
