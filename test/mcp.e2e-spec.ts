@@ -183,10 +183,42 @@ describe('MCP server', () => {
       'run',
     );
     // A's ids per fixture type; a tool with an id argument and no entry here fails this test (add its fixture).
+    const board = okBody(
+      await call(t, 'POST', '/v1/boards', { token: a.manager.accessToken, body: { name: 'MCP board' } }),
+      'board',
+    );
+    const columns = okBody(
+      await call(t, 'GET', `/v1/boards/${board.id as string}`, { token: a.member.accessToken }),
+      'board',
+    );
+    const columnId = (columns.columns as Json[])[0].id as string;
+    const card = okBody(
+      await call(t, 'POST', `/v1/boards/${board.id as string}/cards`, {
+        token: a.member.accessToken,
+        body: { columnId, title: 'MCP card' },
+      }),
+      'card',
+    );
+    const page = okBody(
+      await call(t, 'POST', '/v1/wiki/pages', {
+        token: a.member.accessToken,
+        body: { title: 'MCP page', body: 'x' },
+      }),
+      'page',
+    );
     const aIds: Record<string, string> = {
       get_run: aRun.id as string,
       give_verdict: aRun.id as string,
       cancel_run: aRun.id as string,
+      get_wiki_page: page.id as string,
+      list_cards: board.id as string,
+      create_card: board.id as string,
+      move_card: card.id as string,
+    };
+    const extraArgs: Record<string, Json> = {
+      give_verdict: { decision: 'approve' },
+      create_card: { columnId: newId(), title: 'Probe' },
+      move_card: { columnId: newId(), ifMatch: '"1"' },
     };
     const exempt: Record<string, string> = {
       get_template: 'the governed catalog is global (a random id: not found, below)',
@@ -197,7 +229,7 @@ describe('MCP server', () => {
     const uncovered = withIds.map((tool) => tool.name).filter((n) => !(n in aIds) && !(n in exempt));
     expect(uncovered, 'tools that take an id with no cross-tenant case').toEqual([]);
     for (const [name, id] of Object.entries(aIds)) {
-      const args = name === 'give_verdict' ? { decision: 'approve' } : {};
+      const args = extraArgs[name] ?? {};
       const foreign = (await bClient.callTool({ name, arguments: { id, ...args } })) as CallToolResult;
       const missing = (await bClient.callTool({
         name,

@@ -66,6 +66,28 @@ describe('schema walls', () => {
          on conflict do nothing`,
         [s.companyId, run.body.id],
       );
+      // Workspace rows: a board with its columns, a card linked to the run, a wiki page with a child.
+      const board = await client(t, s.manager).post('/v1/boards', { name: 'Schema board' });
+      expect(board.status, JSON.stringify(board.body)).toBe(201);
+      const columns = await client(t, s.member).get(`/v1/boards/${board.body.id as string}`);
+      const columnId = (columns.body.columns as { id: string }[])[0].id;
+      const card = await client(t, s.member).post(`/v1/boards/${board.body.id as string}/cards`, {
+        columnId,
+        title: 'Schema card',
+        runId: run.body.id as string,
+      });
+      expect(card.status, JSON.stringify(card.body)).toBe(201);
+      const parent = await client(t, s.member).post('/v1/wiki/pages', {
+        title: `Schema parent ${s.slug}`,
+        body: 'x',
+      });
+      expect(parent.status, JSON.stringify(parent.body)).toBe(201);
+      const child = await client(t, s.member).post('/v1/wiki/pages', {
+        title: `Schema child ${s.slug}`,
+        body: 'y',
+        parentId: parent.body.id as string,
+      });
+      expect(child.status, JSON.stringify(child.body)).toBe(201);
     }
     tenantTables = (
       await t.owner.query<{ table: string }>(
@@ -213,9 +235,13 @@ describe('schema walls', () => {
         const target = fk.refColumns[fk.columns.indexOf(column)];
         const child = await rowOf(fk.table, a.companyId);
         const foreign = (await rowOf(fk.refTable, b.companyId))[target];
-        const expectRefused = (err: pg.DatabaseError | null, what: string) => {
+        // Keys that may refuse a move of this row to B: any key of its own, or one pointing at this row.
+        const incoming = fks
+          .filter((other) => other.refTable === fk.table || other.table === fk.table)
+          .map((other) => other.name);
+        const expectRefused = (err: pg.DatabaseError | null, what: string, by = [fk.name]) => {
           expect(err?.code, `${fk.name}: ${what} was accepted (${err?.message ?? 'no error'})`).toBe('23503');
-          expect(err?.constraint, `${fk.name}: ${what}`).toBe(fk.name);
+          expect(by, `${fk.name}: ${what} refused by ${err?.constraint}`).toContain(err?.constraint);
           refused += 1;
         };
 
@@ -234,8 +260,22 @@ describe('schema walls', () => {
           [fk.table],
         );
         const cols = insertable.map((c) => c.name);
+        // Text columns of other unique keys (a page's slug) get a fresh value, so only the reference can refuse.
+        const { rows: uniqueText } = await t.owner.query<{ name: string }>(
+          `select a.attname as name from pg_constraint k
+             join pg_attribute a on a.attrelid = k.conrelid and a.attnum = any (k.conkey)
+            where k.conrelid = $1::regclass and k.contype = 'u' and a.atttypid in ('text'::regtype, 'varchar'::regtype)`,
+          [fk.table],
+        );
+        const fresh = new Set(uniqueText.map((u) => u.name));
         const select = cols.map((c) =>
-          c === 'id' ? 'gen_random_uuid()' : c === column ? '$1::uuid' : `s."${c}"`,
+          c === 'id'
+            ? 'gen_random_uuid()'
+            : c === column
+              ? '$1::uuid'
+              : fresh.has(c)
+                ? `s."${c}" || '-' || substr(md5(random()::text), 1, 8)`
+                : `s."${c}"`,
         );
         expectRefused(
           await attempt(
@@ -253,6 +293,7 @@ describe('schema walls', () => {
             child.id,
           ]),
           'move to the other company',
+          [fk.name, ...incoming],
         );
         // Control: the same statement with A's own row is accepted, so the refusals above are the key at work.
         expect(

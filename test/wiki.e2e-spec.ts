@@ -468,12 +468,31 @@ describe('wiki', () => {
       expect(JSON.stringify(fromB.body)).not.toContain(bodyHit.id);
       const fromA = await search(`"B's ${word}" OR "Company B writes"`);
       expect(fromA.body.data).toEqual([]);
-      // The function itself: with A's company it sees only A's rows, even through the application's role.
+      // The function itself, through the application's role: with A's company set for the statement it sees only
+      // A's rows; with no company set, or B's, A's id as the argument reads nothing (the setting decides).
       const { rows } = await t.appRole.query<{ id: string }>(
-        'select id from tenant_wiki_search($1, $2, 50, 0)',
+        "select id from tenant_wiki_search(set_config('app.company_id', $1::text, true)::uuid, $2, 50, 0)",
         [a.companyId, word],
       );
       expect(rows.map((r) => r.id).sort()).toEqual([bodyHit.id, titleHit.id].sort());
+      const unset = await t.appRole.query('select id from tenant_wiki_search($1, $2, 50, 0)', [
+        a.companyId,
+        word,
+      ]);
+      expect(unset.rows).toEqual([]);
+      const conn = await t.appRole.connect();
+      try {
+        await conn.query('begin');
+        await conn.query("select set_config('app.company_id', $1::text, true)", [b.companyId]);
+        const steered = await conn.query('select id from tenant_wiki_search($1, $2, 50, 0)', [
+          a.companyId,
+          word,
+        ]);
+        expect(steered.rows).toEqual([]);
+      } finally {
+        await conn.query('rollback');
+        conn.release();
+      }
     });
 
     it('pages through hits', async () => {

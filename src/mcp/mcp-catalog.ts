@@ -109,15 +109,29 @@ export function buildCatalog(
     const body = bodySchema?.['application/json']?.schema;
     if (body) {
       const resolved = copier.resolve(body);
-      for (const [name, prop] of Object.entries((resolved.properties ?? {}) as Record<string, unknown>)) {
-        if (name in properties || name === 'ifMatch') {
-          throw new Error(`MCP tool ${spec.name}: body field ${name} collides with a parameter`);
+      const addProperties = (schema: Schema) => {
+        for (const [name, prop] of Object.entries((schema.properties ?? {}) as Record<string, unknown>)) {
+          if (name === 'ifMatch' || (name in properties && !bodyFields.has(name))) {
+            throw new Error(`MCP tool ${spec.name}: body field ${name} collides with a parameter`);
+          }
+          bodyFields.add(name);
+          properties[name] = copier.copy(prop);
         }
-        properties[name] = copier.copy(prop);
-      }
+      };
+      const bodyFields = new Set<string>();
+      addProperties(resolved);
       required.push(...((resolved.required ?? []) as string[]));
-      for (const key of ['oneOf', 'anyOf', 'allOf'] as const) {
-        if (resolved[key]) extra[key] = copier.copy(resolved[key]);
+      // `oneOf` variants (a run starts from a catalog template or a draft version): the arguments are the union
+      // of their fields; which ones a variant requires stays as a `oneOf` of required sets.
+      for (const key of ['oneOf', 'anyOf'] as const) {
+        const variants = resolved[key];
+        if (!Array.isArray(variants)) continue;
+        const sets = (variants as Schema[]).map((variant) => {
+          const schema = copier.resolve(variant);
+          addProperties(schema);
+          return { required: (schema.required ?? []) as string[] };
+        });
+        extra[key] = sets;
       }
     }
     if (spec.ifMatch) {

@@ -1,5 +1,6 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { currentTenant } from './request-store.js';
+import { scoped as scopedSql } from './scoped.js';
 
 /**
  * A reviewed, hand-written statement that a feature may run through `scoped(...)`. Its first placeholder (`?`) is
@@ -18,14 +19,11 @@ export interface CompanyStatement {
  * the first parameter and callers cannot pass one. Refuses to run outside a transaction, where the
  * row-level-security setting would be missing.
  */
-export async function scoped<R extends object>(
+export function scoped<R extends object>(
   tx: EntityManager,
   statement: CompanyStatement,
   args: readonly unknown[],
 ): Promise<R[]> {
-  if (!tx.isInTransaction()) throw new Error(`${statement.name} runs inside a transaction`);
-  const { companyId } = currentTenant();
-  return tx
-    .getConnection()
-    .execute<R[]>(statement.sql, [companyId, ...args], 'all', tx.getTransactionContext());
+  // The one way to run hand-written SQL in a company (src/tenancy/scoped.ts), with the company as `$1`.
+  return scopedSql<R[]>(tx, statement.sql, [currentTenant().companyId, ...args]);
 }

@@ -14,8 +14,8 @@ import { Migration20261206030019_run_summary_columns } from './Migration20261206
 import { Migration20261207030000_run_reads_company_setting } from './Migration20261207030000_run_reads_company_setting.js';
 import { Migration20261207030759_wall_three } from './Migration20261207030759_wall_three.js';
 import { Migration20261207033141_analytics_rollups } from './Migration20261207033141_analytics_rollups.js';
-import { Migration20261207034359_boards } from './Migration20261207034359_boards.js';
 import { Migration20261207034312_wiki } from './Migration20261207034312_wiki.js';
+import { Migration20261207034359_boards } from './Migration20261207034359_boards.js';
 
 /**
  * Every migration, in order. Listed statically so the compiled app, the tests and the CLI run the same set;
@@ -25,10 +25,7 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261122000000_bootstrap', class: Migration20261122000000_bootstrap },
   { name: 'Migration20261122233201_identity', class: Migration20261122233201_identity },
   { name: 'Migration20261122235232_company_admin', class: Migration20261122235232_company_admin },
-  {
-    name: 'Migration20261122235303_machine_credentials',
-    class: Migration20261122235303_machine_credentials,
-  },
+  { name: 'Migration20261122235303_machine_credentials', class: Migration20261122235303_machine_credentials },
   { name: 'Migration20261122235530_connectors', class: Migration20261122235530_connectors },
   { name: 'Migration20261122235818_drafts', class: Migration20261122235818_drafts },
   { name: 'Migration20261123003806_runs', class: Migration20261123003806_runs },
@@ -39,16 +36,13 @@ export const MIGRATIONS: MigrationObject[] = [
     name: 'Migration20261206020320_idempotency_sealed_response',
     class: Migration20261206020320_idempotency_sealed_response,
   },
-  {
-    name: 'Migration20261206030019_run_summary_columns',
-    class: Migration20261206030019_run_summary_columns,
-  },
+  { name: 'Migration20261206030019_run_summary_columns', class: Migration20261206030019_run_summary_columns },
   {
     name: 'Migration20261207030000_run_reads_company_setting',
     class: Migration20261207030000_run_reads_company_setting,
   },
   { name: 'Migration20261207030759_wall_three', class: Migration20261207030759_wall_three },
   { name: 'Migration20261207033141_analytics_rollups', class: Migration20261207033141_analytics_rollups },
-  { name: 'Migration20261207034359_boards', class: Migration20261207034359_boards },
   { name: 'Migration20261207034312_wiki', class: Migration20261207034312_wiki },
+  { name: 'Migration20261207034359_boards', class: Migration20261207034359_boards },
 ];

@@ -1,3 +1,4 @@
+import { Optional, OptionalOrNull } from '../../common/dto/optional.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import {
@@ -35,7 +36,7 @@ export class CreateWikiPageDto {
     nullable: true,
     description: 'A page of the company; absent: top level',
   })
-  @IsOptional()
+  @OptionalOrNull()
   @IsUUID('all', { message: 'parentId must be a UUID' })
   parentId?: string | null;
 
@@ -44,7 +45,7 @@ export class CreateWikiPageDto {
     pattern: SLUG_PATTERN.source,
     description: 'Unique in the company (409 when taken); derived from the title when absent',
   })
-  @IsOptional()
+  @Optional()
   @IsString()
   @MaxLength(MAX_SLUG_LENGTH, { message: `slug ${SLUG_MESSAGE}` })
   @Matches(SLUG_PATTERN, { message: `slug ${SLUG_MESSAGE}` })
@@ -54,19 +55,19 @@ export class CreateWikiPageDto {
 /** Any subset; `parentId: null` moves the page to the top level. Requires `If-Match`. */
 export class UpdateWikiPageDto {
   @ApiPropertyOptional({ maxLength: MAX_TITLE_LENGTH })
-  @IsOptional()
+  @Optional()
   @IsString()
   @IsNotEmpty()
   @MaxLength(MAX_TITLE_LENGTH)
   title?: string;
 
   @ApiPropertyOptional({ description: 'Markdown, stored as given; at most 1 MiB of UTF-8' })
-  @IsOptional()
+  @Optional()
   @IsString()
   body?: string;
 
   @ApiPropertyOptional({ format: 'uuid', nullable: true, description: 'New parent; `null`: top level' })
-  @IsOptional()
+  @OptionalOrNull()
   @IsUUID('all', { message: 'parentId must be a UUID' })
   parentId?: string | null;
 }
