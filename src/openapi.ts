@@ -104,12 +104,41 @@ function boundFormattedStrings(node: unknown): void {
 }
 
 /**
+ * Bounds the transport itself enforces, for schemas whose DTO declares none (mostly responses): no string or array
+ * of a request or response can exceed the largest body a route accepts (the wiki's 2 MiB + 64 KiB), and integers
+ * are JavaScript's safe integers. A DTO's own tighter limit always wins; these only close what is left open.
+ */
+const TRANSPORT_MAX_STRING = 4 * 1024 * 1024;
+const TRANSPORT_MAX_ITEMS = 100_000;
+
+function boundByTransport(node: unknown): void {
+  if (Array.isArray(node)) {
+    node.forEach(boundByTransport);
+    return;
+  }
+  if (typeof node !== 'object' || node === null) return;
+  const schema = node as SchemaObject;
+  const types: unknown[] = Array.isArray(schema.type) ? schema.type : [schema.type];
+  const open = schema.enum === undefined && (schema as { const?: unknown }).const === undefined;
+  if (types.includes('string') && open && schema.maxLength === undefined)
+    schema.maxLength = TRANSPORT_MAX_STRING;
+  if (types.includes('array') && schema.maxItems === undefined) schema.maxItems = TRANSPORT_MAX_ITEMS;
+  if (types.includes('integer') && open) {
+    schema.format ??= 'int64';
+    schema.minimum ??= Number.MIN_SAFE_INTEGER;
+    schema.maximum ??= Number.MAX_SAFE_INTEGER;
+  }
+  for (const value of Object.values(node)) boundByTransport(value);
+}
+
+/**
  * What every operation has in common, added in one place rather than on each route:
  * - the response headers of API.md (request id and rate limits on every response, `Retry-After` on 429/503);
  * - 413 and 415 on operations that take a body (the body parsers answer them, src/common/json-body.ts);
  * - `security: []` on public routes (they declare no scheme: anyone may call them);
  * - `requestBody.required: false` when every field of the body is optional (no body is then accepted);
- * - `maxLength` of strings whose format fixes it (uuid, date-time).
+ * - `maxLength` of strings whose format fixes it (uuid, date-time), and the transport's bounds where a schema
+ *   declares none (`boundByTransport`).
  */
 export function completeDocument(document: OpenAPIObject): OpenAPIObject {
   document.components = {
@@ -156,6 +185,7 @@ export function completeDocument(document: OpenAPIObject): OpenAPIObject {
   );
   document.tags = [...tags].sort().map((name) => ({ name }));
   boundFormattedStrings(document);
+  boundByTransport(document);
   return document;
 }
 

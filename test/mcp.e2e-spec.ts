@@ -89,14 +89,17 @@ describe('MCP server', () => {
     expect(res.status).toBe(401);
     const challenge = res.headers.get('www-authenticate') ?? '';
     expect(challenge).toMatch(/^Bearer /);
-    const url = /resource_metadata="([^"]+)"/.exec(challenge)?.[1];
-    expect(url).toBeDefined();
-    const meta = (await (await fetch(url!)).json()) as Json;
-    expect(meta.resource).toBe(`${base}/mcp`);
-    const server = (await (
-      await fetch(`${meta.authorization_servers[0] as string}/.well-known/oauth-authorization-server`)
-    ).json()) as Json;
-    expect(server.token_endpoint).toBe(`${base}/v1/oauth/token`);
+    const origin = t.config.publicAppUrl;
+    expect(challenge).toContain(`resource_metadata="${origin}/.well-known/oauth-protected-resource"`);
+    // The configured origin, never the request's Host: a forged Host cannot send clients elsewhere.
+    const forged = await call(t, 'GET', '/.well-known/oauth-protected-resource', {
+      headers: { host: 'evil.example' },
+    });
+    const meta = forged.body as Json;
+    expect(meta.resource).toBe(`${origin}/mcp`);
+    expect(meta.authorization_servers).toEqual([origin]);
+    const server = (await call(t, 'GET', '/.well-known/oauth-authorization-server')).body as Json;
+    expect(server.token_endpoint).toBe(`${origin}/v1/oauth/token`);
     expect(server.grant_types_supported).toEqual(['client_credentials']);
   });
 

@@ -1500,7 +1500,9 @@ export interface components {
             nextCursor: string | null;
         };
         ConnectorStatsDto: {
+            /** Format: int64 */
             calls: number;
+            /** Format: int64 */
             errors: number;
             /** @description Failed calls by reason (`timeout`, `http_status`, `network`, …) */
             errorsByReason: {
@@ -2082,9 +2084,15 @@ export interface components {
             stepId: string;
         };
         PercentilesDto: {
-            /** @description Median (ms); null without data */
+            /**
+             * Format: int64
+             * @description Median (ms); null without data
+             */
             p50: number | null;
-            /** @description 95th percentile (ms); null without data */
+            /**
+             * Format: int64
+             * @description 95th percentile (ms); null without data
+             */
             p95: number | null;
         };
         ProblemDto: {
@@ -2195,21 +2203,33 @@ export interface components {
         RunBucketDto: {
             /** @description Park-to-verdict waits of the verdicts given in the bucket */
             approvalWaitMs: components["schemas"]["PercentilesDto"];
+            /** Format: int64 */
             cancelled: number;
             /** @description Start-to-end durations of the runs that ended in the bucket */
             durationMs: components["schemas"]["PercentilesDto"];
+            /** Format: int64 */
             failed: number;
-            /** @description Runs parked on an approval step at the bucket's end */
+            /**
+             * Format: int64
+             * @description Runs parked on an approval step at the bucket's end
+             */
             parked: number;
+            /** Format: int64 */
             rejected: number;
             /**
              * Format: date-time
              * @description The bucket's start (its local start in `timezone`, as UTC)
              */
             start: string;
-            /** @description Runs started in the bucket */
+            /**
+             * Format: int64
+             * @description Runs started in the bucket
+             */
             started: number;
-            /** @description Runs that succeeded in the bucket */
+            /**
+             * Format: int64
+             * @description Runs that succeeded in the bucket
+             */
             succeeded: number;
         };
         RunDto: {
@@ -2499,15 +2519,24 @@ export interface components {
             nextCursor: string | null;
         };
         TemplateStatsDto: {
-            /** @description Runs that ended in the range (any outcome) */
+            /**
+             * Format: int64
+             * @description Runs that ended in the range (any outcome)
+             */
             finished: number;
+            /** Format: int64 */
             medianApprovalWaitMs: number | null;
+            /** Format: int64 */
             medianDurationMs: number | null;
             name: string;
-            /** @description Runs started in the range */
+            /**
+             * Format: int64
+             * @description Runs started in the range
+             */
             runs: number;
             /** @enum {string} */
             source: "template" | "draft";
+            /** Format: int64 */
             succeeded: number;
             /** @description succeeded ÷ finished, 0 … 1; null when none finished */
             successRate: number | null;
@@ -2703,25 +2732,46 @@ export interface components {
             title?: string;
         };
         UsageDto: {
-            /** @description API keys neither revoked nor expired */
+            /**
+             * Format: int64
+             * @description API keys neither revoked nor expired
+             */
             apiKeys: number;
-            /** @description Events in the company's audit trail */
+            /**
+             * Format: int64
+             * @description Events in the company's audit trail
+             */
             auditEvents: number;
-            /** @description null until boards exist */
+            /**
+             * Format: int64
+             * @description null until boards exist
+             */
             cards: number | null;
+            /** Format: int64 */
             maxConcurrentRuns: number;
+            /** Format: int64 */
             members: number;
             /**
              * Format: date-time
              * @description Start of this month (UTC, as the run budget counts)
              */
             month: string;
-            /** @description null: no budget */
+            /**
+             * Format: int64
+             * @description null: no budget
+             */
             monthlyRunBudget: number | null;
-            /** @description Runs executing now (holding a slot) */
+            /**
+             * Format: int64
+             * @description Runs executing now (holding a slot)
+             */
             runsInFlight: number;
+            /** Format: int64 */
             runsStarted: number;
-            /** @description null until wiki pages exist */
+            /**
+             * Format: int64
+             * @description null until wiki pages exist
+             */
             wikiPages: number | null;
         };
         UserDto: {

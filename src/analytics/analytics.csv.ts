@@ -9,7 +9,13 @@ import type {
 type Cell = string | number | null;
 
 function csv(columns: string[], rows: Cell[][]): string {
-  return stringify(rows, { header: true, columns, cast: { number: (n) => String(n) } });
+  // escape_formulas: a cell starting with = + - @ (a template name, a tool id) is not run by a spreadsheet.
+  return stringify(rows, {
+    header: true,
+    columns,
+    escape_formulas: true,
+    cast: { number: (n) => String(n) },
+  });
 }
 
 /** The same rows as the JSON answers, one line each, nested values flattened (`durationMsP50`). */

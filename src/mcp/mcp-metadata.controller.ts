@@ -1,9 +1,8 @@
-import { Controller, Get, Req } from '@nestjs/common';
+import { Controller, Get, Inject } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
-import type { FastifyRequest } from 'fastify';
+import type { AppConfig } from '../config/config.js';
+import { APP_CONFIG } from '../config/config.module.js';
 import { Public } from '../authz/authorize.decorator.js';
-
-const origin = (request: FastifyRequest) => `${request.protocol}://${request.host}`;
 
 /**
  * OAuth discovery for MCP clients (RFC 9728 protected-resource metadata, RFC 8414 authorization-server metadata):
@@ -13,12 +12,19 @@ const origin = (request: FastifyRequest) => `${request.protocol}://${request.hos
 @ApiExcludeController()
 @Controller('.well-known')
 export class McpMetadataController {
+  /** The configured public origin: never the request's Host header (a forged Host must not redirect clients). */
+  private readonly origin: string;
+
+  constructor(@Inject(APP_CONFIG) config: AppConfig) {
+    this.origin = config.publicAppUrl;
+  }
+
   @Get('oauth-protected-resource')
   @Public()
-  resource(@Req() request: FastifyRequest): Record<string, unknown> {
+  resource(): Record<string, unknown> {
     return {
-      resource: `${origin(request)}/mcp`,
-      authorization_servers: [origin(request)],
+      resource: `${this.origin}/mcp`,
+      authorization_servers: [this.origin],
       bearer_methods_supported: ['header'],
       resource_name: 'Tenantry MCP server',
     };
@@ -26,10 +32,10 @@ export class McpMetadataController {
 
   @Get('oauth-authorization-server')
   @Public()
-  authorizationServer(@Req() request: FastifyRequest): Record<string, unknown> {
+  authorizationServer(): Record<string, unknown> {
     return {
-      issuer: origin(request),
-      token_endpoint: `${origin(request)}/v1/oauth/token`,
+      issuer: this.origin,
+      token_endpoint: `${this.origin}/v1/oauth/token`,
       grant_types_supported: ['client_credentials'],
       token_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
       response_types_supported: [],

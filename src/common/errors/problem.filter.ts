@@ -1,6 +1,8 @@
 import { Catch, Inject, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import type { AppConfig } from '../../config/config.js';
+import { APP_CONFIG } from '../../config/config.module.js';
 import { contextBindings } from '../logger.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
 import { toProblem } from './to-problem.js';
@@ -13,6 +15,8 @@ export function sendProblem(
   request: FastifyRequest,
   reply: FastifyReply,
   logger: Logger,
+  /** The service's public origin (configuration, never the request's Host header). */
+  publicOrigin?: string,
 ): void {
   const rendered = toProblem(error, String(request.id));
   if (rendered.serverFault) {
@@ -23,9 +27,9 @@ export function sendProblem(
       'row-level security refused a statement',
     );
   }
-  if (rendered.body.status === 401) {
+  if (rendered.body.status === 401 && publicOrigin) {
     // RFC 6750 and the MCP authorization spec: say how to authenticate, and where the resource's metadata is.
-    const origin = `${request.protocol}://${request.host}`;
+    const origin = publicOrigin;
     void reply.header(
       'WWW-Authenticate',
       `Bearer realm="tenantry", resource_metadata="${origin}/.well-known/oauth-protected-resource"`,
@@ -41,10 +45,19 @@ export function sendProblem(
 /** The one global exception filter (registered as APP_FILTER). */
 @Catch()
 export class ProblemFilter implements ExceptionFilter {
-  constructor(@Inject(ROOT_LOGGER) private readonly logger: Logger) {}
+  constructor(
+    @Inject(ROOT_LOGGER) private readonly logger: Logger,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const http = host.switchToHttp();
-    sendProblem(exception, http.getRequest<FastifyRequest>(), http.getResponse<FastifyReply>(), this.logger);
+    sendProblem(
+      exception,
+      http.getRequest<FastifyRequest>(),
+      http.getResponse<FastifyReply>(),
+      this.logger,
+      this.config.publicAppUrl,
+    );
   }
 }
