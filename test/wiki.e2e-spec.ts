@@ -186,6 +186,8 @@ describe('wiki', () => {
       const page = await newPage(a.member, { title: 'Versioned', body: 'v1' });
       const url = `/v1/wiki/pages/${page.id}`;
       expectProblem(await client(t, a.member).patch(url, { body: 'v2' }), 428, 'PRECONDITION_REQUIRED');
+      // `*` says no version either (as for cards): a lost update must not slip through.
+      expectProblem(await client(t, a.member).patch(url, { body: 'v2' }, '*'), 428, 'PRECONDITION_REQUIRED');
       // A missing page is a 404 with or without the header.
       expectProblem(
         await client(t, a.member).patch(`/v1/wiki/pages/${MISSING}`, { body: 'v2' }),

@@ -39,7 +39,7 @@ import {
   WikiSearchHitDto,
   WikiSearchQueryDto,
 } from './dto/wiki.dto.js';
-import { etagOf } from './wiki.errors.js';
+import { etagOf } from '../common/if-match.js';
 import { WikiService } from './wiki.service.js';
 
 const WikiPageList = PageDtoOf(WikiPageSummaryDto, 'WikiPagePage');

@@ -31,7 +31,8 @@ import { WikiPageRevision } from './wiki-page-revision.entity.js';
 import { MAX_BODY_BYTES, MAX_SLUG_LENGTH, WikiPage } from './wiki-page.entity.js';
 import { suffixedSlug } from '../companies/slug.js';
 import { freeSlug, slugBase } from './wiki-slug.js';
-import { ifMatchAllows, preconditionFailed, preconditionRequired } from './wiki.errors.js';
+import { requiredVersions } from '../common/if-match.js';
+import { preconditionFailed } from './wiki.errors.js';
 
 const SLUG_UNIQUE = 'wiki_pages_company_slug_unique';
 
@@ -274,8 +275,8 @@ export class WikiService {
       const page = await tx.findOne(WikiPage, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
       // A missing (or another company's) page answers 404 first, with or without the header.
       if (!page) throw Errors.notFound('WikiPage');
-      if (ifMatch === undefined) throw preconditionRequired();
-      if (!ifMatchAllows(ifMatch, page.version)) throw preconditionFailed(page.version);
+      // 428 when absent or `*`, as for cards (src/common/if-match.ts); 412 unless it names the current version.
+      if (!requiredVersions(ifMatch).includes(page.version)) throw preconditionFailed(page.version);
 
       const fields: string[] = [];
       if (title !== undefined && title !== page.title) {
