@@ -585,8 +585,8 @@ describe('analytics', () => {
         maxConcurrentRuns: 4,
         members: 4,
         apiKeys: 0,
-        wikiPages: null,
-        cards: null,
+        wikiPages: 0,
+        cards: 0,
       });
       expect(usage.body.auditEvents).toBeGreaterThan(20);
       const csv = await get(live.member, '/v1/analytics/usage').set('Accept', 'text/csv');

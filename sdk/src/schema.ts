@@ -92,7 +92,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** This month: runs started against the monthly budget, runs in flight against the cap, members, API keys, audit events (wiki pages and cards: null until those features exist) */
+        /** This month: runs started against the monthly budget, runs in flight against the cap, members, API keys, audit events, wiki pages, cards */
         get: operations["Analytics_usage"];
         put?: never;
         post?: never;
@@ -2744,9 +2744,9 @@ export interface components {
             auditEvents: number;
             /**
              * Format: int64
-             * @description null until boards exist
+             * @description Cards on the company's boards
              */
-            cards: number | null;
+            cards: number;
             /** Format: int64 */
             maxConcurrentRuns: number;
             /** Format: int64 */
@@ -2770,9 +2770,9 @@ export interface components {
             runsStarted: number;
             /**
              * Format: int64
-             * @description null until wiki pages exist
+             * @description The company's wiki pages
              */
-            wikiPages: number | null;
+            wikiPages: number;
         };
         UserDto: {
             email: string;

@@ -106,7 +106,7 @@ export class AnalyticsController {
     operationId: 'Analytics_usage',
     summary:
       'This month: runs started against the monthly budget, runs in flight against the cap, members, API keys, ' +
-      'audit events (wiki pages and cards: null until those features exist)',
+      'audit events, wiki pages, cards',
   })
   @OkJsonOrCsv(UsageDto)
   async usage(

@@ -1,3 +1,5 @@
+import { CardsService } from '../boards/cards.service.js';
+import { WikiService } from '../wiki/wiki.service.js';
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { quantile } from '../common/duration-histogram.js';
@@ -98,7 +100,11 @@ export function parseRange(query: AnalyticsRangeQueryDto, now = new Date()): { f
  */
 @Injectable()
 export class AnalyticsService {
-  constructor(private readonly em: EntityManager) {}
+  constructor(
+    private readonly em: EntityManager,
+    private readonly wiki: WikiService,
+    private readonly cards: CardsService,
+  ) {}
 
   async runs(query: AnalyticsRunsQueryDto): Promise<RunSeriesDto> {
     const { from, to } = parseRange(query);
@@ -183,7 +189,11 @@ export class AnalyticsService {
   }
 
   async usage(): Promise<UsageDto> {
-    const [row] = await this.em.transactional((tx) => scoped<UsageRow>(tx, SQL.usage, []));
+    const [[row], wikiPages, cards] = await Promise.all([
+      this.em.transactional((tx) => scoped<UsageRow>(tx, SQL.usage, [])),
+      this.wiki.count(),
+      this.cards.count(),
+    ]);
     if (!row) throw new Error('the usage statement answered no row');
     return {
       month: iso(row.month_start),
@@ -194,9 +204,8 @@ export class AnalyticsService {
       members: row.members,
       apiKeys: row.api_keys,
       auditEvents: Number(row.audit_events),
-      // Boards and the wiki are being built on other branches: counted through their services once merged.
-      wikiPages: null,
-      cards: null,
+      wikiPages,
+      cards,
     };
   }
 }

@@ -1,4 +1,4 @@
-import { forwardRef, Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { EntityManager, LockMode } from '@mikro-orm/postgresql';
 import { AuditService } from '../audit/audit.service.js';
 import { Errors } from '../common/errors/app-error.js';
@@ -57,11 +57,7 @@ function toBoardDto(b: Board, columns: BoardColumn[]): BoardDto {
 export class BoardsService {
   constructor(
     private readonly em: EntityManager,
-    // The feature list is imported by the audit catalogue and the ability factory, so this file can load inside
-    // that import cycle: the services it injects are named lazily (forwardRef) and typed structurally, so that no
-    // decorator metadata reads them while the cycle is still evaluating.
-    @Inject(forwardRef(() => AuditService))
-    private readonly audit: Pick<AuditService, 'record' | 'recordAlone'>,
+    private readonly audit: AuditService,
   ) {}
 
   async list(query: PageQueryDto): Promise<Page<BoardDto>> {

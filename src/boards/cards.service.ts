@@ -1,5 +1,5 @@
 import { subject } from '@casl/ability';
-import { forwardRef, Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { OptimisticLockError, type FilterQuery } from '@mikro-orm/core';
 import { EntityManager, LockMode } from '@mikro-orm/postgresql';
 import { AuditService } from '../audit/audit.service.js';
@@ -71,14 +71,14 @@ const CARD_ROUTE = '/v1/cards/:id';
 export class CardsService {
   constructor(
     private readonly em: EntityManager,
-    // The feature list is imported by the audit catalogue and the ability factory, so this file can load inside
-    // that import cycle: the services it injects are named lazily (forwardRef) and typed structurally, so that no
-    // decorator metadata reads them while the cycle is still evaluating.
-    @Inject(forwardRef(() => AuditService))
-    private readonly audit: Pick<AuditService, 'record' | 'recordAlone'>,
-    @Inject(forwardRef(() => MembershipsService))
-    private readonly memberships: Pick<MembershipsService, 'findInCompany'>,
+    private readonly audit: AuditService,
+    private readonly memberships: MembershipsService,
   ) {}
+
+  /** How many cards the company has (analytics usage). */
+  count(): Promise<number> {
+    return this.em.count(Card, {});
+  }
 
   /** A board's cards in board order (column rank, then card rank): one query for the cards, one for their runs. */
   async listBoard(
@@ -254,7 +254,7 @@ export class CardsService {
 
   /** Deletes a card: its creator, or a manager and up (anyone else: 404, audited as a denial). */
   async remove(ctx: TenantContext, id: string): Promise<void> {
-    await deniedAsNotFound(this.audit as AuditService, `DELETE ${CARD_ROUTE}`, () =>
+    await deniedAsNotFound(this.audit, `DELETE ${CARD_ROUTE}`, () =>
       this.em.transactional(async (tx) => {
         const card = await tx.findOne(Card, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
         if (!card) throw Errors.notFound('Card');

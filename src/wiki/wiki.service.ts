@@ -1,5 +1,5 @@
 import { subject } from '@casl/ability';
-import { forwardRef, Inject, Injectable } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import {
   EntityManager,
   LockMode,
@@ -152,13 +152,14 @@ function decodeOffsetCursor(cursor: string | undefined): number {
 export class WikiService {
   constructor(
     private readonly em: EntityManager,
-    // The audit catalogue reads the feature list, which imports this module: in that import cycle AuditService
-    // is not yet initialised when this class is decorated. forwardRef defers the token; the `Pick` type keeps
-    // the class out of the emitted parameter metadata (which would read it at once).
-    @Inject(forwardRef(() => AuditService))
-    private readonly audit: Pick<AuditService, 'record' | 'recordAlone'>,
+    private readonly audit: AuditService,
     private readonly reader: ScopedReader,
   ) {}
+
+  /** How many pages the company has (analytics usage). */
+  count(): Promise<number> {
+    return this.em.count(WikiPage, {});
+  }
 
   /** Children of `parentId` (top level without it), by title. */
   async list(query: WikiListQueryDto): Promise<Page<WikiPageSummaryDto>> {

@@ -214,9 +214,9 @@ export class UsageDto {
   @ApiProperty({ type: 'integer', description: "Events in the company's audit trail" })
   auditEvents: number;
 
-  @ApiProperty({ type: 'integer', nullable: true, description: 'null until wiki pages exist' })
-  wikiPages: number | null;
+  @ApiProperty({ type: 'integer', description: "The company's wiki pages" })
+  wikiPages: number;
 
-  @ApiProperty({ type: 'integer', nullable: true, description: 'null until boards exist' })
-  cards: number | null;
+  @ApiProperty({ type: 'integer', description: "Cards on the company's boards" })
+  cards: number;
 }
