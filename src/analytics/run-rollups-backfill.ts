@@ -1,8 +1,6 @@
-import { Company } from '../companies/company.entity.js';
 import { systemContext } from '../tenancy/request-store.js';
 import { scoped } from '../tenancy/scoped-sql.js';
 import { ANALYTICS_STATEMENTS as SQL } from '../tenancy/statements/analytics.js';
-import { Unscoped } from '../tenancy/unscoped.js';
 import type { TenancyService } from '../tenancy/tenancy.service.js';
 
 export interface BackfillResult {
@@ -26,15 +24,4 @@ export function backfillRunRollups(tenancy: TenancyService, companyId: string): 
       return { companyId, removed: removed?.removed ?? 0, inserted: inserted?.inserted ?? 0 };
     }),
   );
-}
-
-/** Every company id in the registry (or just `only`, when it exists), in id order: not tenant data. */
-export function companyIds(tenancy: TenancyService, only?: string): Promise<string[]> {
-  return tenancy.unscoped(Unscoped.Directory, async (registry) => {
-    const rows = await registry.find(Company, only ? { id: only } : {}, {
-      fields: ['id'],
-      orderBy: { id: 'asc' },
-    });
-    return rows.map((c) => c.id);
-  });
 }

@@ -1,6 +1,5 @@
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { Company } from '../companies/company.entity.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import type { ScheduledTask } from '../scheduler/scheduled-queues.js';
@@ -8,7 +7,6 @@ import { Scheduler } from '../scheduler/scheduler.service.js';
 import { lockCompany } from '../tenancy/company-lock.js';
 import { systemContext, type TenantContext } from '../tenancy/request-store.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
-import { Unscoped } from '../tenancy/unscoped.js';
 import { AuditExportCursor } from './audit-export-cursor.entity.js';
 import { exportCompanyTrail } from './audit-export.js';
 import { AuditQueryService, type ChainHead, type SeqRange, type TimeRange } from './audit-query.service.js';
@@ -56,11 +54,8 @@ export class AuditExporter {
   ) {}
 
   /** Every company id in the registry (or just `only`, when it exists), in id order. */
-  async companyIds(only?: string): Promise<string[]> {
-    const rows = await this.tenancy.unscoped(Unscoped.Directory, (registry) =>
-      registry.find(Company, only ? { id: only } : {}, { fields: ['id'], orderBy: { id: 'asc' } }),
-    );
-    return rows.map((c) => c.id);
+  companyIds(only?: string): Promise<string[]> {
+    return this.tenancy.companyIds(only);
   }
 
   /** The events of one company that occurred between `range.from` and `range.to` (both optional). */

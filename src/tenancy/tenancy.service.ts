@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager, MikroORM, type EntityClass, type FilterQuery } from '@mikro-orm/postgresql';
+import { Company } from '../companies/company.entity.js';
 import { newId } from '../common/ids.js';
 import { applyScope, requestEntityManager } from './request-em.js';
 import { newStore, requestStorage, type RequestStore, type TenantContext } from './request-store.js';
@@ -70,6 +71,14 @@ export class TenancyService {
    * fresh context with no tenant and its own EntityManager fork (out of the caller's identity map and
    * transaction). Registry, account and credential rows are readable; a tenant entity touched inside throws.
    */
+  /** Every company id of the registry (or just `only`, when it exists), in id order: the directory, not tenant data. */
+  async companyIds(only?: string): Promise<string[]> {
+    const rows = await this.unscoped(Unscoped.Directory, (registry) =>
+      registry.find(Company, only ? { id: only } : {}, { fields: ['id'], orderBy: { id: 'asc' } }),
+    );
+    return rows.map((c) => c.id);
+  }
+
   async unscoped<T>(reason: UnscopedReason, fn: (em: EntityManager) => Promise<T>): Promise<T> {
     const current = requestStorage.getStore();
     const store = newStore(this.orm.em, {

@@ -1,5 +1,5 @@
 import { MikroORM } from '@mikro-orm/postgresql';
-import { backfillRunRollups, companyIds } from '../../analytics/run-rollups-backfill.js';
+import { backfillRunRollups } from '../../analytics/run-rollups-backfill.js';
 import { isUuid } from '../../common/ids.js';
 import { buildOrmConfig } from '../../database/orm.config.js';
 import { deriveAppUrl } from '../../database/urls.js';
@@ -34,7 +34,7 @@ export const analyticsCommand: CliCommand = {
     const orm = await MikroORM.init(buildOrmConfig({ url: appUrl, poolMax: 2 }));
     try {
       const tenancy = new TenancyService(orm);
-      const ids = await companyIds(tenancy, only);
+      const ids = await tenancy.companyIds(only);
       if (only && ids.length === 0) {
         ctx.err(`No company ${only}`);
         return 1;
