@@ -134,7 +134,8 @@ const LOOK_ACTIONS: ReadonlySet<string> = new Set(['read', 'use', 'manage']);
 /** Every action the core and the features declare, except those that only look (what a read-only switch-in loses). */
 function nonReadActions(): Action[] {
   const all = new Set<Action>(ACTIONS);
-  for (const feature of features()) for (const grant of feature.grants ?? []) for (const a of grant.actions) all.add(a);
+  for (const feature of features())
+    for (const grant of feature.grants ?? []) for (const a of grant.actions) all.add(a);
   return [...all].filter((a) => !LOOK_ACTIONS.has(a));
 }
 

@@ -52,7 +52,13 @@ export class OperatorAccessRequest extends TenantEntity {
   @Property({ type: 'timestamptz', nullable: true })
   redeemedAt: Opt<Date> | null = null;
 
-  constructor(operatorId: string, operatorEmail: string, reason: string, mode: OperatorMode, expiresAt: Date) {
+  constructor(
+    operatorId: string,
+    operatorEmail: string,
+    reason: string,
+    mode: OperatorMode,
+    expiresAt: Date,
+  ) {
     super();
     this.operatorId = operatorId;
     this.operatorEmail = operatorEmail;

@@ -15,7 +15,8 @@ export const OPERATOR_ACCESS_AUDIT_ACTIONS = {
   },
   'operator_access.denied': {
     version: 1,
-    description: "An admin denied an operator's access request; metadata.operatorId, metadata.mode, metadata.reason",
+    description:
+      "An admin denied an operator's access request; metadata.operatorId, metadata.mode, metadata.reason",
   },
   'operator_access.refused': {
     version: 1,

@@ -24,8 +24,7 @@ export const PENDING_WINDOW_MS = 24 * 3_600_000;
 
 /** What `POST /v1/platform/companies/{id}/switch` answers: a token (201) or a pending request (202). */
 export type SwitchInOutcome =
-  | { kind: 'token'; token: SwitchInTokenDto }
-  | { kind: 'request'; request: OperatorAccessRequestDto };
+  { kind: 'token'; token: SwitchInTokenDto } | { kind: 'request'; request: OperatorAccessRequestDto };
 
 export function toAccessRequestDto(r: OperatorAccessRequest, now = new Date()): OperatorAccessRequestDto {
   return {
@@ -209,13 +208,9 @@ export class OperatorAccessService {
     const company = await this.company(companyId);
     const byId: boolean = isUuid(operatorEmailOrId);
     const user = await this.tenancy.unscoped(Unscoped.Login, (em) =>
-      em.findOne(
-        User,
-        byId
-          ? { id: operatorEmailOrId }
-          : { email: operatorEmailOrId.trim().toLowerCase() },
-        { fields: ['id', 'email', 'platformAdmin'] },
-      ),
+      em.findOne(User, byId ? { id: operatorEmailOrId } : { email: operatorEmailOrId.trim().toLowerCase() }, {
+        fields: ['id', 'email', 'platformAdmin'],
+      }),
     );
     if (!user) throw Errors.notFound('User');
     if (!user.platformAdmin) throw Errors.forbidden(`${user.email} is not a platform operator`);
@@ -285,7 +280,8 @@ export class OperatorAccessService {
       if (!row) throw Errors.notFound('OperatorAccessRequest');
       const now = new Date();
       const status = row.statusAt(now);
-      if (status !== 'pending') throw Errors.conflict(`The request is ${status}; only a pending one is decided`);
+      if (status !== 'pending')
+        throw Errors.conflict(`The request is ${status}; only a pending one is decided`);
       row.status = decision;
       row.decidedBy = ctx.actingUserId;
       row.decidedAt = now;

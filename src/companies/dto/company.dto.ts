@@ -134,6 +134,8 @@ export class UpdateCompanyDto {
     description: 'Platform operator access policy; a switched-in operator cannot change it',
   })
   @ValidateIf(present)
-  @IsIn(OPERATOR_ACCESS_POLICIES, { message: `operatorAccess must be one of ${OPERATOR_ACCESS_POLICIES.join(', ')}` })
+  @IsIn(OPERATOR_ACCESS_POLICIES, {
+    message: `operatorAccess must be one of ${OPERATOR_ACCESS_POLICIES.join(', ')}`,
+  })
   operatorAccess?: OperatorAccessPolicy;
 }

@@ -64,7 +64,8 @@ export class SwitchInTokenDto {
 
   @ApiProperty({
     enum: OPERATOR_MODES,
-    description: '`read`: every non-read action is refused under this token; `write`: admin rights (see Roles)',
+    description:
+      '`read`: every non-read action is refused under this token; `write`: admin rights (see Roles)',
   })
   mode: OperatorMode;
 }
