@@ -236,7 +236,8 @@ describe('companies', () => {
       .http()
       .post(`/v1/platform/companies/${a.companyId}/switch`)
       .auth(operator.accessToken, { type: 'bearer' })
-      .send({ reason: 'Ticket 1234: customer asked for help' });
+      // Write mode, so the refusals below come from the operator's own limits, not the read-only default.
+      .send({ reason: 'Ticket 1234: customer asked for help', mode: 'write' });
     expect(switched.status).toBe(201);
     const token = switched.body.accessToken as string;
     expect((await get(a, token)).status).toBe(200);
