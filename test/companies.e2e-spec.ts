@@ -54,6 +54,7 @@ describe('companies', () => {
         maxConcurrentRuns: 4,
         monthlyRunBudget: null,
         fourEyes: true,
+        operatorAccess: 'open',
         createdAt: expect.any(String),
         updatedAt: expect.any(String),
         deletionRequestedAt: null,
