@@ -371,6 +371,29 @@ describe('operator access', () => {
       );
     });
 
+    it('an operator who is also an admin of the company cannot approve their own request (four eyes)', async () => {
+      const own = await registerCompany(t, 'Operator Own Company');
+      await grantPlatformAdmin(t, own.owner.userId);
+      const ok = await req('PATCH', `/v1/companies/${own.companyId}`, own.owner.accessToken, {
+        operatorAccess: 'approval',
+      });
+      expect(ok.status).toBe(200);
+      const res = await req('POST', `/v1/platform/companies/${own.companyId}/switch`, own.owner.accessToken, {
+        reason: 'Ticket 17: approving myself',
+      });
+      expect(res.status).toBe(202);
+      expectProblem(
+        await req('POST', `/v1/operator-access-requests/${res.body.id}/approve`, own.owner.accessToken, {}),
+        403,
+        'FORBIDDEN',
+      );
+      // Denying one's own request is harmless and allowed.
+      expect(
+        (await req('POST', `/v1/operator-access-requests/${res.body.id}/deny`, own.owner.accessToken, {}))
+          .status,
+      ).toBe(200);
+    });
+
     it("another company's admin cannot see or decide the requests (404, like a missing id)", async () => {
       const res = await switchIn(c, { reason: 'Ticket 16: cross-tenant probe' });
       const id = res.body.id as string;

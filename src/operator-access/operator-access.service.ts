@@ -280,8 +280,13 @@ export class OperatorAccessService {
       if (!row) throw Errors.notFound('OperatorAccessRequest');
       const now = new Date();
       const status = row.statusAt(now);
-      if (status !== 'pending')
+      if (status !== 'pending') {
         throw Errors.conflict(`The request is ${status}; only a pending one is decided`);
+      }
+      if (decision === 'approved' && row.operatorId === ctx.actingUserId) {
+        // Four eyes: an operator who is also an admin here does not approve their own access.
+        throw Errors.forbidden('An operator cannot approve their own access request');
+      }
       row.status = decision;
       row.decidedBy = ctx.actingUserId;
       row.decidedAt = now;
