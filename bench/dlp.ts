@@ -101,7 +101,9 @@ function scanning(): void {
       times.push(performance.now() - t0);
     }
     const s = stats(times);
-    say(`| ${label} | ${(text.length / 1024).toFixed(0)} KiB | ${hits} | ${ms(s.p50)} | ${ms(s.p99)} | ${ms(s.max)} |`);
+    say(
+      `| ${label} | ${(text.length / 1024).toFixed(0)} KiB | ${hits} | ${ms(s.p50)} | ${ms(s.p99)} | ${ms(s.max)} |`,
+    );
   }
   say('');
 }
@@ -110,7 +112,10 @@ function scanning(): void {
 
 async function runStart(): Promise<void> {
   const serverUrl = process.env.DATABASE_URL;
-  if (!serverUrl) throw new Error('Set DATABASE_URL to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/postgres');
+  if (!serverUrl)
+    throw new Error(
+      'Set DATABASE_URL to a PostgreSQL server, e.g. postgres://postgres@127.0.0.1:5432/postgres',
+    );
   const database = `tenantry_bench_dlp_${randomBytes(3).toString('hex')}`;
   const admin = new pg.Client({ connectionString: withDatabase(serverUrl, 'postgres') });
   await admin.connect();
@@ -120,7 +125,10 @@ async function runStart(): Promise<void> {
   const password = TEST_ENV.DATABASE_APP_PASSWORD;
   try {
     await runMigrations(ownerUrl, password, () => undefined);
-    const config = loadConfig({ ...TEST_ENV, ...process.env, RATE_LIMIT_PER_MINUTE: '1000000' }, () => undefined);
+    const config = loadConfig(
+      { ...TEST_ENV, ...process.env, RATE_LIMIT_PER_MINUTE: '1000000' },
+      () => undefined,
+    );
     const app = await createApp({
       config,
       databaseUrl: deriveAppUrl(ownerUrl, undefined, password),
@@ -150,12 +158,18 @@ async function runStart(): Promise<void> {
             category: 'finance',
             inputSchema: {
               type: 'object',
-              properties: { customer: { type: 'object' }, note: { type: 'string' }, items: { type: 'array' } },
+              properties: {
+                customer: { type: 'object' },
+                note: { type: 'string' },
+                items: { type: 'array' },
+              },
             },
             steps: [{ id: 'ok', kind: 'approval', name: 'Approve', minRole: 'member', prompt: 'ok?' }],
           });
         if (draft.status !== 201) throw new Error(`draft: ${draft.status} ${draft.text}`);
-        const published = await http().post(`/v1/drafts/${draft.body.id as string}/publish`).set(auth);
+        const published = await http()
+          .post(`/v1/drafts/${draft.body.id as string}/publish`)
+          .set(auth);
         return { auth, versionId: published.body.publishedVersionId as string };
       };
       const withPolicy = await company('with-policy');

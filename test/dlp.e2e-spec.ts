@@ -219,7 +219,11 @@ describe('DLP', () => {
       });
       expect(stray.body.errors[0].field).toBe('rules.0.pattern');
       const many = await send(b.admin, 'put', '/v1/dlp-policy', {
-        rules: Array.from({ length: 21 }, (_, i) => ({ detector: 'custom', action: 'audit', pattern: `x${i}` })),
+        rules: Array.from({ length: 21 }, (_, i) => ({
+          detector: 'custom',
+          action: 'audit',
+          pattern: `x${i}`,
+        })),
       });
       expectProblem(many, 400, 'VALIDATION_FAILED');
       expect(many.body.errors[0].field).toBe('rules.20');
@@ -264,7 +268,11 @@ describe('DLP', () => {
       });
       expectProblem(res, 422, 'DLP_BLOCKED');
       expect(res.body.errors).toEqual([
-        expect.objectContaining({ detector: 'us_ssn', path: 'input.customer.tax', field: 'input.customer.tax' }),
+        expect.objectContaining({
+          detector: 'us_ssn',
+          path: 'input.customer.tax',
+          field: 'input.customer.tax',
+        }),
       ]);
       const events = await auditEvents(a.admin);
       const blocked = events.find((e) => e.action === 'dlp.blocked');
@@ -281,13 +289,17 @@ describe('DLP', () => {
       const run = await runToEnd({ customer: { card: `card ${card}`, mail } });
       expect(run.input).toMatchObject({ customer: { card: 'card [REDACTED:credit_card]', mail } });
       const events = await auditEvents(a.admin);
-      const redacted = events.find((e) => e.action === 'dlp.redacted' && (e.target as { id?: string } | null)?.id === run.id);
+      const redacted = events.find(
+        (e) => e.action === 'dlp.redacted' && (e.target as { id?: string } | null)?.id === run.id,
+      );
       expect(redacted?.metadata).toEqual({
         scope: 'run_input',
         detectors: { credit_card: 1 },
         paths: ['input.customer.card'],
       });
-      const detected = events.find((e) => e.action === 'dlp.detected' && (e.target as { id?: string } | null)?.id === run.id);
+      const detected = events.find(
+        (e) => e.action === 'dlp.detected' && (e.target as { id?: string } | null)?.id === run.id,
+      );
       expect(detected?.metadata).toMatchObject({ scope: 'run_input', detectors: { email: 1 } });
     });
   });
@@ -314,7 +326,11 @@ describe('DLP', () => {
         message: "Refused by the company's DLP policy (connector_request): custom at steps.echo.request.note",
       });
       const events = await auditEvents(a.admin);
-      expect(events.find((e) => e.action === 'dlp.blocked' && (e.target as { id?: string } | null)?.id === refused.id)?.metadata).toEqual({
+      expect(
+        events.find(
+          (e) => e.action === 'dlp.blocked' && (e.target as { id?: string } | null)?.id === refused.id,
+        )?.metadata,
+      ).toEqual({
         scope: 'connector_request',
         detectors: { custom: 1 },
         paths: ['steps.echo.request.note'],
@@ -328,7 +344,10 @@ describe('DLP', () => {
       const step = (run.steps as Record<string, unknown>[])[0];
       expect(step.output).toEqual({ received: '', extra: 'got [REDACTED:custom]' });
       const events = await auditEvents(a.admin);
-      expect(events.find((e) => e.action === 'dlp.redacted' && (e.target as { id?: string } | null)?.id === run.id)?.metadata).toEqual({
+      expect(
+        events.find((e) => e.action === 'dlp.redacted' && (e.target as { id?: string } | null)?.id === run.id)
+          ?.metadata,
+      ).toEqual({
         scope: 'step_output',
         detectors: { custom: 1 },
         paths: ['steps.echo.output.extra'],
@@ -352,7 +371,9 @@ describe('DLP', () => {
       const key = plant(`sk_live_${randomBytes(18).toString('hex')}`);
       const refused = await send(a.member, 'post', cards, { columnId, title: 'Keys', description: key });
       expectProblem(refused, 422, 'DLP_BLOCKED');
-      expect(refused.body.errors).toEqual([expect.objectContaining({ detector: 'secret', path: 'description' })]);
+      expect(refused.body.errors).toEqual([
+        expect.objectContaining({ detector: 'secret', path: 'description' }),
+      ]);
 
       const card = plant(cardNumber());
       const created = await send(a.member, 'post', cards, {

@@ -139,23 +139,27 @@ function phones(text: string): Span[] {
 const LOCAL_CHAR = /[A-Za-z0-9._%+-]/;
 const DOMAIN_CHAR = /[A-Za-z0-9.-]/;
 
+/** The e-mail address around the `@` at `at`, if there is one. */
+function emailAt(text: string, at: number): Span | null {
+  let start = at;
+  while (start > 0 && at - start < 64 && LOCAL_CHAR.test(text[start - 1])) start--;
+  if (start === at || text[start] === '.') return null;
+  let end = at + 1;
+  while (end < text.length && end - at <= 253 && DOMAIN_CHAR.test(text[end])) end++;
+  while (end > at + 1 && (text[end - 1] === '.' || text[end - 1] === '-')) end--;
+  const domain = text.slice(at + 1, end);
+  const dot = domain.lastIndexOf('.');
+  if (dot <= 0 || !/^[A-Za-z]{2,24}$/.test(domain.slice(dot + 1)) || domain.includes('..')) return null;
+  return { start, end };
+}
+
 /** E-mail addresses, found from each `@` outwards (local part ≤ 64, domain ≤ 253 with a letter TLD). */
 function emails(text: string): Span[] {
   const out: Span[] = [];
-  let from = 0;
-  for (let at = text.indexOf('@'); at !== -1; at = text.indexOf('@', from)) {
-    from = at + 1;
-    let start = at;
-    while (start > 0 && at - start < 64 && LOCAL_CHAR.test(text[start - 1])) start--;
-    if (start === at || text[start] === '.') continue;
-    let end = at + 1;
-    while (end < text.length && end - at <= 253 && DOMAIN_CHAR.test(text[end])) end++;
-    while (end > at + 1 && (text[end - 1] === '.' || text[end - 1] === '-')) end--;
-    const domain = text.slice(at + 1, end);
-    const dot = domain.lastIndexOf('.');
-    if (dot <= 0 || !/^[A-Za-z]{2,24}$/.test(domain.slice(dot + 1)) || domain.includes('..')) continue;
-    out.push({ start, end });
-    from = end;
+  for (let at = text.indexOf('@'); at !== -1;) {
+    const span = emailAt(text, at);
+    if (span) out.push(span);
+    at = text.indexOf('@', span ? span.end : at + 1);
   }
   return out;
 }

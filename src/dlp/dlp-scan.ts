@@ -156,9 +156,12 @@ export function walk<T>(rules: readonly CompiledRule[], value: T, root: string):
   const note = (found: Map<CompiledRule, number>, path: string) => {
     for (const [rule, count] of found) {
       if (rule.action === 'block') blocked = true;
-      const same = hits.find((h) => h.path === path && h.detector === rule.detector && h.action === rule.action);
+      const same = hits.find(
+        (h) => h.path === path && h.detector === rule.detector && h.action === rule.action,
+      );
       if (same) same.count += count;
-      else if (hits.length < MAX_HITS) hits.push({ detector: rule.detector, action: rule.action, path, count });
+      else if (hits.length < MAX_HITS)
+        hits.push({ detector: rule.detector, action: rule.action, path, count });
     }
   };
   const visit = (v: unknown, path: string): unknown => {

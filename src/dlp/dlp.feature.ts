@@ -5,7 +5,8 @@ import { DlpModule } from './dlp.module.js';
 export const DLP_AUDIT_ACTIONS = {
   'dlp.policy_updated': {
     version: 1,
-    description: 'The DLP policy was replaced; metadata.version, rules (detector, action, scopes; no patterns)',
+    description:
+      'The DLP policy was replaced; metadata.version, rules (detector, action, scopes; no patterns)',
   },
   'dlp.blocked': {
     version: 1,

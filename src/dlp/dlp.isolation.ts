@@ -39,6 +39,7 @@ export const isolation = defineIsolation({
     },
   },
   exemptAudit: {
-    'POST /v1/dlp-policy/test': 'scans the text it is sent against the policy and answers offsets; nothing changes',
+    'POST /v1/dlp-policy/test':
+      'scans the text it is sent against the policy and answers offsets; nothing changes',
   },
 });

@@ -46,7 +46,11 @@ describe('DlpService.scanListing', () => {
     expect(e.status).toBe(422);
     expect(e.code).toBe('DLP_BLOCKED');
     expect(e.errors).toEqual([
-      expect.objectContaining({ detector: 'secret', path: 'listing.description', field: 'listing.description' }),
+      expect.objectContaining({
+        detector: 'secret',
+        path: 'listing.description',
+        field: 'listing.description',
+      }),
     ]);
     expect(JSON.stringify(e)).not.toContain(KEY);
     expect(e.detail).not.toContain(KEY);

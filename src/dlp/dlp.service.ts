@@ -59,14 +59,12 @@ function summary(scope: DlpScope, hits: Hit[]): Record<string, unknown> {
 /** The 422 of a refused value: detector and field path of each blocking finding, never the value. */
 export function dlpBlocked(hits: Hit[]): AppError {
   const blocking = hits.filter((h) => h.action === 'block').slice(0, MAX_PATHS);
-  const errors = blocking.map(
-    (h): FieldError => ({
-      field: h.path,
-      path: h.path,
-      detector: h.detector,
-      message: `contains data the company's DLP policy blocks (${h.detector})`,
-    }),
-  );
+  const errors = blocking.map((h): FieldError => ({
+    field: h.path,
+    path: h.path,
+    detector: h.detector,
+    message: `contains data the company's DLP policy blocks (${h.detector})`,
+  }));
   const named = [...new Set(blocking.map((h) => `${h.detector} at ${h.path}`))].join(', ');
   return new AppError(422, 'DLP_BLOCKED', `Refused by the company's DLP policy: ${named}`, errors);
 }

@@ -520,7 +520,9 @@ export class RunEngine {
           }
           const named = [
             ...new Set(
-              outcome.blocked.hits.filter((h) => h.action === 'block').map((h) => `${h.detector} at ${h.path}`),
+              outcome.blocked.hits
+                .filter((h) => h.action === 'block')
+                .map((h) => `${h.detector} at ${h.path}`),
             ),
           ].join(', ');
           const message = `Refused by the company's DLP policy (${outcome.blocked.scope}): ${named}`;

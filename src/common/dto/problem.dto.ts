@@ -8,7 +8,11 @@ export class FieldErrorDto {
   @ApiProperty({ maxLength: 1000, example: 'email must be an email' })
   message: string;
 
-  @ApiPropertyOptional({ maxLength: 50, example: 'credit_card', description: 'DLP_BLOCKED: the detector that matched' })
+  @ApiPropertyOptional({
+    maxLength: 50,
+    example: 'credit_card',
+    description: 'DLP_BLOCKED: the detector that matched',
+  })
   detector?: string;
 
   @ApiPropertyOptional({

@@ -35,7 +35,11 @@ export class DlpRuleDto {
   @IsIn(DLP_ACTIONS)
   action: DlpAction;
 
-  @ApiPropertyOptional({ enum: DLP_SCOPES, isArray: true, description: 'Where the rule applies; absent: everywhere' })
+  @ApiPropertyOptional({
+    enum: DLP_SCOPES,
+    isArray: true,
+    description: 'Where the rule applies; absent: everywhere',
+  })
   @Optional()
   @IsArray()
   @ArrayMinSize(1)
