@@ -30,6 +30,8 @@ const { values: opts } = parseArgs({
     scans: { type: 'string', default: '50' },
     starts: { type: 'string', default: '150' },
     keep: { type: 'boolean', default: false },
+    /** `scan` or `runs`: one part only. */
+    only: { type: 'string' },
   },
 });
 const SCANS = Number(opts.scans);
@@ -240,6 +242,6 @@ async function runStart(): Promise<void> {
   }
 }
 
-scanning();
-await runStart();
+if (opts.only !== 'runs') scanning();
+if (opts.only !== 'scan') await runStart();
 process.exit(0);

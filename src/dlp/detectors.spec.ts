@@ -102,6 +102,30 @@ describe('DLP policy walk', () => {
     expect(Object.keys(r.value)).toEqual(['[REDACTED:credit_card]']);
   });
 
+  it('never joins two strings of a value into one match', () => {
+    const pem = '-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----';
+    const crossing = compilePolicy([
+      { detector: 'credit_card', action: 'block' },
+      { detector: 'secret', action: 'block' },
+      { detector: 'custom', action: 'redact', pattern: 'A[\\s\\S]*Z' },
+    ]).byScope.workspace;
+    const r = walk(
+      crossing,
+      { a: '4111 1111', b: '1111 1111', c: '-----BEGIN PRIVATE KEY-----', d: 'x A y', e: 'Z' },
+      '',
+    );
+    expect(r.blocked).toBe(true); // the lone BEGIN line
+    expect(r.hits.map((h) => h.path)).toEqual(['c']);
+    expect(walk(crossing, { d: 'x A y', e: 'Z', f: 'A..Z' }, '').value).toEqual({
+      d: 'x A y',
+      e: 'Z',
+      f: '[REDACTED:custom]',
+    });
+    expect(walk(crossing, [pem], '').hits).toEqual([
+      { detector: 'secret', action: 'block', path: '0', count: 1 },
+    ]);
+  });
+
   it('reports offsets for the test endpoint', () => {
     expect(findAll(policy.byScope.workspace, `x ${SAMPLES.card} ACME-000001`)).toEqual([
       { detector: 'credit_card', start: 2, end: 21 },

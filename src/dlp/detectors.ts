@@ -204,13 +204,20 @@ const PEM_END = /-----END (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY(?: BLOCK)?-----/g;
 /** PEM private keys: the whole block from its BEGIN line to its END line (or the base64 after a lone BEGIN). */
 function pemKeys(text: string): Span[] {
   const out: Span[] = [];
+  // The next END line and the next NUL (the separator of joined strings) are looked up once per position
+  // passed, not once per BEGIN, so a text of many BEGIN lines stays linear.
+  let end: RegExpExecArray | null | undefined;
+  let nul = -2;
   PEM_BEGIN.lastIndex = 0;
   for (let m = PEM_BEGIN.exec(text); m !== null; m = PEM_BEGIN.exec(text)) {
     const bodyFrom = m.index + m[0].length;
-    PEM_END.lastIndex = bodyFrom;
-    const end = PEM_END.exec(text);
+    if (end === undefined || (end !== null && end.index < bodyFrom)) {
+      PEM_END.lastIndex = bodyFrom;
+      end = PEM_END.exec(text);
+    }
+    if (nul !== -1 && nul < bodyFrom) nul = text.indexOf('\u0000', bodyFrom);
     let stop: number;
-    if (end) {
+    if (end && (nul === -1 || end.index < nul)) {
       stop = end.index + end[0].length;
     } else {
       stop = bodyFrom;

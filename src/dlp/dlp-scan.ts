@@ -98,32 +98,14 @@ interface Labelled extends Span {
   detector: Detector;
 }
 
-/**
- * Scans one string: the hits of each rule, and the string with the `redact` matches replaced (overlapping
- * redactions merged under the first one's detector).
- */
-function scanString(
-  rules: readonly CompiledRule[],
-  text: string,
-): { text: string; hits: Map<CompiledRule, number> } | null {
-  let hits: Map<CompiledRule, number> | null = null;
-  let redact: Labelled[] | null = null;
-  for (const rule of rules) {
-    const found = rule.find(text);
-    if (found.length === 0) continue;
-    (hits ??= new Map()).set(rule, found.length);
-    if (rule.action === 'redact') {
-      redact ??= [];
-      for (const s of found) redact.push({ ...s, detector: rule.detector });
-    }
-  }
-  if (!hits) return null;
-  if (!redact) return { text, hits };
-  redact.sort((a, b) => a.start - b.start || b.end - a.end);
+/** Replaces each span (overlapping ones merged under the first one's detector) with its redaction. */
+function redactSpans(text: string, spans: Labelled[]): string {
+  if (spans.length === 0) return text;
+  spans.sort((a, b) => a.start - b.start || b.end - a.end);
   let out = '';
   let at = 0;
   let open: Labelled | null = null;
-  for (const s of redact) {
+  for (const s of spans) {
     if (open && s.start < open.end) {
       open.end = Math.max(open.end, s.end);
       continue;
@@ -139,11 +121,78 @@ function scanString(
     out += redactionOf(open.detector);
     at = open.end;
   }
-  return { text: out + text.slice(at), hits };
+  return out + text.slice(at);
 }
 
 const MAX_HITS = 200;
 const join = (path: string, key: string) => (path === '' ? key : `${path}.${key}`);
+
+/**
+ * Between two strings of a value in the joined text: no built-in detector's character classes take `\u0000`, so
+ * no built-in match crosses it. (A custom pattern may: such a match is dropped, and the strings it touched are
+ * scanned again one by one.)
+ */
+const SEPARATOR = '\n\u0000\n';
+
+interface RuleSpan extends Span {
+  rule: CompiledRule;
+}
+
+/** Every string of `value` (object keys and string values), in the order `rebuild` visits them. */
+function collectStrings(value: unknown, out: string[]): void {
+  if (typeof value === 'string') {
+    out.push(value);
+  } else if (Array.isArray(value)) {
+    for (const item of value) collectStrings(item, out);
+  } else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+      out.push(key);
+      collectStrings(item, out);
+    }
+  }
+}
+
+/**
+ * The spans each rule finds in each string. The strings are joined into one text and every rule runs once over
+ * it (a JSON body of many short strings costs one pass per rule, not one call per string and rule); each span
+ * is mapped back to its string by offset.
+ */
+function spansByString(rules: readonly CompiledRule[], strings: string[]): (RuleSpan[] | undefined)[] {
+  const out: (RuleSpan[] | undefined)[] = new Array<RuleSpan[] | undefined>(strings.length);
+  const starts: number[] = new Array<number>(strings.length);
+  let offset = 0;
+  for (let i = 0; i < strings.length; i++) {
+    starts[i] = offset;
+    offset += strings[i].length + SEPARATOR.length;
+  }
+  const text = strings.join(SEPARATOR);
+  const owner = (pos: number): number => {
+    let lo = 0;
+    let hi = starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (starts[mid] <= pos) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  };
+  const add = (i: number, span: RuleSpan) => (out[i] ??= []).push(span);
+  for (const rule of rules) {
+    const again = new Set<number>();
+    for (const s of rule.find(text)) {
+      const i = owner(s.start);
+      if (s.end <= starts[i] + strings[i].length) {
+        add(i, { start: s.start - starts[i], end: s.end - starts[i], rule });
+      } else {
+        for (let j = i; j < strings.length && starts[j] < s.end; j++) again.add(j);
+      }
+    }
+    for (const i of again) {
+      for (const s of rule.find(strings[i])) add(i, { start: s.start, end: s.end, rule });
+    }
+  }
+  return out;
+}
 
 /**
  * Walks a JSON value (strings, object keys, nested objects and arrays) with the rules of one scope. Field paths
@@ -151,31 +200,47 @@ const join = (path: string, key: string) => (path === '' ? key : `${path}.${key}
  * (and, with `redact`, in the value) by its redacted form, so no path carries a matched value.
  */
 export function walk<T>(rules: readonly CompiledRule[], value: T, root: string): ScanResult<T> {
+  if (rules.length === 0) return { value, hits: [], blocked: false };
+  const strings: string[] = [];
+  collectStrings(value, strings);
+  if (strings.length === 0) return { value, hits: [], blocked: false };
+  const found = spansByString(rules, strings);
   const hits: Hit[] = [];
   let blocked = false;
-  const note = (found: Map<CompiledRule, number>, path: string) => {
-    for (const [rule, count] of found) {
+  let next = 0;
+
+  const note = (spans: RuleSpan[], path: string) => {
+    for (const { rule } of spans) {
       if (rule.action === 'block') blocked = true;
       const same = hits.find(
         (h) => h.path === path && h.detector === rule.detector && h.action === rule.action,
       );
-      if (same) same.count += count;
+      if (same) same.count += 1;
       else if (hits.length < MAX_HITS)
-        hits.push({ detector: rule.detector, action: rule.action, path, count });
+        hits.push({ detector: rule.detector, action: rule.action, path, count: 1 });
     }
   };
-  const visit = (v: unknown, path: string): unknown => {
+  const redacted = (text: string, spans: RuleSpan[], all: boolean) =>
+    redactSpans(
+      text,
+      spans
+        .filter((s) => all || s.rule.action === 'redact')
+        .map((s) => ({ start: s.start, end: s.end, detector: s.rule.detector })),
+    );
+
+  // Visits the value in `collectStrings` order, taking each string's spans in turn.
+  const rebuild = (v: unknown, path: string): unknown => {
     if (typeof v === 'string') {
-      const r = scanString(rules, v);
-      if (!r) return v;
-      note(r.hits, path);
-      return r.text;
+      const spans = found[next++];
+      if (!spans) return v;
+      note(spans, path);
+      return redacted(v, spans, false);
     }
     if (Array.isArray(v)) {
       let copy: unknown[] | null = null;
       for (let i = 0; i < v.length; i++) {
-        const next = visit(v[i], join(path, String(i)));
-        if (next !== v[i]) (copy ??= v.slice())[i] = next;
+        const item = rebuild(v[i], join(path, String(i)));
+        if (item !== v[i]) (copy ??= v.slice())[i] = item;
       }
       return copy ?? v;
     }
@@ -183,32 +248,24 @@ export function walk<T>(rules: readonly CompiledRule[], value: T, root: string):
       let changed = false;
       const out: Record<string, unknown> = {};
       for (const [key, item] of Object.entries(v as Record<string, unknown>)) {
+        const spans = found[next++];
         let name = key;
-        {
-          const r = scanString(rules, key);
-          if (r) {
-            // The key is shown redacted in paths whatever the action (its value is what a path names).
-            const shown = scanString(
-              rules.map((rule) => ({ ...rule, action: 'redact' as const })),
-              key,
-            )!.text;
-            note(r.hits, join(path, shown));
-            name = r.text;
-            if (name !== key) changed = true;
-            const next = visit(item, join(path, shown));
-            if (next !== item) changed = true;
-            out[name] = next;
-            continue;
-          }
+        let shown = key;
+        if (spans) {
+          // The key is shown redacted in paths whatever the action (a path must never carry a matched value).
+          shown = redacted(key, spans, true);
+          note(spans, join(path, shown));
+          name = redacted(key, spans, false);
+          if (name !== key) changed = true;
         }
-        const next = visit(item, join(path, key));
-        if (next !== item) changed = true;
-        out[name] = next;
+        const rebuilt = rebuild(item, join(path, shown));
+        if (rebuilt !== item) changed = true;
+        out[name] = rebuilt;
       }
       return changed ? out : v;
     }
     return v;
   };
-  const out = rules.length === 0 ? value : (visit(value, root) as T);
+  const out = rebuild(value, root) as T;
   return { value: out, hits, blocked };
 }
