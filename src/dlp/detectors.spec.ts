@@ -56,6 +56,9 @@ describe('DLP detectors', () => {
       `ghp_${'x'.repeat(36)}`,
     ]);
     expect(found('secret', 'sk_live_short and eyJhbGciOi.not')).toEqual([]);
+    const aws = `aws_secret_access_key = ${'wJalrXUtnFEMI/K7MDENG/bPxRfiCYzEXAMPLEKE'}`;
+    expect(found('secret', `my_${aws}`)).toEqual([aws]);
+    expect(found('secret', `x${SAMPLES.stripe}`)).toEqual([]); // not at the start of a token
   });
 
   it('stay linear on hostile input', () => {

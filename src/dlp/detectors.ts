@@ -165,32 +165,36 @@ function emails(text: string): Span[] {
 }
 
 /**
- * Secret formats. Every expression starts at a token boundary (the look-behind), so a long run of key-like
- * characters is entered once, and its repetitions are bounded.
+ * Secret formats. Each starts with a literal (so the engine searches for it rather than trying every position)
+ * and its repetitions are bounded (≤ 250 characters per attempt); that the literal starts a token is checked
+ * on the match. The JWT's repetitions are long, so it starts at a token boundary inside the expression (the
+ * look-behind): a long run of key-like characters is then entered once.
  */
 const B = '(?<![A-Za-z0-9_-])';
+const TOKEN_CHAR = /[A-Za-z0-9_-]/;
+const atTokenStart = (text: string, index: number) => index === 0 || !TOKEN_CHAR.test(text[index - 1]);
 const SECRET_PATTERNS: RegExp[] = [
   // Stripe secret and restricted keys (sk_live_…, rk_test_…)
-  new RegExp(`${B}[rs]k_(?:live|test)_[0-9A-Za-z]{16,247}(?![0-9A-Za-z])`, 'g'),
+  new RegExp(`[rs]k_(?:live|test)_[0-9A-Za-z]{16,247}(?![0-9A-Za-z])`, 'g'),
   // AWS access key ids
-  new RegExp(`${B}(?:AKIA|ASIA|ABIA|ACCA|AROA|AIDA)[0-9A-Z]{16}(?![0-9A-Za-z])`, 'g'),
+  new RegExp(`(?:AKIA|ASIA|ABIA|ACCA|AROA|AIDA)[0-9A-Z]{16}(?![0-9A-Za-z])`, 'g'),
   // AWS secret access keys, where they are named
   /aws_?secret_?(?:access_?)?key["']?\s{0,5}[:=]\s{0,5}["']?[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+])/gi,
   // GitHub tokens (classic and fine-grained)
-  new RegExp(`${B}gh[pousr]_[A-Za-z0-9]{36,251}(?![A-Za-z0-9])`, 'g'),
-  new RegExp(`${B}github_pat_[A-Za-z0-9_]{82}(?![A-Za-z0-9_])`, 'g'),
+  new RegExp(`gh[pousr]_[A-Za-z0-9]{36,251}(?![A-Za-z0-9])`, 'g'),
+  new RegExp(`github_pat_[A-Za-z0-9_]{82}(?![A-Za-z0-9_])`, 'g'),
   // GitLab personal access tokens
-  new RegExp(`${B}glpat-[A-Za-z0-9_-]{20}(?![A-Za-z0-9_-])`, 'g'),
+  new RegExp(`glpat-[A-Za-z0-9_-]{20}(?![A-Za-z0-9_-])`, 'g'),
   // Slack tokens
-  new RegExp(`${B}xox[abposr]-[A-Za-z0-9-]{10,250}(?![A-Za-z0-9-])`, 'g'),
+  new RegExp(`xox[abposr]-[A-Za-z0-9-]{10,250}(?![A-Za-z0-9-])`, 'g'),
   // Google API keys
-  new RegExp(`${B}AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])`, 'g'),
+  new RegExp(`AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])`, 'g'),
   // OpenAI and Anthropic API keys
-  new RegExp(`${B}sk-(?:proj-|ant-(?:api|admin)\\d\\d-)?[A-Za-z0-9_-]{32,250}(?![A-Za-z0-9_-])`, 'g'),
+  new RegExp(`sk-(?:proj-|ant-(?:api|admin)\\d\\d-)?[A-Za-z0-9_-]{32,250}(?![A-Za-z0-9_-])`, 'g'),
   // SendGrid
-  new RegExp(`${B}SG\\.[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])`, 'g'),
+  new RegExp(`SG\\.[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])`, 'g'),
   // npm access tokens
-  new RegExp(`${B}npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])`, 'g'),
+  new RegExp(`npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])`, 'g'),
   // JSON Web Tokens (header and payload are base64url JSON objects: `eyJ`)
   new RegExp(
     `${B}eyJ[A-Za-z0-9_-]{8,8000}\\.eyJ[A-Za-z0-9_-]{8,64000}\\.[A-Za-z0-9_-]{16,1000}(?![A-Za-z0-9_-])`,
@@ -231,7 +235,13 @@ function pemKeys(text: string): Span[] {
 
 function secrets(text: string): Span[] {
   const all = pemKeys(text);
-  for (const re of SECRET_PATTERNS) all.push(...spans(re, text));
+  for (const re of SECRET_PATTERNS) {
+    all.push(
+      ...(re.source.startsWith('(?<!') || re.ignoreCase
+        ? spans(re, text)
+        : spans(re, text, (m) => atTokenStart(text, m.index))),
+    );
+  }
   return mergeSorted(all);
 }
 

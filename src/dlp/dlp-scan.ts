@@ -138,17 +138,23 @@ interface RuleSpan extends Span {
   rule: CompiledRule;
 }
 
-/** Every string of `value` (object keys and string values), in the order `rebuild` visits them. */
-function collectStrings(value: unknown, out: string[]): void {
+/**
+ * Every string of `value` (object keys and string values), in the order `rebuild` visits them; `ends` takes, for
+ * each object and array, the index just past its last string (so an untouched subtree is skipped whole).
+ */
+function collectStrings(value: unknown, out: string[], ends: Map<object, number>): void {
   if (typeof value === 'string') {
     out.push(value);
   } else if (Array.isArray(value)) {
-    for (const item of value) collectStrings(item, out);
+    for (const item of value) collectStrings(item, out, ends);
+    ends.set(value, out.length);
   } else if (value !== null && typeof value === 'object') {
-    for (const [key, item] of Object.entries(value as Record<string, unknown>)) {
+    const record = value as Record<string, unknown>;
+    for (const key of Object.keys(record)) {
       out.push(key);
-      collectStrings(item, out);
+      collectStrings(record[key], out, ends);
     }
+    ends.set(value, out.length);
   }
 }
 
@@ -202,9 +208,14 @@ function spansByString(rules: readonly CompiledRule[], strings: string[]): (Rule
 export function walk<T>(rules: readonly CompiledRule[], value: T, root: string): ScanResult<T> {
   if (rules.length === 0) return { value, hits: [], blocked: false };
   const strings: string[] = [];
-  collectStrings(value, strings);
+  const ends = new Map<object, number>();
+  collectStrings(value, strings, ends);
   if (strings.length === 0) return { value, hits: [], blocked: false };
   const found = spansByString(rules, strings);
+  // marked[i]: how many of the first i strings have a finding (a subtree without one is returned as it is).
+  const marked = new Uint32Array(strings.length + 1);
+  for (let i = 0; i < strings.length; i++) marked[i + 1] = marked[i] + (found[i] ? 1 : 0);
+  if (marked[strings.length] === 0) return { value, hits: [], blocked: false };
   const hits: Hit[] = [];
   let blocked = false;
   let next = 0;
@@ -235,6 +246,13 @@ export function walk<T>(rules: readonly CompiledRule[], value: T, root: string):
       if (!spans) return v;
       note(spans, path);
       return redacted(v, spans, false);
+    }
+    if (v !== null && typeof v === 'object') {
+      const end = ends.get(v)!;
+      if (marked[end] === marked[next]) {
+        next = end;
+        return v;
+      }
     }
     if (Array.isArray(v)) {
       let copy: unknown[] | null = null;
