@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   'PRECONDITION_FAILED',
   'PRECONDITION_REQUIRED',
   'WIP_LIMIT',
+  'DLP_BLOCKED',
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
