@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { EntityManager, LockMode, type FilterQuery } from '@mikro-orm/postgresql';
+import { EntityManager, type FilterQuery } from '@mikro-orm/postgresql';
 import { AuditService } from '../audit/audit.service.js';
 import { AppError, Errors } from '../common/errors/app-error.js';
 import { isUuid } from '../common/ids.js';
@@ -71,11 +71,9 @@ export class ListingsService {
     if (findings.length > 0) throw blocked(findings);
 
     return this.em.transactional(async (tx) => {
-      const mapping = await tx.findOne(
-        DraftListing,
-        { draftId: source.draftId },
-        { lockMode: LockMode.PESSIMISTIC_WRITE },
-      );
+      // No row lock (`FOR UPDATE` would need UPDATE on the immutable draft_versions it references): two first
+      // listings of one draft meet at UNIQUE (company_id, draft_id), the second answers 409.
+      const mapping = await tx.findOne(DraftListing, { draftId: source.draftId });
       const current = mapping ? await tx.findOne(Listing, { id: mapping.listingId }) : null;
       let listing: Listing;
       if (mapping && current) {
@@ -109,8 +107,11 @@ export class ListingsService {
   /** Unlists the draft's listing: gone from every company's marketplace at once; installed copies stay. */
   async unlist(draftId: string): Promise<void> {
     await this.em.transactional(async (tx) => {
-      const mapping = await tx.findOne(DraftListing, { draftId }, { lockMode: LockMode.PESSIMISTIC_WRITE });
-      if (!mapping) throw Errors.notFound('Listing');
+      const mapping = await tx.findOne(DraftListing, { draftId });
+      if (!mapping) {
+        await this.drafts.get(draftId); // another company's draft, or none: 404 Draft, like everywhere
+        throw Errors.notFound('Listing');
+      }
       const listing = await tx.findOne(Listing, { id: mapping.listingId });
       const installCount = listing?.installCount ?? 0;
       tx.remove(mapping);

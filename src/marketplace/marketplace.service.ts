@@ -55,7 +55,8 @@ export class MarketplaceService {
     const limit = query.limit ?? DEFAULT_LIMIT;
     const after = decodeCursor(query.cursor);
     const inCatalog = after === undefined || this.catalog.findById(after) !== undefined;
-    if (after !== undefined && inCatalog === (query.source === 'community')) {
+    const mismatch = query.source === 'catalog' ? !inCatalog : query.source === 'community' && inCatalog;
+    if (after !== undefined && mismatch) {
       // A catalog cursor on a community-only list, or the reverse.
       throw Errors.field('cursor', 'is not a cursor this API issued');
     }
