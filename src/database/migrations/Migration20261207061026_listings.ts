@@ -9,8 +9,8 @@ import { Migration } from '@mikro-orm/migrations';
  * (column grants). No foreign key goes from a listing to a tenant table: `draft_listings`, a tenant table on the
  * publisher's side, records which draft and version each listing was copied from and points at the listing.
  */
-export class Migration20261207055823_listings extends Migration {
-  override name = 'Migration20261207055823_listings';
+export class Migration20261207061026_listings extends Migration {
+  override name = 'Migration20261207061026_listings';
 
   override up(): void | Promise<void> {
     this.addSql(
@@ -21,9 +21,6 @@ export class Migration20261207055823_listings extends Migration {
 
     this.addSql(
       `create table "draft_listings" ("id" uuid not null, "created_at" timestamptz not null default now(), "company_id" uuid not null, "draft_id" uuid not null, "version_id" uuid not null, "listing_id" uuid not null, "listed_by" varchar(100) not null, "updated_at" timestamptz not null default now(), primary key ("id"));`,
-    );
-    this.addSql(
-      `alter table "draft_listings" add constraint "draft_listings_company_listing_unique" unique ("company_id", "listing_id");`,
     );
     this.addSql(
       `alter table "draft_listings" add constraint "draft_listings_company_draft_unique" unique ("company_id", "draft_id");`,
@@ -48,9 +45,6 @@ export class Migration20261207055823_listings extends Migration {
     );
     this.addSql(
       `alter table "draft_listings" add constraint "draft_listings_draft_id_foreign" foreign key ("company_id", "draft_id") references "drafts" ("company_id", "id");`,
-    );
-    this.addSql(
-      `alter table "draft_listings" add constraint "draft_listings_version_id_foreign" foreign key ("company_id", "version_id") references "draft_versions" ("company_id", "id");`,
     );
     this.addSql(
       `alter table "draft_listings" add constraint "draft_listings_listing_id_foreign" foreign key ("listing_id") references "listings" ("id") on delete cascade;`,
