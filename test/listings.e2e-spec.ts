@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { Response } from 'supertest';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../src/common/ids.js';
+import { CompanyPurgeService } from '../src/companies/company-purge.service.js';
 import { startTestApp, type TestApp } from './harness/app.js';
 import { call, type CallOptions } from './harness/http.js';
 import { expectProblem, withoutRequestId } from './harness/problem.js';
@@ -591,5 +592,27 @@ describe('community marketplace: listing, re-listing, unlisting and installing a
       'VALIDATION_FAILED',
     );
     expectProblem(await c.get('/v1/marketplace?source=everything'), 400, 'VALIDATION_FAILED');
+  });
+
+  it('a purged publisher takes its listings with it; installed copies stay with their installers', async () => {
+    const doomed = await createCompanySession(t, `Doomed ${hex()}`);
+    const draft = await newDraft(doomed);
+    const listing = ok(await listDraft(doomed, draft.id, { publisherName: 'Short-lived guild' }));
+    const copy = ok(
+      await req('POST', `/v1/marketplace/${listing.listingId}/install`, b.member, { body: {} }),
+      201,
+    );
+    ok(await req('DELETE', `/v1/companies/${doomed.companyId}`, doomed.owner), 202);
+    await t.owner.query("update companies set purge_after = now() - interval '1 minute' where id = $1", [
+      doomed.companyId,
+    ]);
+    expect(await t.app.get(CompanyPurgeService).purgeDue()).toContain(doomed.companyId);
+    expectProblem(await req('GET', `/v1/marketplace/${listing.listingId}`, b.member), 404, 'NOT_FOUND');
+    const left = await t.owner.query(
+      'select (select count(*)::int from listings where publisher_company_id = $1) as listings, (select count(*)::int from draft_listings where company_id = $1) as mappings',
+      [doomed.companyId],
+    );
+    expect(left.rows[0]).toEqual({ listings: 0, mappings: 0 });
+    expect(ok(await req('GET', `/v1/drafts/${copy.id}`, b.member)).name).toBe(listing.name);
   });
 });
