@@ -4,8 +4,8 @@ import { Migration } from '@mikro-orm/migrations';
  * Operator access (issue 17, item 5): the company's `operator_access` policy (`open` keeps today's behaviour) and
  * the tenant table of platform operators' access requests under the `approval` policy (RLS, UNIQUE (company_id, id)).
  */
-export class Migration20261207055744_operator_access extends Migration {
-  override name = 'Migration20261207055744_operator_access';
+export class Migration20261207063104_operator_access extends Migration {
+  override name = 'Migration20261207063104_operator_access';
 
   override up(): void | Promise<void> {
     this.addSql(
