@@ -190,8 +190,8 @@ export function auditCatalogue(): Readonly<Record<string, AuditActionSpec>> {
   return (catalogue = all);
 }
 
-/** Every action name, for the OpenAPI enum and query validation. */
-export const AUDIT_ACTION_NAMES = Object.keys(AUDIT_ACTIONS) as AuditAction[];
+/** The shape of every audit action name (`resource.verb`, lower case), as the OpenAPI document declares it. */
+export const AUDIT_ACTION_PATTERN = '^[a-z][a-z_]*(\\.[a-z_]+)+$';
 
 export function isAuditAction(value: string): value is AuditAction {
   return Object.hasOwn(auditCatalogue(), value);
