@@ -128,6 +128,17 @@ export class ListingsService {
     });
   }
 
+  /** The draft's listing and the version it copies, for its own company (404 Listing when not listed). */
+  async ofDraft(draftId: string): Promise<{ listing: Listing; versionId: string }> {
+    const mapping = await this.em.findOne(DraftListing, { draftId });
+    const listing = mapping ? await this.em.findOne(Listing, { id: mapping.listingId }) : null;
+    if (!mapping || !listing) {
+      await this.drafts.get(draftId);
+      throw Errors.notFound('Listing');
+    }
+    return { listing, versionId: mapping.versionId };
+  }
+
   /** A page of community listings, newest first (by first listing). */
   async page(query: CommunityQuery): Promise<Listing[]> {
     const where: FilterQuery<Listing> = {};
