@@ -84,7 +84,14 @@ export class ListingsService {
       } else {
         listing = new Listing(ctx.companyId, snapshot);
         tx.persist(listing);
-        tx.persist(new DraftListing(source.draftId, source.versionId, listing.id, ctx.actingUserId));
+        if (mapping) {
+          // A mapping whose listing is gone (the key cascades, so only by hand): point it at the new one.
+          mapping.listingId = listing.id;
+          mapping.versionId = source.versionId;
+          mapping.listedBy = ctx.actingUserId;
+        } else {
+          tx.persist(new DraftListing(source.draftId, source.versionId, listing.id, ctx.actingUserId));
+        }
       }
       await tx.flush();
       await this.audit.record(
