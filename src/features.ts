@@ -1,8 +1,10 @@
 import { analyticsFeature } from './analytics/analytics.feature.js';
 import { boardsFeature } from './boards/boards.feature.js';
+import { dlpFeature } from './dlp/dlp.feature.js';
 import { registerFeatures } from './feature/registry.js';
 import { listingsFeature } from './listings/listings.feature.js';
 import { mcpFeature } from './mcp/mcp.feature.js';
+import { operatorAccessFeature } from './operator-access/operator-access.feature.js';
 import { wikiFeature } from './wiki/wiki.feature.js';
 
 /**
@@ -14,7 +16,9 @@ import { wikiFeature } from './wiki/wiki.feature.js';
 export const FEATURES = registerFeatures([
   analyticsFeature,
   boardsFeature,
+  dlpFeature,
   listingsFeature,
   mcpFeature,
+  operatorAccessFeature,
   wikiFeature,
 ]);

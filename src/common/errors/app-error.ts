@@ -21,6 +21,9 @@ export interface FieldError {
   /** Dotted path of the offending field (`steps.2.kind`), or `body` for the document as a whole. */
   field: string;
   message: string;
+  /** DLP_BLOCKED: the detector that matched and the field path (the same as `field`); never the matched value. */
+  detector?: string;
+  path?: string;
 }
 
 /**
