@@ -2,10 +2,11 @@ import { CardsService } from '../boards/cards.service.js';
 import { WikiService } from '../wiki/wiki.service.js';
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
-import { quantile } from '../common/duration-histogram.js';
+import { emptyHistogram, quantile } from '../common/duration-histogram.js';
 import { Errors } from '../common/errors/app-error.js';
 import { scoped } from '../tenancy/scoped-sql.js';
-import { ANALYTICS_STATEMENTS as SQL } from '../tenancy/statements/analytics.js';
+import { ALL_TEMPLATES, ANALYTICS_STATEMENTS as SQL } from '../tenancy/statements/analytics.js';
+import { planRollupReads } from './rollup-terms.js';
 import type {
   AnalyticsRangeQueryDto,
   AnalyticsRunsQueryDto,
@@ -22,16 +23,64 @@ export const MAX_RANGE_DAYS = 400;
 
 type Histogram = (number | string | null)[] | null;
 
-interface SeriesRow {
-  start: Date | string;
+/** A rollup row a series read names (`SQL.rollupRows`); `i` 0 is the parked gauge before the first bucket. */
+interface RollupRow {
+  i: number;
+  started: number;
+  succeeded: number;
+  failed: number;
+  rejected: number;
+  cancelled: number;
+  parked_delta: number;
+  duration_hist: string | null;
+  wait_hist: string | null;
+}
+
+/** One answer bucket: its rows added and subtracted (`planRollupReads`). */
+interface Combined {
   started: number;
   succeeded: number;
   failed: number;
   rejected: number;
   cancelled: number;
   parked: number;
-  duration_hist: Histogram;
-  wait_hist: Histogram;
+  durationHist: number[];
+  waitHist: number[];
+}
+
+function addHistogram(into: number[], text: string | null, coef: number): void {
+  if (!text) return;
+  const counts = text.split(',');
+  for (let i = 0; i < counts.length && i < into.length; i++) {
+    const n = Number(counts[i]);
+    if (n !== 0) into[i] += coef * n;
+  }
+}
+
+function combine(terms: readonly [number, number][], rows: readonly (RollupRow | undefined)[]): Combined {
+  const c: Combined = {
+    started: 0,
+    succeeded: 0,
+    failed: 0,
+    rejected: 0,
+    cancelled: 0,
+    parked: 0,
+    durationHist: emptyHistogram(),
+    waitHist: emptyHistogram(),
+  };
+  for (const [i, coef] of terms) {
+    const r = rows[i];
+    if (!r) continue;
+    c.started += coef * r.started;
+    c.succeeded += coef * r.succeeded;
+    c.failed += coef * r.failed;
+    c.rejected += coef * r.rejected;
+    c.cancelled += coef * r.cancelled;
+    c.parked += coef * Number(r.parked_delta);
+    addHistogram(c.durationHist, r.duration_hist, coef);
+    addHistogram(c.waitHist, r.wait_hist, coef);
+  }
+  return c;
 }
 
 interface TemplateRow {
@@ -112,29 +161,49 @@ export class AnalyticsService {
     const timezone = query.timezone ?? 'UTC';
     if (!validTimeZone(timezone))
       throw Errors.field('timezone', 'must be an IANA time zone name (Europe/Berlin)');
-    const rows = await this.em.transactional((tx) =>
-      scoped<SeriesRow>(tx, SQL.runSeries, [
+    const [edgeRow] = await this.em.transactional((tx) =>
+      scoped<{ edges: string | null }>(tx, SQL.seriesEdges, [
         timezone,
         from.toISOString(),
         to.toISOString(),
         interval,
-        query.templateId ?? null,
       ]),
     );
+    const edges = (edgeRow?.edges ?? '').split(',').filter(Boolean).map(Number);
+    const plan = planRollupReads(edges);
+    const rows = await this.em.transactional((tx) =>
+      scoped<RollupRow>(tx, SQL.rollupRows, [
+        query.templateId ?? ALL_TEMPLATES,
+        `{${plan.keys.map((k) => k.span).join(',')}}`,
+        `{${plan.keys.map((k) => new Date(k.bucket).toISOString()).join(',')}}`,
+        new Date(plan.firstDay).toISOString(),
+      ]),
+    );
+    const byKey: (RollupRow | undefined)[] = new Array(plan.keys.length);
+    let parked = 0;
+    for (const row of rows) {
+      if (row.i === 0) parked += Number(row.parked_delta);
+      else byKey[row.i - 1] = row;
+    }
+    const slots = plan.slots.map((terms) => combine(terms, byKey));
+    parked += slots[0].parked;
     return {
       interval,
       timezone,
-      buckets: rows.map((r) => ({
-        start: iso(r.start),
-        started: r.started,
-        succeeded: r.succeeded,
-        failed: r.failed,
-        rejected: r.rejected,
-        cancelled: r.cancelled,
-        parked: r.parked,
-        durationMs: percentiles(r.duration_hist),
-        approvalWaitMs: percentiles(r.wait_hist),
-      })),
+      buckets: slots.slice(1).map((b, k) => {
+        parked += b.parked;
+        return {
+          start: new Date(edges[k]).toISOString(),
+          started: b.started,
+          succeeded: b.succeeded,
+          failed: b.failed,
+          rejected: b.rejected,
+          cancelled: b.cancelled,
+          parked,
+          durationMs: percentiles(b.durationHist),
+          approvalWaitMs: percentiles(b.waitHist),
+        };
+      }),
     };
   }
 

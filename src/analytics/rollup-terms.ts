@@ -1,0 +1,106 @@
+/**
+ * How a read turns its buckets into rollup rows (pure; src/analytics/rollup-terms.spec.ts).
+ *
+ * The rollups keep every delta three times: in its UTC quarter-hour, hour and day (`ROLLUP_SPANS`). Counters and
+ * histograms are sums of non-negative integers, so they add and subtract exactly: the sum over any quarter-aligned
+ * interval [a, b) is the sum of the whole UTC days between the days nearest to a and b, corrected at each end by
+ * the signed sum between that day edge and the end (whole hours to the nearest hour, then quarter-hours):
+ *
+ *     sum[a, b) = days[D(a), D(b)) + C(b) − C(a),   C(e) = sum[D(e), e) = ±hours[D(e), H(e)) ± quarters[H(e), e)
+ *
+ * with D and H rounding to the nearest day and hour. A UTC day is one row; a day in Europe/Berlin one row plus an
+ * hour at each edge; in Asia/Kolkata (+05:30) one row plus six hours and a quarter-hour or two at each edge.
+ * What a read costs follows its number of buckets, never the company's run count (a dense tenant has a rollup row
+ * in every quarter-hour, 8,640 in 90 days; its daily series reads about 90).
+ *
+ * Bucket edges that are not on a quarter-hour (historic local mean times) are moved up to the next quarter-hour:
+ * each quarter-hour counts in the bucket its start falls in, as before.
+ */
+export const QUARTER_MIN = 15;
+export const HOUR_MIN = 60;
+export const DAY_MIN = 1440;
+/** The spans, in minutes, every delta is added to. */
+export const ROLLUP_SPANS = [QUARTER_MIN, HOUR_MIN, DAY_MIN] as const;
+
+const MIN_MS = 60_000;
+const QUARTER_MS = QUARTER_MIN * MIN_MS;
+const HOUR_MS = HOUR_MIN * MIN_MS;
+const DAY_MS = DAY_MIN * MIN_MS;
+
+/** One rollup row a read needs: its span (minutes) and its bucket's start (epoch ms). */
+export interface RollupKey {
+  span: number;
+  bucket: number;
+}
+
+/**
+ * A read's plan: the distinct rows to fetch (`keys`), and for each answer slot the rows it adds or subtracts
+ * (`slots[i]`: pairs of an index into `keys` and a coefficient, +1 or −1, never 0).
+ */
+export interface RollupPlan {
+  keys: RollupKey[];
+  slots: [number, number][][];
+}
+
+/** Moves an instant up to the next quarter-hour (unchanged when on one). */
+export function ceilQuarter(ms: number): number {
+  return Math.ceil(ms / QUARTER_MS) * QUARTER_MS;
+}
+
+const nearest = (ms: number, unit: number) => Math.round(ms / unit) * unit;
+
+type Terms = Map<string, number>;
+
+function add(terms: Terms, span: number, from: number, to: number, sign: number): void {
+  // Adds sign × sum[from, to) in rows of `span` (from and to are multiples of it); a reversed interval subtracts.
+  const unit = span * MIN_MS;
+  const [lo, hi, s] = from <= to ? [from, to, sign] : [to, from, -sign];
+  for (let t = lo; t < hi; t += unit) {
+    const key = `${span}:${t}`;
+    const c = (terms.get(key) ?? 0) + s;
+    if (c === 0) terms.delete(key);
+    else terms.set(key, c);
+  }
+}
+
+/** sign × C(e) = sign × sum[D(e), e). */
+function edge(terms: Terms, e: number, sign: number): void {
+  const d = nearest(e, DAY_MS);
+  const h = nearest(e, HOUR_MS);
+  add(terms, HOUR_MIN, d, h, sign);
+  add(terms, QUARTER_MIN, h, e, sign);
+}
+
+/**
+ * The plan for the intervals [edges[i], edges[i+1]) (`edges` ascending, epoch ms; each moved up to a quarter-hour).
+ * With `before`, one more slot comes first: C(edges[0]), which the caller adds to the sum of the day rows before
+ * D(edges[0]) (`firstDay`) to get everything before the first edge (the parked gauge's starting point).
+ */
+export function planRollupReads(edges: readonly number[]): RollupPlan & { firstDay: number } {
+  const q = edges.map(ceilQuarter);
+  const slotTerms: Terms[] = [];
+  const before: Terms = new Map();
+  if (q.length > 0) edge(before, q[0], 1);
+  slotTerms.push(before);
+  for (let i = 0; i + 1 < q.length; i++) {
+    const terms: Terms = new Map();
+    add(terms, DAY_MIN, nearest(q[i], DAY_MS), nearest(q[i + 1], DAY_MS), 1);
+    edge(terms, q[i + 1], 1);
+    edge(terms, q[i], -1);
+    slotTerms.push(terms);
+  }
+  const keys: RollupKey[] = [];
+  const index = new Map<string, number>();
+  const slots = slotTerms.map((terms) =>
+    [...terms].map(([key, coef]): [number, number] => {
+      let i = index.get(key);
+      if (i === undefined) {
+        const [span, bucket] = key.split(':').map(Number);
+        i = keys.push({ span, bucket }) - 1;
+        index.set(key, i);
+      }
+      return [i, coef];
+    }),
+  );
+  return { keys, slots, firstDay: q.length > 0 ? nearest(q[0], DAY_MS) : 0 };
+}
