@@ -161,24 +161,24 @@ export class AnalyticsService {
     const timezone = query.timezone ?? 'UTC';
     if (!validTimeZone(timezone))
       throw Errors.field('timezone', 'must be an IANA time zone name (Europe/Berlin)');
-    const [edgeRow] = await this.em.transactional((tx) =>
-      scoped<{ edges: string | null }>(tx, SQL.seriesEdges, [
+    // Two statements, one transaction: the buckets' edges in the time zone, then the rollup rows they need.
+    const { edges, plan, rows } = await this.em.transactional(async (tx) => {
+      const [edgeRow] = await scoped<{ edges: string | null }>(tx, SQL.seriesEdges, [
         timezone,
         from.toISOString(),
         to.toISOString(),
         interval,
-      ]),
-    );
-    const edges = (edgeRow?.edges ?? '').split(',').filter(Boolean).map(Number);
-    const plan = planRollupReads(edges);
-    const rows = await this.em.transactional((tx) =>
-      scoped<RollupRow>(tx, SQL.rollupRows, [
+      ]);
+      const edges = (edgeRow?.edges ?? '').split(',').filter(Boolean).map(Number);
+      const plan = planRollupReads(edges);
+      const rows = await scoped<RollupRow>(tx, SQL.rollupRows, [
         query.templateId ?? ALL_TEMPLATES,
         `{${plan.keys.map((k) => k.span).join(',')}}`,
         `{${plan.keys.map((k) => new Date(k.bucket).toISOString()).join(',')}}`,
         new Date(plan.firstDay).toISOString(),
-      ]),
-    );
+      ]);
+      return { edges, plan, rows };
+    });
     const byKey: (RollupRow | undefined)[] = new Array(plan.keys.length);
     let parked = 0;
     for (const row of rows) {

@@ -72,8 +72,29 @@ function edge(terms: Terms, e: number, sign: number): void {
 }
 
 /**
- * The plan for the intervals [edges[i], edges[i+1]) (`edges` ascending, epoch ms; each moved up to a quarter-hour).
- * With `before`, one more slot comes first: C(edges[0]), which the caller adds to the sum of the day rows before
+ * The fewest rows for sum[a, b) of three ways: whole days with their edges corrected (a day, a week, a month), whole
+ * hours with theirs (an hour, a few hours), or quarter-hours alone (less than an hour).
+ */
+function interval(a: number, b: number): Terms {
+  const byDays: Terms = new Map();
+  add(byDays, DAY_MIN, nearest(a, DAY_MS), nearest(b, DAY_MS), 1);
+  edge(byDays, b, 1);
+  edge(byDays, a, -1);
+  const byHours: Terms = new Map();
+  const ha = nearest(a, HOUR_MS);
+  const hb = nearest(b, HOUR_MS);
+  add(byHours, HOUR_MIN, ha, hb, 1);
+  add(byHours, QUARTER_MIN, hb, b, 1);
+  add(byHours, QUARTER_MIN, ha, a, -1);
+  const byQuarters: Terms = new Map();
+  if (b - a <= 4 * QUARTER_MS) add(byQuarters, QUARTER_MIN, a, b, 1);
+  const options = byQuarters.size > 0 ? [byDays, byHours, byQuarters] : [byDays, byHours];
+  return options.reduce((best, o) => (o.size < best.size ? o : best));
+}
+
+/**
+ * The plan for the intervals [edges[i], edges[i+1]) (`edges` ascending, epoch ms; each moved up to a quarter-hour):
+ * slot i + 1 for interval i. Slot 0 is C(edges[0]), which the caller adds to the sum of the day rows before
  * D(edges[0]) (`firstDay`) to get everything before the first edge (the parked gauge's starting point).
  */
 export function planRollupReads(edges: readonly number[]): RollupPlan & { firstDay: number } {
@@ -82,13 +103,7 @@ export function planRollupReads(edges: readonly number[]): RollupPlan & { firstD
   const before: Terms = new Map();
   if (q.length > 0) edge(before, q[0], 1);
   slotTerms.push(before);
-  for (let i = 0; i + 1 < q.length; i++) {
-    const terms: Terms = new Map();
-    add(terms, DAY_MIN, nearest(q[i], DAY_MS), nearest(q[i + 1], DAY_MS), 1);
-    edge(terms, q[i + 1], 1);
-    edge(terms, q[i], -1);
-    slotTerms.push(terms);
-  }
+  for (let i = 0; i + 1 < q.length; i++) slotTerms.push(interval(q[i], q[i + 1]));
   const keys: RollupKey[] = [];
   const index = new Map<string, number>();
   const slots = slotTerms.map((terms) =>

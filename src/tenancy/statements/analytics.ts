@@ -138,12 +138,18 @@ export const ANALYTICS_STATEMENTS = {
         select ?::uuid as company_id, ?::uuid as template_id, ?::int[] as spans, ?::timestamptz[] as buckets,
           ?::timestamptz as before_day
       )
-      select k.i::int as i, r.started, r.succeeded, r.failed, r.rejected, r.cancelled,
-        r.parked_in - r.parked_out as parked_delta, array_to_string(r.duration_hist, ',') as duration_hist,
-        array_to_string(r.wait_hist, ',') as wait_hist
+      select k.i::int as i, r.started, r.succeeded, r.failed, r.rejected, r.cancelled, r.parked_delta,
+        r.duration_hist, r.wait_hist
       from p cross join lateral unnest(p.spans, p.buckets) with ordinality as k(span, bucket, i)
-        join analytics_run_rollups r on r.company_id = p.company_id and r.template_ref_id = p.template_id
-          and r.span = k.span and r.bucket = k.bucket
+        cross join lateral (
+          -- one unique-index probe per key, whatever the statistics say
+          select r.started, r.succeeded, r.failed, r.rejected, r.cancelled, r.parked_in - r.parked_out as parked_delta,
+            array_to_string(r.duration_hist, ',') as duration_hist, array_to_string(r.wait_hist, ',') as wait_hist
+          from analytics_run_rollups r
+          where r.company_id = p.company_id and r.template_ref_id = p.template_id and r.span = k.span
+            and r.bucket = k.bucket
+          limit 1
+        ) r
       union all
       select 0, 0, 0, 0, 0, 0, coalesce(sum(r.parked_in - r.parked_out), 0)::int, null, null
       from p join analytics_run_rollups r on r.company_id = p.company_id and r.template_ref_id = p.template_id
