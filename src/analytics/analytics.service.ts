@@ -6,7 +6,9 @@ import { emptyHistogram, quantile } from '../common/duration-histogram.js';
 import { Errors } from '../common/errors/app-error.js';
 import { scoped } from '../tenancy/scoped-sql.js';
 import { ALL_TEMPLATES, ANALYTICS_STATEMENTS as SQL } from '../tenancy/statements/analytics.js';
-import { planRollupReads } from './rollup-terms.js';
+import { planRollupReads, utcEdges } from './rollup-terms.js';
+import { rollupRows, seriesEdges, type RollupReadRow } from '../tenancy/analytics-reads.js';
+import { ScopedReader } from '../tenancy/scoped-reader.js';
 import type {
   AnalyticsRangeQueryDto,
   AnalyticsRunsQueryDto,
@@ -23,18 +25,7 @@ export const MAX_RANGE_DAYS = 400;
 
 type Histogram = (number | string | null)[] | null;
 
-/** A rollup row a series read names (`SQL.rollupRows`); `i` 0 is the parked gauge before the first bucket. */
-interface RollupRow {
-  i: number;
-  started: number;
-  succeeded: number;
-  failed: number;
-  rejected: number;
-  cancelled: number;
-  parked_delta: number;
-  duration_hist: string | null;
-  wait_hist: string | null;
-}
+type RollupRow = RollupReadRow;
 
 /** One answer bucket: its rows added and subtracted (`planRollupReads`). */
 interface Combined {
@@ -153,6 +144,7 @@ export class AnalyticsService {
     private readonly em: EntityManager,
     private readonly wiki: WikiService,
     private readonly cards: CardsService,
+    private readonly reader: ScopedReader,
   ) {}
 
   async runs(query: AnalyticsRunsQueryDto): Promise<RunSeriesDto> {
@@ -161,25 +153,19 @@ export class AnalyticsService {
     const timezone = query.timezone ?? 'UTC';
     if (!validTimeZone(timezone))
       throw Errors.field('timezone', 'must be an IANA time zone name (Europe/Berlin)');
-    // Two statements, one transaction: the buckets' edges in the time zone, then the rollup rows they need.
-    const { edges, plan, rows } = await this.em.transactional(async (tx) => {
-      const [edgeRow] = await scoped<{ edges: string | null }>(tx, SQL.seriesEdges, [
-        timezone,
-        from.toISOString(),
-        to.toISOString(),
-        interval,
-      ]);
-      const edges = (edgeRow?.edges ?? '').split(',').filter(Boolean).map(Number);
-      const plan = planRollupReads(edges);
-      const rows = await scoped<RollupRow>(tx, SQL.rollupRows, [
-        query.templateId ?? ALL_TEMPLATES,
-        `{${plan.keys.map((k) => k.span).join(',')}}`,
-        `{${plan.keys.map((k) => new Date(k.bucket).toISOString()).join(',')}}`,
-        new Date(plan.firstDay).toISOString(),
-      ]);
-      return { edges, plan, rows };
+    // One or two round trips, no transaction: the buckets' edges in the time zone (UTC's are computed here), then
+    // the rollup rows they need.
+    const edges =
+      timezone === 'UTC'
+        ? utcEdges(from, to, interval)
+        : await seriesEdges(this.reader, { tz: timezone, from, to, unit: interval });
+    const plan = planRollupReads(edges);
+    const rows = await rollupRows(this.reader, {
+      templateId: query.templateId ?? ALL_TEMPLATES,
+      keys: plan.keys,
+      beforeDay: plan.firstDay,
     });
-    const byKey: (RollupRow | undefined)[] = new Array(plan.keys.length);
+    const byKey = new Array<RollupRow | undefined>(plan.keys.length);
     let parked = 0;
     for (const row of rows) {
       if (row.i === 0) parked += Number(row.parked_delta);

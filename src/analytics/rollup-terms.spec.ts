@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ceilQuarter, planRollupReads } from './rollup-terms.js';
+import { ceilQuarter, planRollupReads, utcEdges } from './rollup-terms.js';
 
 const MIN = 60_000;
 const Q = 15 * MIN;
@@ -10,9 +10,10 @@ const T0 = Date.UTC(2026, 2, 1);
 /** Random counts in quarter-hours from T0 − 3 days to T0 + 40 days, and their hour and day rows. */
 function rollups(seed: number) {
   let x = seed;
-  const rand = () => ((x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const rand = () => (x = (x * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
   const quarters = new Map<number, number>();
-  for (let t = T0 - 3 * D; t < T0 + 40 * D; t += Q) if (rand() < 0.7) quarters.set(t, 1 + Math.floor(rand() * 5));
+  for (let t = T0 - 3 * D; t < T0 + 40 * D; t += Q)
+    if (rand() < 0.7) quarters.set(t, 1 + Math.floor(rand() * 5));
   const rows = new Map<string, number>();
   for (const [t, n] of quarters) {
     for (const span of [15, 60, 1440]) {
@@ -75,12 +76,42 @@ describe('planRollupReads', () => {
 
   it('reads about one row per bucket: a UTC day is one row, a Berlin day one more per edge', () => {
     expect(planRollupReads(midnights(0, 90)).keys).toHaveLength(90);
-    expect(planRollupReads(midnights(0, 90)).slots.slice(1).every((s) => s.length === 1)).toBe(true);
+    expect(
+      planRollupReads(midnights(0, 90))
+        .slots.slice(1)
+        .every((s) => s.length === 1),
+    ).toBe(true);
     expect(planRollupReads(midnights(60, 90)).keys.length).toBeLessThanOrEqual(90 + 91);
     expect(planRollupReads(midnights(330, 90)).keys.length).toBeLessThanOrEqual(90 + 91 * 8);
     // Hours: one hour row each, whatever the day rows around them.
     const hours = Array.from({ length: 24 * 90 + 1 }, (_, i) => T0 + i * H);
     const plan = planRollupReads(hours);
     expect(plan.slots.slice(1).every((s) => s.length === 1 && s[0][1] === 1)).toBe(true);
+  });
+});
+
+describe('utcEdges', () => {
+  const iso = (edges: number[]) => edges.map((e) => new Date(e).toISOString());
+  it('answers the edges date_trunc gives in UTC: hours, days, ISO weeks, months', () => {
+    const from = new Date('2026-03-01T10:20:00Z');
+    expect(iso(utcEdges(from, new Date('2026-03-01T12:00:00Z'), 'hour'))).toEqual([
+      '2026-03-01T10:00:00.000Z',
+      '2026-03-01T11:00:00.000Z',
+      '2026-03-01T12:00:00.000Z',
+    ]);
+    expect(iso(utcEdges(from, new Date('2026-03-02T00:00:00.001Z'), 'day'))).toEqual([
+      '2026-03-01T00:00:00.000Z',
+      '2026-03-02T00:00:00.000Z',
+      '2026-03-03T00:00:00.000Z',
+    ]);
+    // 2026-03-01 is a Sunday: its ISO week began on Monday the 23rd of February.
+    expect(iso(utcEdges(from, new Date('2026-03-03T00:00:00Z'), 'week'))).toEqual([
+      '2026-02-23T00:00:00.000Z',
+      '2026-03-02T00:00:00.000Z',
+      '2026-03-09T00:00:00.000Z',
+    ]);
+    expect(
+      iso(utcEdges(new Date('2026-01-31T23:00:00Z'), new Date('2026-03-01T00:00:00Z'), 'month')),
+    ).toEqual(['2026-01-01T00:00:00.000Z', '2026-02-01T00:00:00.000Z', '2026-03-01T00:00:00.000Z']);
   });
 });

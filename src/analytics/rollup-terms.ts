@@ -119,3 +119,27 @@ export function planRollupReads(edges: readonly number[]): RollupPlan & { firstD
   );
   return { keys, slots, firstDay: q.length > 0 ? nearest(q[0], DAY_MS) : 0 };
 }
+
+/**
+ * The edges of a series in UTC, computed here (no round trip): the start of the hour, day, ISO week (Monday) or
+ * month holding `from`, each next start up to the last one before `to`, then that bucket's end. The same edges as
+ * PostgreSQL's `date_trunc` in UTC (the `tenant_analytics_series_edges` function answers every other zone).
+ */
+export function utcEdges(from: Date, to: Date, unit: 'hour' | 'day' | 'week' | 'month'): number[] {
+  const d = new Date(from.getTime());
+  d.setUTCMinutes(0, 0, 0);
+  if (unit !== 'hour') d.setUTCHours(0);
+  if (unit === 'week') d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7));
+  if (unit === 'month') d.setUTCDate(1);
+  const next = (t: Date) => {
+    const n = new Date(t.getTime());
+    if (unit === 'hour') n.setUTCHours(n.getUTCHours() + 1);
+    else if (unit === 'day') n.setUTCDate(n.getUTCDate() + 1);
+    else if (unit === 'week') n.setUTCDate(n.getUTCDate() + 7);
+    else n.setUTCMonth(n.getUTCMonth() + 1);
+    return n;
+  };
+  const edges = [d.getTime()];
+  for (let t = next(d); edges[edges.length - 1] < to.getTime(); t = next(t)) edges.push(t.getTime());
+  return edges;
+}

@@ -97,66 +97,6 @@ export const ANALYTICS_STATEMENTS = {
   },
 
   /**
-   * The edges of a series: the start of each bucket of \`unit\` in \`tz\` from the bucket holding \`from\` to the last
-   * one starting before \`to\`, then the end of that last bucket, as epoch milliseconds (\`1711666800000,…\`; reads
-   * no table). Args: tz, from, to, unit
-   * (hour|day|week|month).
-   */
-  seriesEdges: {
-    name: 'analytics.series_edges',
-    sql: `with p as (
-        select ?::uuid as company_id, ?::text as tz, ?::timestamptz as from_at, ?::timestamptz as to_at, ?::text as unit
-      ),
-      series as (
-        select s as start from p,
-          generate_series(date_trunc('hour', p.from_at, p.tz), p.to_at - interval '1 microsecond', interval '1 hour') s
-        where p.unit = 'hour'
-        union all
-        select l at time zone p.tz from p,
-          generate_series(date_trunc(p.unit, p.from_at at time zone p.tz), (p.to_at - interval '1 microsecond') at time zone p.tz,
-            ('1 ' || p.unit)::interval) l
-        where p.unit <> 'hour'
-      )
-      select array_to_string(array_agg((extract(epoch from e) * 1000)::bigint order by e), ',') as edges from (
-        select start as e from series
-        union all
-        select case when p.unit = 'hour' then max(s.start) + interval '1 hour'
-            else ((max(s.start) at time zone p.tz) + ('1 ' || p.unit)::interval) at time zone p.tz end
-        from p, series s group by p.unit, p.tz
-      ) x`,
-  },
-
-  /**
-   * The rollup rows of one template (or all templates, the nil UUID) a read's plan names (\`planRollupReads\`): for
-   * each (span, bucket) pair that has a row, its 1-based position in the arrays with its counters and histograms
-   * (as text, \`1,0,…\`); then position 0: the parked gauge's sum over the day rows before \`beforeDay\`.
-   * Args: templateRefId, spans, buckets, beforeDay.
-   */
-  rollupRows: {
-    name: 'analytics.rollup_rows',
-    sql: `with p as (
-        select ?::uuid as company_id, ?::uuid as template_id, ?::int[] as spans, ?::timestamptz[] as buckets,
-          ?::timestamptz as before_day
-      )
-      select k.i::int as i, r.started, r.succeeded, r.failed, r.rejected, r.cancelled, r.parked_delta,
-        r.duration_hist, r.wait_hist
-      from p cross join lateral unnest(p.spans, p.buckets) with ordinality as k(span, bucket, i)
-        cross join lateral (
-          -- one unique-index probe per key, whatever the statistics say
-          select r.started, r.succeeded, r.failed, r.rejected, r.cancelled, r.parked_in - r.parked_out as parked_delta,
-            array_to_string(r.duration_hist, ',') as duration_hist, array_to_string(r.wait_hist, ',') as wait_hist
-          from analytics_run_rollups r
-          where r.company_id = p.company_id and r.template_ref_id = p.template_id and r.span = k.span
-            and r.bucket = k.bucket
-          limit 1
-        ) r
-      union all
-      select 0, 0, 0, 0, 0, 0, coalesce(sum(r.parked_in - r.parked_out), 0)::int, null, null
-      from p join analytics_run_rollups r on r.company_id = p.company_id and r.template_ref_id = p.template_id
-        and r.span = ${DAY} and r.bucket < p.before_day`,
-  },
-
-  /**
    * Per template over [from, to) (each moved up to a quarter-hour): counts and merged histograms, from the whole
    * UTC days inside the range, the whole hours inside what is left, and the quarter-hours of the rest. Args: from, to.
    */
