@@ -288,6 +288,13 @@ async function moveCard(
     const card = updated.rows[0];
     if (!card) {
       await client.query('rollback');
+      // As Tenantry: the 412 names the current version (its ETag), so the writer can read and retry.
+      const current = await client.query<{ version: number }>({
+        name: 'card_version',
+        text: 'select version from cards where company_id = $1 and id = $2',
+        values: [claims.company_id, id],
+      });
+      if (current.rows[0]) res.setHeader('etag', `"${current.rows[0].version}"`);
       return send(res, 412, { status: 412, code: 'PRECONDITION_FAILED' });
     }
     await appendAudit(client, claims, req, 'card.moved', 'Card', id, {
