@@ -76,6 +76,8 @@ const LOAD = {
 const WARMUP = { ...LOAD, durationSeconds: Number(args.warmup) };
 const JWT_SECRET = randomBytes(48).toString('base64url');
 const RLS_TABLES = ['runs', 'run_steps', 'run_verdicts'];
+/** Tenantry's port (the baseline's is the next): BENCH_PORT moves both when another run uses 3101 / 3102. */
+const TENANTRY_PORT = Number(process.env.BENCH_PORT ?? 3101);
 
 /** Node's flags of `npm run start:prod` (package.json), so Tenantry runs here exactly as it is started there. */
 const PRODUCTION_NODE_FLAGS: string[] = (
@@ -366,7 +368,7 @@ async function startPair(ownerUrl: string): Promise<Pair> {
     {
       NODE_ENV: 'production',
       HOST: '127.0.0.1',
-      PORT: '3101',
+      PORT: String(TENANTRY_PORT),
       DATABASE_URL: ownerUrl,
       DATABASE_APP_PASSWORD: BENCH_APP_PASSWORD,
       JWT_SECRET,
@@ -376,14 +378,14 @@ async function startPair(ownerUrl: string): Promise<Pair> {
       DATA_DIR: '.data/bench',
       ...(process.env.BENCH_LOG_LEVEL ? { LOG_LEVEL: process.env.BENCH_LOG_LEVEL } : {}),
     },
-    3101,
+    TENANTRY_PORT,
     '/health/ready',
   );
   const baseline = await startServer(
     'baseline',
     ['--import', '@swc-node/register/esm-register', 'bench/baseline/server.ts'],
-    { NODE_ENV: 'production', PORT: '3102', DATABASE_URL: ownerUrl, JWT_SECRET },
-    3102,
+    { NODE_ENV: 'production', PORT: String(TENANTRY_PORT + 1), DATABASE_URL: ownerUrl, JWT_SECRET },
+    TENANTRY_PORT + 1,
     '/health/live',
   );
   return {

@@ -97,7 +97,11 @@ export class CardsService {
     if (query.columnId !== undefined) where.columnId = query.columnId;
     if (query.assigneeId !== undefined) where.assigneeId = query.assigneeId;
     if (query.label !== undefined) where.labels = { $contains: [query.label] };
-    const cards = await this.em.find(Card, where, { orderBy: { rank: 'asc', id: 'asc' } });
+    // Read-only: no identity map, so no change-tracking snapshot of each of (up to) hundreds of cards.
+    const cards = await this.em.find(Card, where, {
+      orderBy: { rank: 'asc', id: 'asc' },
+      disableIdentityMap: true,
+    });
     const order = new Map([...columns].sort(compareRanks).map((c, i) => [c.id, i] as const));
     // Stable sort: within a column the database's (rank, id) order stays.
     cards.sort((a, b) => (order.get(a.columnId) ?? 0) - (order.get(b.columnId) ?? 0));
