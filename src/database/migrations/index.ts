@@ -17,6 +17,7 @@ import { Migration20261207033141_analytics_rollups } from './Migration2026120703
 import { Migration20261207034312_wiki } from './Migration20261207034312_wiki.js';
 import { Migration20261207034359_boards } from './Migration20261207034359_boards.js';
 import { Migration20261207055737_analytics_rollup_spans } from './Migration20261207055737_analytics_rollup_spans.js';
+import { Migration20261207064500_wiki_search_leakproof } from './Migration20261207064500_wiki_search_leakproof.js';
 
 /**
  * Every migration, in order. Listed statically so the compiled app, the tests and the CLI run the same set;
@@ -49,5 +50,9 @@ export const MIGRATIONS: MigrationObject[] = [
   {
     name: 'Migration20261207055737_analytics_rollup_spans',
     class: Migration20261207055737_analytics_rollup_spans,
+  },
+  {
+    name: 'Migration20261207064500_wiki_search_leakproof',
+    class: Migration20261207064500_wiki_search_leakproof,
   },
 ];
