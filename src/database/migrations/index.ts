@@ -18,6 +18,7 @@ import { Migration20261207034312_wiki } from './Migration20261207034312_wiki.js'
 import { Migration20261207034359_boards } from './Migration20261207034359_boards.js';
 import { Migration20261207055737_analytics_rollup_spans } from './Migration20261207055737_analytics_rollup_spans.js';
 import { Migration20261207064500_wiki_search_leakproof } from './Migration20261207064500_wiki_search_leakproof.js';
+import { Migration20261207070000_board_cards_read } from './Migration20261207070000_board_cards_read.js';
 
 /**
  * Every migration, in order. Listed statically so the compiled app, the tests and the CLI run the same set;
@@ -55,4 +56,5 @@ export const MIGRATIONS: MigrationObject[] = [
     name: 'Migration20261207064500_wiki_search_leakproof',
     class: Migration20261207064500_wiki_search_leakproof,
   },
+  { name: 'Migration20261207070000_board_cards_read', class: Migration20261207070000_board_cards_read },
 ];
