@@ -16,7 +16,7 @@ import { Migration20261207030759_wall_three } from './Migration20261207030759_wa
 import { Migration20261207033141_analytics_rollups } from './Migration20261207033141_analytics_rollups.js';
 import { Migration20261207034312_wiki } from './Migration20261207034312_wiki.js';
 import { Migration20261207034359_boards } from './Migration20261207034359_boards.js';
-import { Migration20261207055737_analytics_rollup_spans } from './Migration20261207055737_analytics_rollup_spans.js';
+import { Migration20261207064000_analytics_rollup_spans } from './Migration20261207064000_analytics_rollup_spans.js';
 import { Migration20261207064500_wiki_search_leakproof } from './Migration20261207064500_wiki_search_leakproof.js';
 import { Migration20261207070000_board_cards_read } from './Migration20261207070000_board_cards_read.js';
 
@@ -49,8 +49,8 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261207034312_wiki', class: Migration20261207034312_wiki },
   { name: 'Migration20261207034359_boards', class: Migration20261207034359_boards },
   {
-    name: 'Migration20261207055737_analytics_rollup_spans',
-    class: Migration20261207055737_analytics_rollup_spans,
+    name: 'Migration20261207064000_analytics_rollup_spans',
+    class: Migration20261207064000_analytics_rollup_spans,
   },
   {
     name: 'Migration20261207064500_wiki_search_leakproof',

@@ -14,8 +14,8 @@ const summed = (col: string) =>
  * Two scoped read functions for the series (`ScopedReader`: one round trip each, a named prepared statement, no
  * transaction to open): the buckets' edges in the time zone, and the rows a read's plan names.
  */
-export class Migration20261207055737_analytics_rollup_spans extends Migration {
-  override name = 'Migration20261207055737_analytics_rollup_spans';
+export class Migration20261207064000_analytics_rollup_spans extends Migration {
+  override name = 'Migration20261207064000_analytics_rollup_spans';
 
   override up(): void | Promise<void> {
     this.addSql(
