@@ -17,6 +17,11 @@
  *   R1c   GET /v1/runs?limit=20&cursor=…          20 runs older than a random one of the company's runs
  *   W1    POST /v1/connectors                     insert a connector + append its audit event, one transaction
  *   MIX   90 % R1/R2, 10 % W1
+ *   MOVE     POST /v1/cards/{id}/move, If-Match: each card moved by one connection at a time with its last ETag
+ *            (the runner's conditional targets, `Target.etag`; the baseline: the same update + audit append)
+ *   LIST500  GET /v1/boards/{id}/cards?columnId=…: a column of 500 cards
+ *   ANALYTICS  GET /v1/analytics/runs, 90 days daily (UTC, Europe/Berlin): the 100,000-run tenant `bench-big`
+ *            against the 1,000-run `bench-00001`, both on Tenantry (the rollups: `npm run bench:analytics` builds them)
  * then the cost of the row-level-security wall on R2 (Tenantry with the policies of runs, run_steps and
  * run_verdicts enabled, then disabled by the owner for the measurement and restored: the ORM-side filter alone).
  *
@@ -42,6 +47,8 @@ import { runMigrations } from '../src/database/migrate.js';
 import { withDatabase } from '../src/database/urls.js';
 import { accessToken, BENCH_APP_PASSWORD, BENCH_DATABASE_URL, say } from './lib/common.js';
 import { loadGenerator, runLoad, type LoadResult, type Target } from './lib/load.js';
+import { generateNKeysBetween } from 'fractional-indexing';
+import { newId } from '../src/common/ids.js';
 import { startServer, type ServerProcess } from './lib/servers.js';
 
 const { values: args } = parseArgs({
@@ -69,6 +76,8 @@ const LOAD = {
 const WARMUP = { ...LOAD, durationSeconds: Number(args.warmup) };
 const JWT_SECRET = randomBytes(48).toString('base64url');
 const RLS_TABLES = ['runs', 'run_steps', 'run_verdicts'];
+/** Tenantry's port (the baseline's is the next): BENCH_PORT moves both when another run uses 3101 / 3102. */
+const TENANTRY_PORT = Number(process.env.BENCH_PORT ?? 3101);
 
 /** Node's flags of `npm run start:prod` (package.json), so Tenantry runs here exactly as it is started there. */
 const PRODUCTION_NODE_FLAGS: string[] = (
@@ -173,6 +182,60 @@ const SCENARIOS: Scenario[] = [
     ],
   },
 ];
+
+// ---------------------------------------------------------------------------------------------------------------
+// Workspace and analytics data (issue 15 and 16 scenarios)
+
+/**
+ * Boards for the card scenarios, written as the owner (replacing the previous run's): in each of `movers`
+ * companies a board with two columns and two cards (the MOVE targets: each moved to the top of the second column,
+ * If-Match its version), and in `listCompany` a board whose first column holds 500 cards (LIST500).
+ */
+async function seedBoards(
+  db: pg.Pool,
+  movers: Company[],
+  listCompany: Company,
+): Promise<{
+  moves: { company: Company; cardId: string; columnId: string }[];
+  list: { boardId: string; columnId: string };
+}> {
+  await db.query(`delete from cards where board_id in (select id from boards where name = 'bench board')`);
+  await db.query(
+    `delete from board_columns where board_id in (select id from boards where name = 'bench board')`,
+  );
+  await db.query(`delete from boards where name = 'bench board'`);
+  const board = async (company: Company, cards: number) => {
+    const boardId = newId();
+    const columns = [newId(), newId()];
+    await db.query(
+      `insert into boards (id, company_id, name, created_by) values ($1, $2, 'bench board', $3)`,
+      [boardId, company.id, company.adminId],
+    );
+    const columnRanks = generateNKeysBetween(null, null, 2);
+    for (let i = 0; i < 2; i++) {
+      await db.query(
+        `insert into board_columns (id, company_id, board_id, name, rank) values ($1, $2, $3, $4, $5)`,
+        [columns[i], company.id, boardId, i === 0 ? 'To do' : 'Doing', columnRanks[i]],
+      );
+    }
+    const ids = Array.from({ length: cards }, () => newId());
+    await db.query(
+      `insert into cards (id, company_id, board_id, column_id, rank, title, description, labels, created_by, updated_by)
+       select u.id, $1, $2, $3, u.rank, 'Card ' || u.n, 'A card of the benchmark board, **Markdown** as given.',
+         '{bench}', $4, $4
+       from unnest($5::uuid[], $6::text[]) with ordinality as u(id, rank, n)`,
+      [company.id, boardId, columns[0], company.adminId, ids, generateNKeysBetween(null, null, cards)],
+    );
+    return { boardId, columns, ids };
+  };
+  const moves: { company: Company; cardId: string; columnId: string }[] = [];
+  for (const company of movers) {
+    const b = await board(company, 2);
+    for (const cardId of b.ids) moves.push({ company, cardId, columnId: b.columns[1] });
+  }
+  const list = await board(listCompany, 500);
+  return { moves, list: { boardId: list.boardId, columnId: list.columns[0] } };
+}
 
 // ---------------------------------------------------------------------------------------------------------------
 // Measuring
@@ -305,7 +368,7 @@ async function startPair(ownerUrl: string): Promise<Pair> {
     {
       NODE_ENV: 'production',
       HOST: '127.0.0.1',
-      PORT: '3101',
+      PORT: String(TENANTRY_PORT),
       DATABASE_URL: ownerUrl,
       DATABASE_APP_PASSWORD: BENCH_APP_PASSWORD,
       JWT_SECRET,
@@ -315,14 +378,14 @@ async function startPair(ownerUrl: string): Promise<Pair> {
       DATA_DIR: '.data/bench',
       ...(process.env.BENCH_LOG_LEVEL ? { LOG_LEVEL: process.env.BENCH_LOG_LEVEL } : {}),
     },
-    3101,
+    TENANTRY_PORT,
     '/health/ready',
   );
   const baseline = await startServer(
     'baseline',
     ['--import', '@swc-node/register/esm-register', 'bench/baseline/server.ts'],
-    { NODE_ENV: 'production', PORT: '3102', DATABASE_URL: ownerUrl, JWT_SECRET },
-    3102,
+    { NODE_ENV: 'production', PORT: String(TENANTRY_PORT + 1), DATABASE_URL: ownerUrl, JWT_SECRET },
+    TENANTRY_PORT + 1,
     '/health/live',
   );
   return {
@@ -429,6 +492,99 @@ async function main(): Promise<void> {
     if (rows.length > 0) {
       say('\n' + table(rows));
       results.scenarios = rows;
+    }
+
+    if (!only || only.has('MOVE') || only.has('LIST500')) {
+      say('\n## Workspace: card moves (If-Match) and a 500-card column');
+      const boards = await seedBoards(db, sample.slice(0, 40), sample[0]);
+      const workspaceRows: Row[] = [];
+      if (!only || only.has('MOVE')) {
+        // Each card is moved by one connection at a time, with the ETag of its last answer (no 412s).
+        const versions = new Map<string, number>();
+        const moveTargets = async (): Promise<Target[]> => {
+          const rows = await db.query<{ id: string; version: number }>(
+            'select id, version from cards where id = any($1::uuid[])',
+            [boards.moves.map((m) => m.cardId)],
+          );
+          for (const r of rows.rows) versions.set(r.id, r.version);
+          return Promise.all(
+            boards.moves.map(async (m) => ({
+              method: 'POST' as const,
+              path: `/v1/cards/${m.cardId}/move`,
+              token: await accessToken(JWT_SECRET, {
+                userId: m.company.adminId,
+                companyId: m.company.id,
+                role: 'admin',
+              }),
+              body: JSON.stringify({ columnId: m.columnId }),
+              etag: `"${versions.get(m.cardId) ?? 1}"`,
+            })),
+          );
+        };
+        workspaceRows.push(
+          await compare('MOVE a card (If-Match) + audit event', pair.tenantry, pair.baseline, moveTargets),
+        );
+      }
+      if (!only || only.has('LIST500')) {
+        const token = await accessToken(JWT_SECRET, {
+          userId: sample[0].memberId,
+          companyId: sample[0].id,
+          role: 'member',
+        });
+        workspaceRows.push(
+          await compare('LIST500 a column of 500 cards', pair.tenantry, pair.baseline, () =>
+            Promise.resolve([
+              {
+                method: 'GET',
+                path: `/v1/boards/${boards.list.boardId}/cards?columnId=${boards.list.columnId}`,
+                token,
+              },
+            ]),
+          ),
+        );
+      }
+      say('\n' + table(workspaceRows));
+      results.workspace = workspaceRows;
+    }
+
+    if (!only || only.has('ANALYTICS')) {
+      say(
+        '\n## Analytics: the 90-day daily series, tenant of 100,000 runs against a tenant of 1,000 (Tenantry both)',
+      );
+      const [big] = await companies(db, `c.slug = 'bench-big'`, 1);
+      const [small] = await companies(db, `c.slug = 'bench-00001'`, 1);
+      const to = new Date();
+      const from = new Date(to.getTime() - 90 * 86_400_000);
+      const series = async (company: Company, timezone: string): Promise<Target[]> => [
+        {
+          method: 'GET',
+          path: `/v1/analytics/runs?interval=day&timezone=${timezone}&from=${from.toISOString()}&to=${to.toISOString()}`,
+          token: await accessToken(JWT_SECRET, {
+            userId: company.memberId,
+            companyId: company.id,
+            role: 'member',
+          }),
+        },
+      ];
+      const analyticsRows: Row[] = [];
+      for (const timezone of ['UTC', 'Europe/Berlin']) {
+        // One server, the two tenants in turn (A B A B): the second side's targets are the 1k tenant's.
+        let side: 'a' | 'b' = 'a';
+        analyticsRows.push(
+          await compare(
+            `ANALYTICS 90 days daily, ${timezone}: 100k / 1k runs`,
+            pair.tenantry,
+            pair.tenantry,
+            () => series(side === 'a' ? big : small, timezone),
+            (s) => {
+              side = s;
+              return Promise.resolve();
+            },
+          ),
+        );
+      }
+      say('\n' + table(analyticsRows, ['100k runs', '1k runs']));
+      results.analytics = analyticsRows;
     }
 
     if (args.rls && (!only || only.has('RLS'))) {

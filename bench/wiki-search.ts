@@ -10,6 +10,7 @@
  * prints the plan of the function's inner statement (`EXPLAIN (ANALYZE, BUFFERS)`, as `tenantry_app`, with the
  * company set) for a rare and a common word: it should show a Bitmap Index Scan on `wiki_pages_search_idx` with
  * both `company_id = …` and `search @@ …` as index conditions. Then it drops the database (`--keep` keeps it).
+ * `--big N` gives the measured company (the middle one) N pages and every other `--pages`.
  */
 import 'reflect-metadata';
 import { cpus } from 'node:os';
@@ -33,11 +34,14 @@ const { values: opts } = parseArgs({
     pages: { type: 'string', default: '1000' },
     words: { type: 'string', default: '300' },
     runs: { type: 'string', default: '200' },
+    // The measured company's own page count (default: --pages, like every other company).
+    big: { type: 'string' },
     keep: { type: 'boolean', default: false },
   },
 });
 const companies = Number(opts.companies);
 const pages = Number(opts.pages);
+const bigPages = opts.big ? Number(opts.big) : pages;
 const words = Number(opts.words);
 const runs = Number(opts.runs);
 
@@ -75,7 +79,8 @@ async function main(): Promise<void> {
     out(`# Wiki search benchmark — ${new Date().toISOString()}`);
     out(
       `node ${process.version}, ${cpus().length} CPU(s), PostgreSQL ${version} on the same machine; ` +
-        `${companies} companies × ${pages} pages × ${words} words`,
+        `${companies} companies × ${pages} pages × ${words} words` +
+        (bigPages !== pages ? `, the measured company with ${bigPages} pages` : ''),
     );
 
     // Seed, one company per statement: bodies of Zipf-distributed words (built in SQL: fast, no round trips).
@@ -96,7 +101,7 @@ async function main(): Promise<void> {
                    from generate_series(1, $3::int + g * 0)),
                 1, gen_random_uuid(), 'bench', 'bench'
            from generate_series(1, $2::int) g`,
-        [id, pages, words],
+        [id, c === Math.floor(companies / 2) ? bigPages : pages, words],
       );
     }
     await owner.query('vacuum analyze wiki_pages');

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { backfillRunRollups } from '../src/analytics/run-rollups-backfill.js';
-import { bucketOf, representative } from '../src/common/duration-histogram.js';
+import { bucketOf, emptyHistogram, quantile, representative } from '../src/common/duration-histogram.js';
 import { newId } from '../src/common/ids.js';
 import { RunEngine, type RunWorkerHandle } from '../src/runs/run-engine.js';
 import { TenancyService } from '../src/tenancy/tenancy.service.js';
@@ -117,6 +117,50 @@ const KNOWN: SeededRun[] = [
 ];
 
 const NONE = { p50: null, p95: null };
+
+interface RollupRowView {
+  span: number;
+  bucket: Date;
+  template_ref_id: string;
+  started: number;
+  succeeded: number;
+  failed: number;
+  rejected: number;
+  cancelled: number;
+  parked_in: number;
+  parked_out: number;
+  duration_hist: number[];
+  wait_hist: number[];
+}
+
+/** Quarter-hour rows summed into rows of `span` minutes (what the hour and day rows must hold). */
+function rollUp(quarters: readonly RollupRowView[], span: number): RollupRowView[] {
+  const out = new Map<string, RollupRowView>();
+  for (const q of quarters) {
+    const bucket = new Date(Math.floor(q.bucket.getTime() / (span * 60_000)) * span * 60_000);
+    const key = `${q.template_ref_id} ${bucket.toISOString()}`;
+    const r = out.get(key);
+    if (!r) {
+      out.set(key, { ...q, span, bucket, duration_hist: [...q.duration_hist], wait_hist: [...q.wait_hist] });
+      continue;
+    }
+    for (const k of [
+      'started',
+      'succeeded',
+      'failed',
+      'rejected',
+      'cancelled',
+      'parked_in',
+      'parked_out',
+    ] as const)
+      r[k] += q[k];
+    r.duration_hist = r.duration_hist.map((n, j) => n + q.duration_hist[j]);
+    r.wait_hist = r.wait_hist.map((n, j) => n + q.wait_hist[j]);
+  }
+  return [...out.values()].sort(
+    (a, b) => a.template_ref_id.localeCompare(b.template_ref_id) || a.bucket.getTime() - b.bucket.getTime(),
+  );
+}
 
 describe('analytics', () => {
   let t: TestApp;
@@ -309,6 +353,88 @@ describe('analytics', () => {
       );
       expect(lines[1]).toBe(`2026-03-28T00:00:00.000Z,3,1,1,0,0,2,${rep(2000)},${rep(60_000)},,`);
       expect(lines).toHaveLength(3);
+    });
+  });
+
+  describe('rollups at three spans', () => {
+    /** The company's all-templates rows of one span, as the owner sees them. */
+    const rowsOf = async (companyId: string, span: number) =>
+      (
+        await t.owner.query<RollupRowView>(
+          `select span, bucket, template_ref_id, started, succeeded, failed, rejected, cancelled, parked_in,
+             parked_out, duration_hist, wait_hist
+           from analytics_run_rollups where company_id = $1 and span = $2 order by template_ref_id, bucket`,
+          [companyId, span],
+        )
+      ).rows;
+
+    it('keeps every hour and day row the sum of its quarter-hours, for each template (backfill)', async () => {
+      const quarters = await rowsOf(known.companyId, 15);
+      expect(quarters.length).toBeGreaterThan(0);
+      for (const span of [60, 1440]) {
+        expect(await rowsOf(known.companyId, span)).toEqual(rollUp(quarters, span));
+      }
+    });
+
+    /**
+     * Whatever the zone and interval, each bucket is the sum of the quarter-hours that start in it (the oracle here,
+     * from the quarter-hour rows), though the read adds and subtracts day, hour and quarter-hour rows: zones with
+     * whole-hour, half-hour (Kolkata, St John's with its daylight saving) and 45-minute (Kathmandu) offsets, Lord
+     * Howe's half-hour daylight-saving change, and Berlin's spring-forward day.
+     */
+    it('answers each bucket as the sum of its quarter-hours in every kind of zone', async () => {
+      const quarters = (await rowsOf(known.companyId, 15)).filter(
+        (r) => r.template_ref_id === '00000000-0000-0000-0000-000000000000',
+      );
+      const cases: [string, string, string, string][] = [
+        ['Europe/Berlin', 'day', '2026-03-15T00:00:00Z', '2026-04-10T00:00:00Z'],
+        ['Europe/Berlin', 'hour', '2026-03-28T12:00:00Z', '2026-03-30T12:00:00Z'],
+        ['America/New_York', 'day', '2026-03-01T00:00:00Z', '2026-04-10T00:00:00Z'],
+        ['America/St_Johns', 'day', '2026-03-01T00:00:00Z', '2026-04-10T00:00:00Z'],
+        ['Asia/Kolkata', 'day', '2026-03-15T00:00:00Z', '2026-04-10T00:00:00Z'],
+        ['Asia/Kolkata', 'hour', '2026-03-28T12:00:00Z', '2026-03-30T12:00:00Z'],
+        ['Asia/Kathmandu', 'day', '2026-03-15T00:00:00Z', '2026-04-10T00:00:00Z'],
+        ['Australia/Lord_Howe', 'day', '2026-03-15T00:00:00Z', '2026-04-10T00:00:00Z'],
+        ['Pacific/Kiritimati', 'week', '2026-03-01T00:00:00Z', '2026-04-30T00:00:00Z'],
+        ['UTC', 'month', '2026-01-01T00:00:00Z', '2026-06-01T00:00:00Z'],
+      ];
+      for (const [tz, interval, from, to] of cases) {
+        const res = await get(
+          known.member,
+          `/v1/analytics/runs?interval=${interval}&timezone=${tz}&from=${from}&to=${to}`,
+        );
+        expect(res.status, JSON.stringify(res.body)).toBe(200);
+        const buckets = res.body.buckets as Record<string, unknown>[];
+        // The last bucket's end is not in the answer (each range ends after the known runs).
+        for (let i = 0; i + 1 < buckets.length; i++) {
+          const lo = Date.parse(buckets[i].start as string);
+          const hi = Date.parse(buckets[i + 1].start as string);
+          const inside = quarters.filter((r) => r.bucket.getTime() >= lo && r.bucket.getTime() < hi);
+          const sum = (k: keyof RollupRowView) => inside.reduce((n, r) => n + Number(r[k]), 0);
+          const merged = (k: 'duration_hist' | 'wait_hist') =>
+            inside.reduce((h, r) => h.map((n, j) => n + r[k][j]), emptyHistogram());
+          const parked = quarters
+            .filter((r) => r.bucket.getTime() < hi)
+            .reduce((n, r) => n + r.parked_in - r.parked_out, 0);
+          expect(buckets[i], `${tz} ${interval} ${String(buckets[i].start)}`).toEqual({
+            start: buckets[i].start,
+            started: sum('started'),
+            succeeded: sum('succeeded'),
+            failed: sum('failed'),
+            rejected: sum('rejected'),
+            cancelled: sum('cancelled'),
+            parked,
+            durationMs: {
+              p50: quantile(merged('duration_hist'), 0.5),
+              p95: quantile(merged('duration_hist'), 0.95),
+            },
+            approvalWaitMs: {
+              p50: quantile(merged('wait_hist'), 0.5),
+              p95: quantile(merged('wait_hist'), 0.95),
+            },
+          });
+        }
+      }
     });
   });
 
@@ -559,9 +685,21 @@ describe('analytics', () => {
       );
       expect(steps.rows[0]?.last_call_ms).toEqual(expect.any(Number));
 
-      // The backfill rebuilds exactly the counts the transitions kept.
+      // The backfill rebuilds exactly the counts the transitions kept, at every span (live waits and durations are
+      // measured by the clock of the transition, the backfill's from the rows: histograms may differ by a bucket).
+      const liveCounts = async () =>
+        (
+          await t.owner.query(
+            `select span, bucket, template_ref_id, started, succeeded, failed, rejected, cancelled, parked_in, parked_out
+             from analytics_run_rollups where company_id = $1 order by span, template_ref_id, bucket`,
+            [live.companyId],
+          )
+        ).rows;
+      const written = await liveCounts();
+      expect(new Set(written.map((r: { span: number }) => r.span))).toEqual(new Set([15, 60, 1440]));
       const before = await get(live.member, '/v1/analytics/templates');
       await backfillRunRollups(t.app.get(TenancyService), live.companyId);
+      expect(await liveCounts()).toEqual(written);
       const after = await get(live.member, '/v1/analytics/templates');
       const counts = (body: { data: Record<string, unknown>[] }) =>
         body.data.map(({ templateId, runs, finished, succeeded, successRate }) => ({

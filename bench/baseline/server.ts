@@ -16,6 +16,7 @@
  * Environment: PORT, DATABASE_URL (owner), JWT_SECRET, DATABASE_POOL_MAX (10, as Tenantry's default).
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { generateKeyBetween } from 'fractional-indexing';
 import { jwtVerify } from 'jose';
 import pg from 'pg';
 import { hashedPart, toAuditRecord } from '../../src/audit/audit-record.js';
@@ -117,6 +118,72 @@ async function listRuns(claims: Claims, query: URLSearchParams, res: ServerRespo
   send(res, 200, toPage(rows, limit, toRunSummary));
 }
 
+/** The hand-written audit append: lock the company's chain head, insert the event, move the head. */
+async function appendAudit(
+  client: pg.PoolClient,
+  claims: Claims,
+  req: IncomingMessage,
+  action: string,
+  targetType: string,
+  targetId: string,
+  metadata: Record<string, unknown>,
+): Promise<void> {
+  const head = await client.query<{ seq: string; hash: string }>({
+    name: 'lock_head',
+    text: 'select seq, hash from audit_chain_heads where company_id = $1 for update',
+    values: [claims.company_id],
+  });
+  const event = {
+    id: newId(),
+    companyId: claims.company_id,
+    seq: Number(head.rows[0]?.seq ?? 0) + 1,
+    occurredAt: new Date(),
+    action,
+    actionVersion: 1,
+    actorType: 'user' as const,
+    actorId: claims.sub,
+    actorOnBehalfOf: null,
+    targetType,
+    targetId,
+    requestId: newId(),
+    ip: req.socket.remoteAddress ?? null,
+    userAgent: req.headers['user-agent'] ?? null,
+    metadata,
+    prevHash: head.rows[0]?.hash ?? GENESIS_HASH,
+    hash: '',
+  };
+  event.hash = chainHash(event.prevHash, canonicalJson(hashedPart(toAuditRecord(event))));
+  await client.query({
+    name: 'insert_event',
+    text: `insert into audit_events (id, company_id, seq, occurred_at, action, action_version, actor_type,
+        actor_id, target_type, target_id, request_id, ip, user_agent, metadata, prev_hash, hash)
+      values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+    values: [
+      event.id,
+      event.companyId,
+      event.seq,
+      event.occurredAt,
+      event.action,
+      event.actionVersion,
+      event.actorType,
+      event.actorId,
+      event.targetType,
+      event.targetId,
+      event.requestId,
+      event.ip,
+      event.userAgent,
+      event.metadata,
+      event.prevHash,
+      event.hash,
+    ],
+  });
+  await client.query({
+    name: 'move_head',
+    text: 'update audit_chain_heads set seq = $2, hash = $3, updated_at = $4 where company_id = $1',
+    values: [claims.company_id, event.seq, event.hash, event.occurredAt],
+  });
+}
+
 async function createConnector(claims: Claims, req: IncomingMessage, res: ServerResponse): Promise<void> {
   if (claims.role !== 'admin' && claims.role !== 'owner') return send(res, 403, { status: 403 });
   const body = (await readBody(req)) as { toolId?: unknown; endpointUrl?: unknown; authScheme?: unknown };
@@ -144,59 +211,10 @@ async function createConnector(claims: Claims, req: IncomingMessage, res: Server
         connector.authScheme,
       ],
     });
-    const head = await client.query<{ seq: string; hash: string }>({
-      name: 'lock_head',
-      text: 'select seq, hash from audit_chain_heads where company_id = $1 for update',
-      values: [claims.company_id],
-    });
-    const event = {
-      id: newId(),
-      companyId: claims.company_id,
-      seq: Number(head.rows[0]?.seq ?? 0) + 1,
-      occurredAt: new Date(),
-      action: 'connector.created',
-      actionVersion: 1,
-      actorType: 'user' as const,
-      actorId: claims.sub,
-      actorOnBehalfOf: null,
-      targetType: 'Connector',
-      targetId: connector.id,
-      requestId: newId(),
-      ip: req.socket.remoteAddress ?? null,
-      userAgent: req.headers['user-agent'] ?? null,
-      metadata: { toolId: connector.toolId, authScheme: connector.authScheme, hasSecret: false },
-      prevHash: head.rows[0]?.hash ?? GENESIS_HASH,
-      hash: '',
-    };
-    event.hash = chainHash(event.prevHash, canonicalJson(hashedPart(toAuditRecord(event))));
-    await client.query({
-      name: 'insert_event',
-      text: `insert into audit_events (id, company_id, seq, occurred_at, action, action_version, actor_type,
-          actor_id, target_type, target_id, request_id, ip, user_agent, metadata, prev_hash, hash)
-        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
-      values: [
-        event.id,
-        event.companyId,
-        event.seq,
-        event.occurredAt,
-        event.action,
-        event.actionVersion,
-        event.actorType,
-        event.actorId,
-        event.targetType,
-        event.targetId,
-        event.requestId,
-        event.ip,
-        event.userAgent,
-        event.metadata,
-        event.prevHash,
-        event.hash,
-      ],
-    });
-    await client.query({
-      name: 'move_head',
-      text: 'update audit_chain_heads set seq = $2, hash = $3, updated_at = $4 where company_id = $1',
-      values: [claims.company_id, event.seq, event.hash, event.occurredAt],
+    await appendAudit(client, claims, req, 'connector.created', 'Connector', connector.id, {
+      toolId: connector.toolId,
+      authScheme: connector.authScheme,
+      hasSecret: false,
     });
     await client.query('commit');
     send(res, 201, {
@@ -215,6 +233,85 @@ async function createConnector(claims: Claims, req: IncomingMessage, res: Server
   }
 }
 
+const CARD_COLUMNS = `c.id, c.board_id as "boardId", c.column_id as "columnId", c.rank, c.title, c.description,
+  c.labels, c.due_at as "dueAt", c.assignee_id as "assigneeId", c.run_id as "runId", c.created_by as "createdBy",
+  c.updated_by as "updatedBy", c.version, c.created_at as "createdAt", c.updated_at as "updatedAt"`;
+
+/** A column's cards in rank order: one indexed query. */
+async function listCards(claims: Claims, boardId: string, query: URLSearchParams, res: ServerResponse) {
+  const { rows } = await pool.query({
+    name: 'list_cards',
+    text: `select ${CARD_COLUMNS} from cards c where c.company_id = $1 and c.board_id = $2 and c.column_id = $3
+      order by c.rank`,
+    values: [claims.company_id, boardId, query.get('columnId')],
+  });
+  send(res, 200, { data: rows });
+}
+
+/**
+ * The same move as Tenantry's, bare: the top rank of the target column, the conditional single-row update
+ * (If-Match: its version) and the audit append, one transaction.
+ */
+async function moveCard(
+  claims: Claims,
+  id: string,
+  req: IncomingMessage,
+  res: ServerResponse,
+): Promise<void> {
+  const body = (await readBody(req)) as { columnId?: unknown };
+  const version = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(String(req.headers['if-match'] ?? ''));
+  if (!version) return send(res, 428, { status: 428, code: 'PRECONDITION_REQUIRED' });
+  if (typeof body.columnId !== 'string' || !UUID.test(body.columnId)) {
+    return send(res, 400, { status: 400, code: 'VALIDATION_FAILED' });
+  }
+  const client = await pool.connect();
+  try {
+    await client.query('begin');
+    const top = await client.query<{ rank: string | null }>({
+      name: 'top_rank',
+      text: 'select min(rank) as rank from cards where company_id = $1 and column_id = $2 and id <> $3',
+      values: [claims.company_id, body.columnId, id],
+    });
+    const updated = await client.query<Record<string, unknown> & { version: number }>({
+      name: 'move_card',
+      text: `update cards c set column_id = $3, rank = $4, version = version + 1, updated_by = $5, updated_at = now()
+        where c.company_id = $1 and c.id = $2 and c.version = $6 returning ${CARD_COLUMNS}`,
+      values: [
+        claims.company_id,
+        id,
+        body.columnId,
+        generateKeyBetween(null, top.rows[0]?.rank ?? null),
+        claims.sub,
+        Number(version[1]),
+      ],
+    });
+    const card = updated.rows[0];
+    if (!card) {
+      await client.query('rollback');
+      // As Tenantry: the 412 names the current version (its ETag), so the writer can read and retry.
+      const current = await client.query<{ version: number }>({
+        name: 'card_version',
+        text: 'select version from cards where company_id = $1 and id = $2',
+        values: [claims.company_id, id],
+      });
+      if (current.rows[0]) res.setHeader('etag', `"${current.rows[0].version}"`);
+      return send(res, 412, { status: 412, code: 'PRECONDITION_FAILED' });
+    }
+    await appendAudit(client, claims, req, 'card.moved', 'Card', id, {
+      toColumnId: body.columnId,
+      version: card.version,
+    });
+    await client.query('commit');
+    res.setHeader('etag', `"${card.version}"`);
+    send(res, 200, card);
+  } catch (e) {
+    await client.query('rollback');
+    throw e;
+  } finally {
+    client.release();
+  }
+}
+
 async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://baseline');
   if (url.pathname === '/health/live') return send(res, 200, { status: 'ok' });
@@ -227,6 +324,11 @@ async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> 
     return getRun(claims, id, res);
   }
   if (req.method === 'POST' && url.pathname === '/v1/connectors') return createConnector(claims, req, res);
+  const move = /^\/v1\/cards\/([^/]+)\/move$/.exec(url.pathname);
+  if (req.method === 'POST' && move && UUID.test(move[1])) return moveCard(claims, move[1], req, res);
+  const list = /^\/v1\/boards\/([^/]+)\/cards$/.exec(url.pathname);
+  if (req.method === 'GET' && list && UUID.test(list[1]))
+    return listCards(claims, list[1], url.searchParams, res);
   send(res, 404, { status: 404, code: 'NOT_FOUND' });
 }
 

@@ -1,4 +1,5 @@
 import { spawn, spawnSync } from 'node:child_process';
+import type { IncomingHttpHeaders } from 'node:http';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +12,12 @@ export interface Target {
   path: string;
   token?: string;
   body?: string;
+  /**
+   * A conditional write (If-Match): the target's current ETag. While a request to this target is in flight no
+   * other request picks it, and the ETag of its answer is the If-Match of the next (one writer per resource at a
+   * time, like an editor that reads what it wrote: no 412s). Needs autocannon (wrk cannot carry it).
+   */
+  etag?: string;
 }
 
 export interface LoadOptions {
@@ -39,7 +46,7 @@ export function loadGenerator(): 'wrk' | 'autocannon' {
 }
 
 export async function runLoad(baseUrl: string, targets: Target[], options: LoadOptions): Promise<LoadResult> {
-  return loadGenerator() === 'wrk'
+  return loadGenerator() === 'wrk' && !targets.some((t) => t.etag !== undefined)
     ? runWrk(baseUrl, targets, options)
     : runAutocannon(baseUrl, targets, options);
 }
@@ -104,6 +111,13 @@ async function runAutocannon(baseUrl: string, targets: Target[], options: LoadOp
   const { default: autocannon } = await import('autocannon');
   const nonce = `r${randomBytes(3).toString('hex')}`;
   let counter = 0;
+  // Conditional targets not in flight, and each one's latest ETag (see `Target.etag`).
+  const idle = targets.filter((t) => t.etag !== undefined);
+  const etags = new Map(idle.map((t) => [t, t.etag ?? '']));
+  const conditional = idle.length > 0;
+  if (conditional && idle.length < options.connections) {
+    throw new Error(`${idle.length} conditional targets for ${options.connections} connections`);
+  }
   const result = await autocannon({
     url: baseUrl,
     connections: options.connections,
@@ -111,8 +125,11 @@ async function runAutocannon(baseUrl: string, targets: Target[], options: LoadOp
     timeout: 10,
     requests: [
       {
-        setupRequest: (request) => {
-          const t = targets[Math.floor(Math.random() * targets.length)];
+        setupRequest: (request, context: { target?: Target }) => {
+          const t = conditional
+            ? idle.splice(Math.floor(Math.random() * idle.length), 1)[0]
+            : targets[Math.floor(Math.random() * targets.length)];
+          context.target = t;
           return {
             ...request,
             method: t.method,
@@ -120,9 +137,16 @@ async function runAutocannon(baseUrl: string, targets: Target[], options: LoadOp
             headers: {
               ...(t.token ? { authorization: `Bearer ${t.token}` } : {}),
               ...(t.body ? { 'content-type': 'application/json' } : {}),
+              ...(conditional ? { 'if-match': etags.get(t) ?? '' } : {}),
             },
             ...(t.body ? { body: t.body.replaceAll('{n}', `${nonce}x${++counter}`) } : {}),
           };
+        },
+        onResponse: (_status, _body, context: object, headers?: IncomingHttpHeaders) => {
+          const t = (context as { target?: Target }).target;
+          if (!conditional || !t) return;
+          if (headers?.etag) etags.set(t, headers.etag);
+          idle.push(t);
         },
       },
     ],

@@ -4,24 +4,30 @@ import { emptyHistogram } from '../common/duration-histogram.js';
 import { TenantEntity } from '../tenancy/tenant.entity.js';
 
 /**
- * What happened to a company's runs of one template in one UTC quarter-hour, kept as the runs change (written in
- * the transaction of each transition, see `RunRollups`): counts by outcome, parks and unparks (the parked gauge is
- * their running sum), and mergeable histograms of run durations and approval waits. Every series is a sum of these
- * rows: no read scans runs. Quarter-hours make bucket edges exact in every time zone in use (all offsets are whole
- * quarter-hours: Asia/Kolkata +05:30, Asia/Kathmandu +05:45).
+ * What happened to a company's runs of one template in one UTC bucket of `span` minutes — a quarter-hour, an hour
+ * or a day — kept as the runs change (every delta is added to its bucket of each span, in one statement of the
+ * transaction of each transition, see `RunRollups`): counts by outcome, parks and unparks (the parked gauge is
+ * their running sum), and mergeable histograms of run durations and approval waits. Every series is a sum and
+ * difference of these rows (`rollupTerms`): no read scans runs, and a read touches about one row per bucket it
+ * answers. Quarter-hours make bucket edges exact in every time zone in use (all offsets are whole quarter-hours:
+ * Asia/Kolkata +05:30, Asia/Kathmandu +05:45); hours and days only make the reads shorter.
  */
 @Entity({ tableName: 'analytics_run_rollups' })
 @Unique({ name: 'analytics_run_rollups_company_id_id_unique', properties: ['companyId', 'id'] })
 @Unique({
-  name: 'analytics_run_rollups_company_bucket_template_unique',
-  properties: ['companyId', 'bucket', 'templateRefId'],
+  name: 'analytics_run_rollups_company_template_span_bucket_unique',
+  properties: ['companyId', 'templateRefId', 'span', 'bucket'],
 })
 @Index({
-  name: 'analytics_run_rollups_company_template_bucket_idx',
-  properties: ['companyId', 'templateRefId', 'bucket'],
+  name: 'analytics_run_rollups_company_span_bucket_idx',
+  properties: ['companyId', 'span', 'bucket'],
 })
 export class AnalyticsRunRollup extends TenantEntity {
-  /** The UTC quarter-hour's start. */
+  /** The bucket's length in minutes: 15, 60 or 1440 (`ROLLUP_SPANS`). */
+  @Property({ type: 'smallint', default: 15 })
+  span: Opt<number> = 15;
+
+  /** The UTC bucket's start (a multiple of `span` minutes since the epoch). */
   @Property({ type: 'timestamptz' })
   bucket: Date;
 

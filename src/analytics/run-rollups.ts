@@ -4,7 +4,7 @@ import { bucketOf, emptyHistogram, histogramLiteral } from '../common/duration-h
 import { newId } from '../common/ids.js';
 import type { Run } from '../runs/run.entity.js';
 import { scoped } from '../tenancy/scoped-sql.js';
-import { ALL_TEMPLATES, ANALYTICS_STATEMENTS } from '../tenancy/statements/analytics.js';
+import { ANALYTICS_STATEMENTS } from '../tenancy/statements/analytics.js';
 
 const QUARTER_HOUR_MS = 15 * 60_000;
 
@@ -96,27 +96,17 @@ export class RunRollups {
     ]);
   }
 
-  /** Adds the delta to the run's template row and to the company's all-templates row of its quarter-hour. */
+  /**
+   * Adds the delta to the run's template rows and to the company's all-templates rows of its quarter-hour, hour
+   * and day: one statement.
+   */
   private async add(tx: EntityManager, run: Run, d: RunDelta): Promise<void> {
-    await this.addTo(tx, d, run.templateRefId, run.source, run.templateKey, run.templateName);
-    await this.addTo(tx, d, ALL_TEMPLATES, 'all', '*', '');
-  }
-
-  private async addTo(
-    tx: EntityManager,
-    d: RunDelta,
-    templateRefId: string,
-    source: string,
-    templateKey: string,
-    templateName: string,
-  ): Promise<void> {
     await scoped(tx, ANALYTICS_STATEMENTS.addRunRollup, [
-      newId(),
-      quarterOf(d.at).toISOString(),
-      templateRefId,
-      source,
-      templateKey,
-      templateName,
+      d.at.toISOString(),
+      run.templateRefId,
+      run.source,
+      run.templateKey,
+      run.templateName,
       d.started ?? 0,
       d.succeeded ?? 0,
       d.failed ?? 0,

@@ -10,7 +10,9 @@ import { DlpService } from '../dlp/dlp.service.js';
 import { keysetFind, toPage, type Page } from '../common/pagination.js';
 import { MembershipsService } from '../members/memberships.service.js';
 import { Run, type RunStatus } from '../runs/run.entity.js';
+import { boardCards, type BoardCardRow } from '../tenancy/board-cards.js';
 import type { TenantContext } from '../tenancy/request-store.js';
+import { ScopedReader } from '../tenancy/scoped-reader.js';
 import { BoardColumn } from './board-column.entity.js';
 import { Board } from './board.entity.js';
 import { actorId } from './boards.service.js';
@@ -52,6 +54,26 @@ function toCardDto(c: Card, runs: RunStatuses): CardDto {
   };
 }
 
+function toCardRowDto(c: BoardCardRow): CardDto {
+  return {
+    id: c.id,
+    boardId: c.boardId,
+    columnId: c.columnId,
+    rank: c.rank,
+    title: c.title,
+    description: c.description,
+    labels: c.labels,
+    dueAt: c.dueAt ? new Date(c.dueAt).toISOString() : null,
+    assigneeId: c.assigneeId,
+    run: c.runId && c.runStatus ? { id: c.runId, status: c.runStatus as RunStatus } : null,
+    version: c.version,
+    createdBy: c.createdBy,
+    updatedBy: c.updatedBy,
+    createdAt: new Date(c.createdAt).toISOString(),
+    updatedAt: new Date(c.updatedAt).toISOString(),
+  };
+}
+
 function checkDescription(description: string | null | undefined): void {
   if (typeof description === 'string' && Buffer.byteLength(description, 'utf8') > MAX_DESCRIPTION_BYTES) {
     throw Errors.field('description', 'must be at most 64 KiB (UTF-8)');
@@ -77,6 +99,7 @@ export class CardsService {
     private readonly audit: AuditService,
     private readonly memberships: MembershipsService,
     private readonly dlp: DlpService,
+    private readonly reader: ScopedReader,
   ) {}
 
   /**
@@ -119,16 +142,17 @@ export class CardsService {
     if (query.columnId !== undefined && !columns.some((c) => c.id === query.columnId)) {
       throw Errors.notFound('Column');
     }
-    const where: FilterQuery<Card> = { boardId };
-    if (query.columnId !== undefined) where.columnId = query.columnId;
-    if (query.assigneeId !== undefined) where.assigneeId = query.assigneeId;
-    if (query.label !== undefined) where.labels = { $contains: [query.label] };
-    const cards = await this.em.find(Card, where, { orderBy: { rank: 'asc', id: 'asc' } });
+    // One scoped read, no entities: a column may hold hundreds of cards (src/tenancy/board-cards.ts).
+    const cards = await boardCards(this.reader, {
+      boardId,
+      columnId: query.columnId,
+      assigneeId: query.assigneeId,
+      label: query.label,
+    });
     const order = new Map([...columns].sort(compareRanks).map((c, i) => [c.id, i] as const));
     // Stable sort: within a column the database's (rank, id) order stays.
     cards.sort((a, b) => (order.get(a.columnId) ?? 0) - (order.get(b.columnId) ?? 0));
-    const runs = await this.runStatuses(this.em, cards);
-    return { data: cards.map((c) => toCardDto(c, runs)), nextCursor: null };
+    return { data: cards.map(toCardRowDto), nextCursor: null };
   }
 
   /** The company's cards across boards, newest first (keyset), e.g. `?assigneeId=` for someone's cards. */

@@ -19,6 +19,9 @@ import { Migration20261207034359_boards } from './Migration20261207034359_boards
 import { Migration20261207055524_dlp } from './Migration20261207055524_dlp.js';
 import { Migration20261207061026_listings } from './Migration20261207061026_listings.js';
 import { Migration20261207063104_operator_access } from './Migration20261207063104_operator_access.js';
+import { Migration20261207064000_analytics_rollup_spans } from './Migration20261207064000_analytics_rollup_spans.js';
+import { Migration20261207064500_wiki_search_leakproof } from './Migration20261207064500_wiki_search_leakproof.js';
+import { Migration20261207070000_board_cards_read } from './Migration20261207070000_board_cards_read.js';
 
 /**
  * Every migration, in order. Listed statically so the compiled app, the tests and the CLI run the same set;
@@ -51,4 +54,13 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261207055524_dlp', class: Migration20261207055524_dlp },
   { name: 'Migration20261207061026_listings', class: Migration20261207061026_listings },
   { name: 'Migration20261207063104_operator_access', class: Migration20261207063104_operator_access },
+  {
+    name: 'Migration20261207064000_analytics_rollup_spans',
+    class: Migration20261207064000_analytics_rollup_spans,
+  },
+  {
+    name: 'Migration20261207064500_wiki_search_leakproof',
+    class: Migration20261207064500_wiki_search_leakproof,
+  },
+  { name: 'Migration20261207070000_board_cards_read', class: Migration20261207070000_board_cards_read },
 ];

@@ -7,6 +7,7 @@
  * addition. Rollup buckets are UTC quarter-hours (every time zone in use has an offset in whole quarter-hours).
  */
 import { HISTOGRAM_SIZE, HISTOGRAM_THRESHOLDS } from '../../common/duration-histogram.js';
+import { DAY_MIN, ROLLUP_SPANS } from '../../analytics/rollup-terms.js';
 import type { CompanyStatement } from '../scoped-sql.js';
 
 const THRESHOLDS = `'{${HISTOGRAM_THRESHOLDS.map((t) => String(t)).join(',')}}'::float8[]`;
@@ -20,8 +21,16 @@ const merged = (a: string, b: string) =>
 const summed = (col: string) =>
   `array[${Array.from({ length: HISTOGRAM_SIZE }, (_, i) => `sum(${col}[${i + 1}])`).join(', ')}]`;
 
-/** The UTC quarter-hour a timestamp falls in. */
-const quarter = (ts: string) => `to_timestamp(floor(extract(epoch from ${ts}) / 900) * 900)`;
+/** The start of the UTC bucket of `span` minutes (an SQL expression) a timestamp falls in. */
+const spanBucket = (ts: string, span: string) =>
+  `to_timestamp(floor(extract(epoch from ${ts}) / (${span} * 60)) * (${span} * 60))`;
+
+const SPANS = ROLLUP_SPANS;
+
+/** A timestamp moved down (`floor`) or up (`ceil`) to a multiple of `seconds` since the epoch. */
+const edge = (ts: string, seconds: number, round: 'ceil' | 'floor') =>
+  `to_timestamp(${round}(extract(epoch from ${ts}) / ${seconds}) * ${seconds})`;
+const DAY = DAY_MIN;
 
 /**
  * The template id of a company's all-templates rollup row: every delta is added to its template's row and to this
@@ -32,16 +41,29 @@ const ALL = `'${ALL_TEMPLATES}'::uuid`;
 
 export const ANALYTICS_STATEMENTS = {
   /**
-   * Adds one delta to the run rollup of (bucket, template): counters and histograms add up; key and name follow
-   * the latest run. Args: id, bucket, templateRefId, source, templateKey, templateName, started, succeeded,
-   * failed, rejected, cancelled, parkedIn, parkedOut, durationHist, waitHist.
+   * Adds one delta to the run rollups of its template and of the company's all-templates row, in its UTC bucket of
+   * each span (quarter-hour, hour, day: six rows, one statement, locked in a fixed order): counters and histograms
+   * add up; key and name follow the latest run. Args: at, templateRefId, source, templateKey, templateName,
+   * started, succeeded, failed, rejected, cancelled, parkedIn, parkedOut, durationHist, waitHist.
    */
   addRunRollup: {
     name: 'analytics.run_rollup_add',
-    sql: `insert into analytics_run_rollups as r (company_id, id, bucket, template_ref_id, source, template_key,
+    sql: `with d as (
+        select ?::uuid as company_id, ?::timestamptz as at, ?::uuid as template_ref_id, ?::text as source,
+          ?::text as template_key, ?::text as template_name, ?::int as started, ?::int as succeeded, ?::int as failed,
+          ?::int as rejected, ?::int as cancelled, ?::int as parked_in, ?::int as parked_out,
+          ?::int[] as duration_hist, ?::int[] as wait_hist
+      )
+      insert into analytics_run_rollups as r (company_id, id, span, bucket, template_ref_id, source, template_key,
         template_name, started, succeeded, failed, rejected, cancelled, parked_in, parked_out, duration_hist, wait_hist)
-      values (?, ?, ?::timestamptz, ?::uuid, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::int[], ?::int[])
-      on conflict (company_id, bucket, template_ref_id) do update set
+      select d.company_id, gen_random_uuid(), s.span, ${spanBucket('d.at', 's.span')}, t.template_ref_id, t.source,
+        t.template_key, t.template_name, d.started, d.succeeded, d.failed, d.rejected, d.cancelled, d.parked_in,
+        d.parked_out, d.duration_hist, d.wait_hist
+      from d cross join (values ${SPANS.map((x) => `(${x})`).join(', ')}) as s(span)
+        cross join lateral (values (d.template_ref_id, d.source, d.template_key, d.template_name),
+          (${ALL}, 'all', '*', '')) as t(template_ref_id, source, template_key, template_name)
+      order by t.template_ref_id, s.span
+      on conflict (company_id, template_ref_id, span, bucket) do update set
         template_key = excluded.template_key, template_name = excluded.template_name,
         started = r.started + excluded.started, succeeded = r.succeeded + excluded.succeeded,
         failed = r.failed + excluded.failed, rejected = r.rejected + excluded.rejected,
@@ -75,71 +97,26 @@ export const ANALYTICS_STATEMENTS = {
   },
 
   /**
-   * The run series: one row per bucket of \`unit\` in \`tz\` from the bucket holding \`from\` to the last one starting
-   * before \`to\` (zero-filled), with its counts, the parked gauge at its end and its merged histograms.
-   * Args: tz, from, to, unit (hour|day|week|month), templateRefId (or null).
+   * Per template over [from, to) (each moved up to a quarter-hour): counts and merged histograms, from the whole
+   * UTC days inside the range, the whole hours inside what is left, and the quarter-hours of the rest. Args: from, to.
    */
-  runSeries: {
-    name: 'analytics.run_series',
-    sql: `with p as (
-        select ?::uuid as company_id, ?::text as tz, ?::timestamptz as from_at, ?::timestamptz as to_at,
-          ?::text as unit, ?::uuid as template_id
-      ),
-      series as (
-        select s as start from p,
-          generate_series(date_trunc('hour', p.from_at, p.tz), p.to_at - interval '1 microsecond', interval '1 hour') s
-        where p.unit = 'hour'
-        union all
-        select l at time zone p.tz from p,
-          generate_series(date_trunc(p.unit, p.from_at at time zone p.tz), (p.to_at - interval '1 microsecond') at time zone p.tz,
-            ('1 ' || p.unit)::interval) l
-        where p.unit <> 'hour'
-      ),
-      bounds as (
-        select min(start) as lo,
-          case when (select unit from p) = 'hour' then max(start) + interval '1 hour'
-            else ((max(start) at time zone (select tz from p)) + ('1 ' || (select unit from p))::interval) at time zone (select tz from p)
-          end as hi
-        from series
-      ),
-      rows as (
-        select r.* from p, bounds b, analytics_run_rollups r
-        where r.company_id = p.company_id and r.bucket >= b.lo and r.bucket < b.hi
-          and r.template_ref_id = coalesce(p.template_id, ${ALL})
-      ),
-      agg as (
-        select date_trunc(p.unit, r.bucket, p.tz) as start, sum(r.started) as started, sum(r.succeeded) as succeeded,
-          sum(r.failed) as failed, sum(r.rejected) as rejected, sum(r.cancelled) as cancelled,
-          sum(r.parked_in - r.parked_out) as parked_delta,
-          ${summed('r.duration_hist')} as duration_hist, ${summed('r.wait_hist')} as wait_hist
-        from p, rows r group by 1
-      ),
-      before as (
-        select coalesce(sum(r.parked_in - r.parked_out), 0) as parked
-        from p, bounds b, analytics_run_rollups r
-        where r.company_id = p.company_id and r.bucket < b.lo
-          and r.template_ref_id = coalesce(p.template_id, ${ALL})
-      )
-      select s.start, coalesce(a.started, 0)::int as started, coalesce(a.succeeded, 0)::int as succeeded,
-        coalesce(a.failed, 0)::int as failed, coalesce(a.rejected, 0)::int as rejected,
-        coalesce(a.cancelled, 0)::int as cancelled,
-        ((select parked from before) + sum(coalesce(a.parked_delta, 0)) over (order by s.start))::int as parked,
-        a.duration_hist, a.wait_hist
-      from series s left join agg a on a.start = s.start
-      order by s.start`,
-  },
-
-  /** Per template over [from, to): counts and merged histograms. Args: from, to. */
   templateTotals: {
     name: 'analytics.template_totals',
     sql: `select r.template_ref_id, max(r.source) as source, max(r.template_key) as template_key,
-        (array_agg(r.template_name order by r.bucket desc))[1] as template_name,
+        (array_agg(r.template_name order by r.bucket + r.span * interval '1 minute' desc))[1] as template_name,
         sum(r.started)::int as started, sum(r.succeeded)::int as succeeded, sum(r.failed)::int as failed,
         sum(r.rejected)::int as rejected, sum(r.cancelled)::int as cancelled,
         ${summed('r.duration_hist')} as duration_hist, ${summed('r.wait_hist')} as wait_hist
-      from analytics_run_rollups r
-      where r.company_id = ? and r.bucket >= ?::timestamptz and r.bucket < ?::timestamptz
-        and r.template_ref_id <> ${ALL}
+      from (select ?::uuid as company_id, ${edge('?::timestamptz', 900, 'ceil')} as lo,
+          ${edge('?::timestamptz', 900, 'ceil')} as hi) p0
+        cross join lateral (select p0.*, ${edge('p0.lo', 3600, 'ceil')} as hour_lo, ${edge('p0.hi', 3600, 'floor')} as hour_hi,
+          ${edge('p0.lo', 86400, 'ceil')} as day_lo, ${edge('p0.hi', 86400, 'floor')} as day_hi) p
+        join analytics_run_rollups r on r.company_id = p.company_id and r.template_ref_id <> ${ALL} and (
+          (r.span = ${DAY} and r.bucket >= p.day_lo and r.bucket + interval '1 day' <= p.day_hi)
+          or (r.span = 60 and r.bucket >= p.hour_lo and r.bucket + interval '1 hour' <= p.hour_hi
+            and not (p.day_lo < p.day_hi and r.bucket >= p.day_lo and r.bucket < p.day_hi))
+          or (r.span = 15 and r.bucket >= p.lo and r.bucket < p.hi
+            and not (p.hour_lo < p.hour_hi and r.bucket >= p.hour_lo and r.bucket < p.hour_hi)))
       group by r.template_ref_id
       order by sum(r.started) desc, max(r.template_key), r.template_ref_id`,
   },
@@ -172,7 +149,8 @@ export const ANALYTICS_STATEMENTS = {
     sql: `with p as (select ?::uuid as company_id, date_trunc('month', now() at time zone 'UTC') at time zone 'UTC' as month_start)
       select
         (select coalesce(sum(r.started), 0) from analytics_run_rollups r
-          where r.company_id = p.company_id and r.template_ref_id = ${ALL} and r.bucket >= p.month_start)::int as runs_started,
+          where r.company_id = p.company_id and r.template_ref_id = ${ALL} and r.span = ${DAY}
+            and r.bucket >= p.month_start)::int as runs_started,
         (select count(*) from runs r where r.company_id = p.company_id and r.status = 'running')::int as runs_in_flight,
         (select count(*) from memberships m where m.company_id = p.company_id)::int as members,
         (select count(*) from api_keys k where k.company_id = p.company_id and k.revoked_at is null
@@ -203,7 +181,7 @@ export const ANALYTICS_STATEMENTS = {
 
   /**
    * Rebuilds the company's run rollups from its runs and their approval steps (the backfill, after
-   * `deleteRunRollups`): one row per (quarter-hour, template) with exactly what the live hook would have added.
+   * `deleteRunRollups`): one row per (span, bucket, template) with exactly what the live hook would have added.
    * Args: none.
    */
   rebuildRunRollups: {
@@ -241,45 +219,50 @@ export const ANALYTICS_STATEMENTS = {
           duration_ms, wait_ms
         from ev
       ),
-      b as (select ${quarter('evx.at')} as bucket, evx.* from evx),
+      b as (
+        select s.span, ${spanBucket('evx.at', 's.span')} as bucket, evx.*
+        from evx cross join (values ${SPANS.map((x) => `(${x})`).join(', ')}) as s(span)
+      ),
       groups as (
-        select bucket, template_ref_id, max(source) as source,
+        select span, bucket, template_ref_id, max(source) as source,
           (array_agg(template_key order by at desc))[1] as template_key,
           (array_agg(template_name order by at desc))[1] as template_name,
           sum(started)::int as started, sum(succeeded)::int as succeeded, sum(failed)::int as failed,
           sum(rejected)::int as rejected, sum(cancelled)::int as cancelled,
           sum(parked_in)::int as parked_in, sum(parked_out)::int as parked_out
-        from b group by bucket, template_ref_id
+        from b group by span, bucket, template_ref_id
       ),
       dh as (
-        select bucket, template_ref_id, width_bucket(duration_ms::float8, ${THRESHOLDS}) as i, count(*)::int as n
-        from b where duration_ms is not null group by 1, 2, 3
+        select span, bucket, template_ref_id, width_bucket(duration_ms::float8, ${THRESHOLDS}) as i, count(*)::int as n
+        from b where duration_ms is not null group by 1, 2, 3, 4
       ),
       wh as (
-        select bucket, template_ref_id, width_bucket(wait_ms::float8, ${THRESHOLDS}) as i, count(*)::int as n
-        from b where wait_ms is not null group by 1, 2, 3
+        select span, bucket, template_ref_id, width_bucket(wait_ms::float8, ${THRESHOLDS}) as i, count(*)::int as n
+        from b where wait_ms is not null group by 1, 2, 3, 4
       ),
       dha as (
-        select g.bucket, g.template_ref_id, array_agg(coalesce(dh.n, 0) order by k) as h
-        from (select distinct bucket, template_ref_id from dh) g cross join generate_series(0, ${HISTOGRAM_SIZE - 1}) k
-          left join dh on dh.bucket = g.bucket and dh.template_ref_id = g.template_ref_id and dh.i = k
-        group by g.bucket, g.template_ref_id
+        select g.span, g.bucket, g.template_ref_id, array_agg(coalesce(dh.n, 0) order by k) as h
+        from (select distinct span, bucket, template_ref_id from dh) g cross join generate_series(0, ${HISTOGRAM_SIZE - 1}) k
+          left join dh on dh.span = g.span and dh.bucket = g.bucket and dh.template_ref_id = g.template_ref_id
+            and dh.i = k
+        group by g.span, g.bucket, g.template_ref_id
       ),
       wha as (
-        select g.bucket, g.template_ref_id, array_agg(coalesce(wh.n, 0) order by k) as h
-        from (select distinct bucket, template_ref_id from wh) g cross join generate_series(0, ${HISTOGRAM_SIZE - 1}) k
-          left join wh on wh.bucket = g.bucket and wh.template_ref_id = g.template_ref_id and wh.i = k
-        group by g.bucket, g.template_ref_id
+        select g.span, g.bucket, g.template_ref_id, array_agg(coalesce(wh.n, 0) order by k) as h
+        from (select distinct span, bucket, template_ref_id from wh) g cross join generate_series(0, ${HISTOGRAM_SIZE - 1}) k
+          left join wh on wh.span = g.span and wh.bucket = g.bucket and wh.template_ref_id = g.template_ref_id
+            and wh.i = k
+        group by g.span, g.bucket, g.template_ref_id
       ),
       inserted as (
-        insert into analytics_run_rollups (company_id, id, bucket, template_ref_id, source, template_key, template_name,
+        insert into analytics_run_rollups (company_id, id, span, bucket, template_ref_id, source, template_key, template_name,
           started, succeeded, failed, rejected, cancelled, parked_in, parked_out, duration_hist, wait_hist)
-        select c.company_id, gen_random_uuid(), g.bucket, g.template_ref_id, g.source, g.template_key, g.template_name,
+        select c.company_id, gen_random_uuid(), g.span, g.bucket, g.template_ref_id, g.source, g.template_key, g.template_name,
           g.started, g.succeeded, g.failed, g.rejected, g.cancelled, g.parked_in, g.parked_out,
           coalesce(dha.h, ${ZEROS}), coalesce(wha.h, ${ZEROS})
         from c, groups g
-          left join dha on dha.bucket = g.bucket and dha.template_ref_id = g.template_ref_id
-          left join wha on wha.bucket = g.bucket and wha.template_ref_id = g.template_ref_id
+          left join dha on dha.span = g.span and dha.bucket = g.bucket and dha.template_ref_id = g.template_ref_id
+          left join wha on wha.span = g.span and wha.bucket = g.bucket and wha.template_ref_id = g.template_ref_id
         returning 1
       )
       select count(*)::int as inserted from inserted`,
