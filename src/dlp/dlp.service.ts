@@ -177,9 +177,8 @@ export class DlpService {
 
   /** Offsets of what every rule of the policy finds in `text` (all scopes); never the text. */
   async test(dto: DlpTestDto): Promise<DlpTestResultDto> {
-    const { rules } = await this.loaded();
-    const compiled = rules.map(compileRule);
-    return { findings: findAll(compiled, dto.text) };
+    const { compiled } = await this.loaded();
+    return { findings: findAll(compiled.all, dto.text) };
   }
 
   /** Scans `value` with the scope's rules; writes nothing. */
