@@ -2,6 +2,7 @@ import { analyticsFeature } from './analytics/analytics.feature.js';
 import { boardsFeature } from './boards/boards.feature.js';
 import { dlpFeature } from './dlp/dlp.feature.js';
 import { registerFeatures } from './feature/registry.js';
+import { listingsFeature } from './listings/listings.feature.js';
 import { mcpFeature } from './mcp/mcp.feature.js';
 import { wikiFeature } from './wiki/wiki.feature.js';
 
@@ -15,6 +16,7 @@ export const FEATURES = registerFeatures([
   analyticsFeature,
   boardsFeature,
   dlpFeature,
+  listingsFeature,
   mcpFeature,
   wikiFeature,
 ]);
