@@ -272,14 +272,28 @@ export class DlpService {
    * transaction that stores the listing.
    */
   async scanListing<T>(snapshot: T, path = 'listing'): Promise<ScanResult<T>> {
-    const { compiled } = await this.loaded();
-    const rules = [LISTING_SECRET_RULE, ...compiled.byScope.listing];
-    const result = walk(rules, snapshot, path);
+    const result = await this.inspectListing(snapshot, path);
     if (result.blocked) {
       await this.recordBlocked('listing', result.hits, { type: 'Listing', id: null });
       throw dlpBlocked(result.hits);
     }
     return result;
+  }
+
+  /** `scanListing` without the refusal: the secret detector (as `block`) and the `listing` rules; writes nothing. */
+  async inspectListing<T>(snapshot: T, path = 'listing'): Promise<ScanResult<T>> {
+    const { compiled } = await this.loaded();
+    return walk([LISTING_SECRET_RULE, ...compiled.byScope.listing], snapshot, path);
+  }
+
+  /** `dlp.redacted` / `dlp.detected` in a transaction of their own (where the change's is out of reach). */
+  async recordAlone(
+    scope: DlpScope,
+    result: Pick<ScanResult<unknown>, 'hits'>,
+    target?: { type: string; id: string | null },
+  ): Promise<void> {
+    if (!result.hits.some((h) => h.action === 'redact' || h.action === 'audit')) return;
+    await this.tenancy.requestEm().transactional((tx) => this.record(tx, scope, result, target));
   }
 
   /** Whether the company has any rule for `scope` (lets a hot path skip a walk). */
