@@ -437,7 +437,8 @@ describe('audit trail', () => {
       .http()
       .post(`/v1/platform/companies/${a.companyId}/switch`)
       .auth(operator, { type: 'bearer' })
-      .send({ reason: 'Ticket 9000: audit export for the customer' });
+      // Switch-ins are read-only by default; this one makes a change below, so it asks for write.
+      .send({ reason: 'Ticket 9000: audit export for the customer', mode: 'write' });
     expect(switched.status).toBe(201);
     const asOperator = switched.body.accessToken as string;
 

@@ -41,7 +41,8 @@ export const AUDIT_ACTIONS = {
   'invitation.accepted': { version: 1, description: 'An invitation was accepted' },
   'platform.switched_in': {
     version: 1,
-    description: 'A platform operator switched into this company; metadata.reason, metadata.expiresAt',
+    description:
+      'A platform operator switched into this company; metadata.reason, metadata.expiresAt, metadata.mode (read/write), metadata.requestId (approval) or metadata.breakGlass',
   },
   'api_key.created': {
     version: 1,
