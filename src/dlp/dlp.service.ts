@@ -6,7 +6,7 @@ import { AppError, Errors, type FieldError } from '../common/errors/app-error.js
 import { UnsafePatternError } from '../common/safe-regex.js';
 import { currentTenant, type TenantContext } from '../tenancy/request-store.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
-import { builtInFinder, type Detector } from './detectors.js';
+import { builtInFinder } from './detectors.js';
 import { DlpPolicy } from './dlp-policy.entity.js';
 import {
   compilePolicy,
@@ -296,12 +296,6 @@ export class DlpService {
     await this.tenancy.requestEm().transactional((tx) => this.record(tx, scope, result, target));
   }
 
-  /** Whether the company has any rule for `scope` (lets a hot path skip a walk). */
-  async hasRules(scope: DlpScope): Promise<boolean> {
-    const { compiled } = await this.loaded();
-    return compiled.byScope[scope].length > 0;
-  }
-
   /** Drops this process's copy of a company's policy. */
   invalidate(companyId: string): void {
     this.cache.delete(companyId);
@@ -328,4 +322,3 @@ export class DlpService {
   }
 }
 
-export type { Detector };
