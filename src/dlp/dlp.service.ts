@@ -321,4 +321,3 @@ export class DlpService {
     return entry;
   }
 }
-
