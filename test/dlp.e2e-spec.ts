@@ -125,6 +125,8 @@ describe('DLP', () => {
       { detector: 'custom', action: 'block', pattern: 'REQB-[0-9a-f]{8}', scopes: ['connector_request'] },
       { detector: 'custom', action: 'redact', pattern: 'OUTX-[0-9a-f]{8}', scopes: ['step_output'] },
       { detector: 'custom', action: 'block', pattern: 'OUTB-[0-9a-f]{8}', scopes: ['step_output'] },
+      { detector: 'phone', action: 'redact', scopes: ['listing'] },
+      { detector: 'custom', action: 'block', pattern: 'LISTB-[0-9a-f]{8}', scopes: ['listing'] },
     ],
   };
 
@@ -432,9 +434,75 @@ describe('DLP', () => {
     });
   });
 
+  describe('listing', () => {
+    /** A published draft of company A with `description`; returns its id. */
+    async function draftWith(description: string): Promise<string> {
+      const created = await t
+        .http()
+        .post('/v1/drafts')
+        .auth(a.manager.accessToken, { type: 'bearer' })
+        .send({
+          name: `Listed ${hex()}`,
+          description,
+          category: 'procurement',
+          inputSchema: { type: 'object', properties: {} },
+          steps: [{ id: 'ok', kind: 'approval', name: 'Approve', minRole: 'manager', prompt: 'ok?' }],
+        });
+      expect(created.status, created.text).toBe(201);
+      const id = created.body.id as string;
+      const published = await send(a.manager, 'post', `/v1/drafts/${id}/publish`);
+      expect(published.status, published.text).toBe(200);
+      return id;
+    }
+
+    it("secrets are refused always, the publisher's listing rules block and redact", async () => {
+      const key = plantKept(`sk_live_${randomBytes(18).toString('hex')}`);
+      const refused = await send(a.manager, 'post', `/v1/drafts/${await draftWith(`key ${key}`)}/listing`, {
+        publisherName: 'DLP guild',
+      });
+      expectProblem(refused, 422, 'DLP_BLOCKED');
+      expect(refused.body.errors).toEqual([expect.objectContaining({ field: 'description' })]);
+      expect(refused.text).not.toContain(key);
+
+      const token = plantKept(`LISTB-${hex()}`);
+      const ruled = await send(a.manager, 'post', `/v1/drafts/${await draftWith(`ref ${token}`)}/listing`, {
+        publisherName: 'DLP guild',
+      });
+      expectProblem(ruled, 422, 'DLP_BLOCKED');
+      expect(ruled.body.errors).toEqual([expect.objectContaining({ field: 'description' })]);
+      const blocked = (await auditEvents(a.admin)).filter(
+        (e) => e.action === 'dlp.blocked' && (e.metadata as { scope: string }).scope === 'listing',
+      );
+      expect(blocked.map((e) => e.metadata)).toEqual(
+        expect.arrayContaining([
+          { scope: 'listing', detectors: { secret: 1 }, paths: ['description'] },
+          { scope: 'listing', detectors: { custom: 1 }, paths: ['description'] },
+        ]),
+      );
+
+      const phone = plantKept(`+1 415 555 ${String(1000 + Math.floor(Math.random() * 8999))}`);
+      const listed = await send(a.manager, 'post', `/v1/drafts/${await draftWith(`call ${phone}`)}/listing`, {
+        publisherName: 'DLP guild',
+      });
+      expect(listed.status, listed.text).toBe(200);
+      const seen = await send(b.member, 'get', `/v1/marketplace/${listed.body.listingId as string}`);
+      expect(seen.status, seen.text).toBe(200);
+      expect(seen.body.description).toBe('call [REDACTED:phone]');
+      expect(seen.text).not.toContain(phone);
+      const redacted = (await auditEvents(a.admin)).find(
+        (e) => e.action === 'dlp.redacted' && (e.metadata as { scope: string }).scope === 'listing',
+      );
+      expect(redacted?.metadata).toEqual({
+        scope: 'listing',
+        detectors: { phone: 1 },
+        paths: ['description'],
+      });
+    });
+  });
+
   it('no planted value appears in any response, audit event or log line', async () => {
     expect(planted.length).toBeGreaterThanOrEqual(8);
-    expect(kept.length).toBe(5);
+    expect(kept.length).toBe(8);
     // Every audit event of the company, as its admin reads them (these responses are searched too).
     const events = JSON.stringify(await auditEvents(a.admin));
     expect(events).toContain('dlp.blocked');

@@ -25,6 +25,8 @@ export interface CompiledRule {
 
 /** A policy ready to scan: its rules by scope. */
 export interface CompiledPolicy {
+  /** Every rule, in order (the test endpoint runs them all). */
+  all: CompiledRule[];
   byScope: Record<DlpScope, CompiledRule[]>;
 }
 
@@ -54,11 +56,13 @@ export function compilePolicy(rules: readonly DlpRule[]): CompiledPolicy {
     DlpScope,
     CompiledRule[]
   >;
+  const all: CompiledRule[] = [];
   for (const rule of rules) {
     const compiled = compileRule(rule);
+    all.push(compiled);
     for (const scope of rule.scopes ?? DLP_SCOPES) byScope[scope].push(compiled);
   }
-  return { byScope };
+  return { all, byScope };
 }
 
 /** A finding of the test endpoint: offsets only, never the text. */

@@ -1,4 +1,5 @@
 import { Global, Module } from '@nestjs/common';
+import { DlpListingScanner } from './dlp-listing-scanner.js';
 import { DlpController } from './dlp.controller.js';
 import { DlpService } from './dlp.service.js';
 
@@ -7,5 +8,9 @@ import { DlpService } from './dlp.service.js';
  * run engine, boards, wiki, the marketplace). Global so that those modules need no import of their own.
  */
 @Global()
-@Module({ controllers: [DlpController], providers: [DlpService], exports: [DlpService] })
+@Module({
+  controllers: [DlpController],
+  providers: [DlpService, DlpListingScanner],
+  exports: [DlpService, DlpListingScanner],
+})
 export class DlpModule {}

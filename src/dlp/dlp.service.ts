@@ -6,7 +6,7 @@ import { AppError, Errors, type FieldError } from '../common/errors/app-error.js
 import { UnsafePatternError } from '../common/safe-regex.js';
 import { currentTenant, type TenantContext } from '../tenancy/request-store.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
-import { builtInFinder, type Detector } from './detectors.js';
+import { builtInFinder } from './detectors.js';
 import { DlpPolicy } from './dlp-policy.entity.js';
 import {
   compilePolicy,
@@ -177,9 +177,8 @@ export class DlpService {
 
   /** Offsets of what every rule of the policy finds in `text` (all scopes); never the text. */
   async test(dto: DlpTestDto): Promise<DlpTestResultDto> {
-    const { rules } = await this.loaded();
-    const compiled = rules.map(compileRule);
-    return { findings: findAll(compiled, dto.text) };
+    const { compiled } = await this.loaded();
+    return { findings: findAll(compiled.all, dto.text) };
   }
 
   /** Scans `value` with the scope's rules; writes nothing. */
@@ -273,9 +272,7 @@ export class DlpService {
    * transaction that stores the listing.
    */
   async scanListing<T>(snapshot: T, path = 'listing'): Promise<ScanResult<T>> {
-    const { compiled } = await this.loaded();
-    const rules = [LISTING_SECRET_RULE, ...compiled.byScope.listing];
-    const result = walk(rules, snapshot, path);
+    const result = await this.inspectListing(snapshot, path);
     if (result.blocked) {
       await this.recordBlocked('listing', result.hits, { type: 'Listing', id: null });
       throw dlpBlocked(result.hits);
@@ -283,10 +280,20 @@ export class DlpService {
     return result;
   }
 
-  /** Whether the company has any rule for `scope` (lets a hot path skip a walk). */
-  async hasRules(scope: DlpScope): Promise<boolean> {
+  /** `scanListing` without the refusal: the secret detector (as `block`) and the `listing` rules; writes nothing. */
+  async inspectListing<T>(snapshot: T, path = 'listing'): Promise<ScanResult<T>> {
     const { compiled } = await this.loaded();
-    return compiled.byScope[scope].length > 0;
+    return walk([LISTING_SECRET_RULE, ...compiled.byScope.listing], snapshot, path);
+  }
+
+  /** `dlp.redacted` / `dlp.detected` in a transaction of their own (where the change's is out of reach). */
+  async recordAlone(
+    scope: DlpScope,
+    result: Pick<ScanResult<unknown>, 'hits'>,
+    target?: { type: string; id: string | null },
+  ): Promise<void> {
+    if (!result.hits.some((h) => h.action === 'redact' || h.action === 'audit')) return;
+    await this.tenancy.requestEm().transactional((tx) => this.record(tx, scope, result, target));
   }
 
   /** Drops this process's copy of a company's policy. */
@@ -314,5 +321,3 @@ export class DlpService {
     return entry;
   }
 }
-
-export type { Detector };
