@@ -132,7 +132,7 @@ export class InvitationsService {
       const created = new Invitation(dto.email, dto.role, sha256Hex(token), this.expiry(), actorOf(ctx).id);
       tx.persist(created);
       tx.persist(new InvitationSend(created.id, 'created'));
-      this.queueMail(tx, created, company, token, inviterName);
+      await this.queueMail(tx, created, company, token, inviterName);
       await tx.flush();
       await this.audit.record(
         {
@@ -144,7 +144,6 @@ export class InvitationsService {
       );
       return created;
     });
-    this.mail.kick();
     return toInvitationDto(invitation);
   }
 
@@ -220,7 +219,7 @@ export class InvitationsService {
         found.resendCount += 1;
         found.lastSentAt = now;
         tx.persist(new InvitationSend(found.id, 'resent'));
-        this.queueMail(tx, found, company, token, inviterName);
+        await this.queueMail(tx, found, company, token, inviterName);
         await tx.flush();
         await this.audit.record(
           {
@@ -238,7 +237,6 @@ export class InvitationsService {
         return found;
       }),
     );
-    this.mail.kick();
     return toInvitationDto(invitation);
   }
 
@@ -413,8 +411,8 @@ export class InvitationsService {
     company: Company,
     token: string,
     inviterName: string | undefined,
-  ): void {
-    this.mail.enqueue(
+  ): Promise<unknown> {
+    return this.mail.enqueue(
       tx,
       invitationMail({
         to: invitation.email,
