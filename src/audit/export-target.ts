@@ -80,6 +80,7 @@ export class S3ExportTarget implements ExportTarget {
         } catch (error) {
           throw new Error(
             `PUT ${url.pathname} failed: ${error instanceof Error ? error.message : String(error)}`,
+            { cause: error },
           );
         }
         const detail = (await response.text()).slice(0, 300);
