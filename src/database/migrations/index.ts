@@ -17,6 +17,7 @@ import { Migration20261207033141_analytics_rollups } from './Migration2026120703
 import { Migration20261207034312_wiki } from './Migration20261207034312_wiki.js';
 import { Migration20261207034359_boards } from './Migration20261207034359_boards.js';
 import { Migration20261207055318_mail_jobs } from './Migration20261207055318_mail_jobs.js';
+import { Migration20261207062045_wall_three_references } from './Migration20261207062045_wall_three_references.js';
 
 /**
  * Every migration, in order. Listed statically so the compiled app, the tests and the CLI run the same set;
@@ -47,4 +48,8 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261207034312_wiki', class: Migration20261207034312_wiki },
   { name: 'Migration20261207034359_boards', class: Migration20261207034359_boards },
   { name: 'Migration20261207055318_mail_jobs', class: Migration20261207055318_mail_jobs },
+  {
+    name: 'Migration20261207062045_wall_three_references',
+    class: Migration20261207062045_wall_three_references,
+  },
 ];
