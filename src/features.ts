@@ -1,6 +1,8 @@
 import { analyticsFeature } from './analytics/analytics.feature.js';
 import { boardsFeature } from './boards/boards.feature.js';
+import { dlpFeature } from './dlp/dlp.feature.js';
 import { registerFeatures } from './feature/registry.js';
+import { listingsFeature } from './listings/listings.feature.js';
 import { mcpFeature } from './mcp/mcp.feature.js';
 import { wikiFeature } from './wiki/wiki.feature.js';
 
@@ -10,4 +12,11 @@ import { wikiFeature } from './wiki/wiki.feature.js';
  * factory, the audit catalogue and the isolation suites read the rest of each manifest (through
  * `feature/registry.ts`).
  */
-export const FEATURES = registerFeatures([analyticsFeature, boardsFeature, mcpFeature, wikiFeature]);
+export const FEATURES = registerFeatures([
+  analyticsFeature,
+  boardsFeature,
+  dlpFeature,
+  listingsFeature,
+  mcpFeature,
+  wikiFeature,
+]);

@@ -16,7 +16,9 @@ import { Migration20261207030759_wall_three } from './Migration20261207030759_wa
 import { Migration20261207033141_analytics_rollups } from './Migration20261207033141_analytics_rollups.js';
 import { Migration20261207034312_wiki } from './Migration20261207034312_wiki.js';
 import { Migration20261207034359_boards } from './Migration20261207034359_boards.js';
-import { Migration20261207055318_mail_jobs } from './Migration20261207055318_mail_jobs.js';
+import { Migration20261207055524_dlp } from './Migration20261207055524_dlp.js';
+import { Migration20261207061026_listings } from './Migration20261207061026_listings.js';
+import { Migration20261207062044_mail_jobs } from './Migration20261207062044_mail_jobs.js';
 import { Migration20261207062045_wall_three_references } from './Migration20261207062045_wall_three_references.js';
 
 /**
@@ -47,7 +49,9 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261207033141_analytics_rollups', class: Migration20261207033141_analytics_rollups },
   { name: 'Migration20261207034312_wiki', class: Migration20261207034312_wiki },
   { name: 'Migration20261207034359_boards', class: Migration20261207034359_boards },
-  { name: 'Migration20261207055318_mail_jobs', class: Migration20261207055318_mail_jobs },
+  { name: 'Migration20261207055524_dlp', class: Migration20261207055524_dlp },
+  { name: 'Migration20261207061026_listings', class: Migration20261207061026_listings },
+  { name: 'Migration20261207062044_mail_jobs', class: Migration20261207062044_mail_jobs },
   {
     name: 'Migration20261207062045_wall_three_references',
     class: Migration20261207062045_wall_three_references,

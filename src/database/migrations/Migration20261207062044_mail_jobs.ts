@@ -7,8 +7,8 @@ import { Migration } from '@mikro-orm/migrations';
  * The outbox row stays as the transactional record of what to send. Messages still waiting at this point get
  * their jobs from `npm run migrate` (after pg-boss's queues are installed).
  */
-export class Migration20261207055318_mail_jobs extends Migration {
-  override name = 'Migration20261207055318_mail_jobs';
+export class Migration20261207062044_mail_jobs extends Migration {
+  override name = 'Migration20261207062044_mail_jobs';
 
   override up(): void | Promise<void> {
     this.addSql(`drop index "companies_mail_due_idx";`);
