@@ -4,6 +4,7 @@ import { companiesCommand } from './companies.command.js';
 import { auditCommand } from './audit.command.js';
 import { migrateCheckCommand, migrateCommand } from './migrate.command.js';
 import { masterKeyCommand } from './master-key.command.js';
+import { operatorCommand } from './operator.command.js';
 import { platformAdminCommand } from './platform-admin.command.js';
 
 /** Every CLI command. Add new ones here. */
@@ -15,4 +16,5 @@ export const COMMANDS: CliCommand[] = [
   companiesCommand,
   auditCommand,
   analyticsCommand,
+  operatorCommand,
 ];

@@ -20,6 +20,7 @@ import { Migration20261207055524_dlp } from './Migration20261207055524_dlp.js';
 import { Migration20261207061026_listings } from './Migration20261207061026_listings.js';
 import { Migration20261207062044_mail_jobs } from './Migration20261207062044_mail_jobs.js';
 import { Migration20261207062045_wall_three_references } from './Migration20261207062045_wall_three_references.js';
+import { Migration20261207063104_operator_access } from './Migration20261207063104_operator_access.js';
 
 /**
  * Every migration, in order. Listed statically so the compiled app, the tests and the CLI run the same set;
@@ -56,4 +57,5 @@ export const MIGRATIONS: MigrationObject[] = [
     name: 'Migration20261207062045_wall_three_references',
     class: Migration20261207062045_wall_three_references,
   },
+  { name: 'Migration20261207063104_operator_access', class: Migration20261207063104_operator_access },
 ];
