@@ -9,7 +9,7 @@ import {
   type ToolCall,
 } from '../src/connectors/connector-invoker.js';
 import { Connector } from '../src/connectors/connector.entity.js';
-import { KeyringService, SecretUnavailableError } from '../src/connectors/keyring.service.js';
+import { KeyringService, SecretUnavailableError } from '../src/crypto/keyring.service.js';
 import type { TenantContext } from '../src/tenancy/request-store.js';
 import { TenancyService } from '../src/tenancy/tenancy.service.js';
 import { startTestApp, type TestApp } from './harness/app.js';

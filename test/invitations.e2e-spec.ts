@@ -680,34 +680,38 @@ describe('invitations', () => {
       const report = await drainMail(failing);
       expect(report.failed).toBeGreaterThanOrEqual(1);
       const { rows } = await t.owner.query<{
+        id: string;
         attempts: number;
         sent_at: Date | null;
         last_error: string | null;
-        next_attempt_at: Date;
         text: string;
-      }>(
-        'select attempts, sent_at, last_error, next_attempt_at, text from mail_outbox where recipient = $1',
-        [email],
-      );
+      }>('select id, attempts, sent_at, last_error, text from mail_outbox where recipient = $1', [email]);
       expect(rows).toHaveLength(1);
       expect(rows[0]).toMatchObject({ attempts: 1, sent_at: null });
       expect(rows[0].last_error).toBeTruthy();
       expect(rows[0].text).toContain('/invitations/accept?token=inv_');
-      expect(rows[0].next_attempt_at.getTime()).toBeGreaterThan(Date.now());
       expect(readOutbox(outbox).filter((m) => m.to === email)).toEqual([]);
-      // The company's drain marker waits for the retry (no earlier mail of the company is waiting).
-      const marker = await t.owner.query<{ mail_due_at: Date }>(
-        'select mail_due_at from companies where id = $1',
-        [a.companyId],
-      );
-      expect(marker.rows[0].mail_due_at).toEqual(rows[0].next_attempt_at);
+      // pg-boss holds the retry: the message's job waits for its backoff, carrying the company.
+      const job = async () =>
+        (
+          await t.owner.query<{ state: string; start_after: Date; data: Record<string, string> }>(
+            "select state, start_after, data from pgboss.job where name = 'mail.send' and data->>'messageId' = $1",
+            [rows[0].id],
+          )
+        ).rows;
+      const [waiting] = await job();
+      expect(waiting).toMatchObject({
+        state: 'retry',
+        data: { companyId: a.companyId, messageId: rows[0].id },
+      });
+      expect(waiting.start_after.getTime()).toBeGreaterThan(Date.now());
 
       // Not due yet: nothing happens. Once due, the next drain delivers it.
       await drainMail(t);
       expect(readOutbox(outbox).filter((m) => m.to === email)).toEqual([]);
       await t.owner.query(
-        "update mail_outbox set next_attempt_at = now() - interval '1 second' where recipient = $1",
-        [email],
+        "update pgboss.job set start_after = now() - interval '1 second' where name = 'mail.send' and data->>'messageId' = $1",
+        [rows[0].id],
       );
       await drainMail(t);
       const token = invitationLink(outbox, email).token;
@@ -745,20 +749,19 @@ describe('invitations', () => {
     }
   });
 
-  it("keeps each company's mail under row-level security and drains it company by company, in each one's context", async () => {
+  it("keeps each company's mail under row-level security and delivers it job by job, in each job's company context", async () => {
     const mailA = uniqueEmail('drain-a');
     const mailB = uniqueEmail('drain-b');
     expect((await invite(a, 'admin', { email: mailA, role: 'member' })).status).toBe(201);
     expect((await invite(b, 'admin', { email: mailB, role: 'member' })).status).toBe(201);
-    const markers = async () =>
-      (
-        await t.owner.query<{ id: string; mail_due_at: Date | null }>(
-          'select id, mail_due_at from companies where id = any($1) order by id',
-          [[a.companyId, b.companyId]],
-        )
-      ).rows.map((r) => r.mail_due_at);
-    // The registry only says that some mail is due, and since when.
-    for (const due of await markers()) expect(due?.getTime()).toBeLessThanOrEqual(Date.now());
+    // One delivery job per message, each carrying its company (the handler opens that company's context).
+    const jobs = await t.owner.query<{ company_id: string }>(
+      `select j.data->>'companyId' as company_id from pgboss.job j
+         join mail_outbox m on m.id::text = j.data->>'messageId'
+        where j.name = 'mail.send' and m.recipient = any($1)`,
+      [[mailA, mailB]],
+    );
+    expect(jobs.rows.map((r) => r.company_id).sort()).toEqual([a.companyId, b.companyId].sort());
 
     const client = await t.appRole.connect();
     try {
@@ -780,7 +783,6 @@ describe('invitations', () => {
     const report = await drainMail(t);
     expect(report.sent).toBeGreaterThanOrEqual(2);
     expect(readOutbox(outbox).filter((m) => m.to === mailA || m.to === mailB)).toHaveLength(2);
-    expect(await markers()).toEqual([null, null]);
   });
 
   it('sends nothing when the inviting transaction rolls back', async () => {

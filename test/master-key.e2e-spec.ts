@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import type { CliContext } from '../src/cli/command.js';
 import { masterKeyCommand } from '../src/cli/commands/master-key.command.js';
-import { masterKeyId } from '../src/connectors/secret-box.js';
+import { masterKeyId } from '../src/crypto/secret-box.js';
 import { startTestApp, type TestApp } from './harness/app.js';
 import { startTestEndpoint, type TestEndpoint } from './harness/endpoint.js';
 import { expectProblem } from './harness/problem.js';

@@ -944,11 +944,12 @@ describe('runs across workers', () => {
     const ids = Array.from({ length: 12 }, () => newId());
     for (const id of ids) {
       await t1.owner.query(
-        `insert into runs (id, created_at, company_id, source, template_ref_id, template_key, template_version,
-                           template_name, step_count, definition, input, status, current_step_index, started_by,
-                           started_by_type, started_by_user_id, updated_at)
-         select $1, now(), company_id, source, template_ref_id, template_key, template_version, template_name,
-                step_count, definition, input, 'queued', 0, started_by, started_by_type, started_by_user_id, now()
+        `insert into runs (id, created_at, company_id, source, template_ref_id, draft_version_id, template_key,
+                           template_version, template_name, step_count, definition, input, status,
+                           current_step_index, started_by, started_by_type, started_by_user_id, updated_at)
+         select $1, now(), company_id, source, template_ref_id, draft_version_id, template_key, template_version,
+                template_name, step_count, definition, input, 'queued', 0, started_by, started_by_type,
+                started_by_user_id, now()
            from runs where id = $2`,
         [id, first.body.id],
       );

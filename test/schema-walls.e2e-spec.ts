@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CITUS_PLAN } from '../src/database/citus-plan.js';
 import { startTestApp, type TestApp } from './harness/app.js';
 import { client, publishDraft } from './harness/runs.js';
-import { createCompanySession, type CompanySession } from './harness/session.js';
+import { createCompanySession, uniqueEmail, type CompanySession } from './harness/session.js';
 
 /** A foreign key as pg_catalog describes it (columns in key order). */
 interface ForeignKey {
@@ -103,6 +103,19 @@ describe('schema walls', () => {
         publisherName: 'Schema guild',
       });
       expect(listing.status, JSON.stringify(listing.body)).toBe(200);
+      // An invitation (its mail send references it) and a rotated API key (the new key references the old one,
+      // the old one the new), for the keys of issue 14's id columns.
+      const invitation = await client(t, s.admin).post(`/v1/companies/${s.companyId}/invitations`, {
+        email: uniqueEmail('schema'),
+        role: 'member',
+      });
+      expect(invitation.status, JSON.stringify(invitation.body)).toBe(201);
+      const key = await client(t, s.owner).post('/v1/api-keys', { name: 'Schema key', role: 'member' });
+      expect(key.status, JSON.stringify(key.body)).toBe(201);
+      const rotated = await client(t, s.owner).post(`/v1/api-keys/${key.body.id as string}/rotate`, {
+        overlapHours: 1,
+      });
+      expect(rotated.status, JSON.stringify(rotated.body)).toBe(201);
     }
     tenantTables = (
       await t.owner.query<{ table: string }>(
@@ -143,6 +156,30 @@ describe('schema walls', () => {
       );
       expect(key, `${row.table}: UNIQUE (company_id, id)`).toBeDefined();
     }
+  });
+
+  it("issue 14's id columns are composite keys: run → draft version, draft → its published version, send → invitation, key → key", () => {
+    const composite = (table: string, column: string, refTable: string) =>
+      tenantForeignKeys().find(
+        (k) =>
+          k.table === table &&
+          k.refTable === refTable &&
+          k.columns.join() === `company_id,${column}` &&
+          k.refColumns.join() === 'company_id,id',
+      );
+    for (const [table, column, refTable] of [
+      ['runs', 'draft_version_id', 'draft_versions'],
+      ['drafts', 'published_version_id', 'draft_versions'],
+      ['invitation_sends', 'invitation_id', 'invitations'],
+      ['api_keys', 'rotated_from_id', 'api_keys'],
+      ['api_keys', 'replaced_by_id', 'api_keys'],
+    ]) {
+      expect(composite(table, column, refTable), `${table}.${column} → ${refTable}`).toBeDefined();
+    }
+    // idempotency_records.resource_id is polymorphic (resource_type names the table): no key, by design.
+    expect(
+      keys.filter((k) => k.table === 'idempotency_records' && k.columns.includes('resource_id')),
+    ).toEqual([]);
   });
 
   it('every foreign key between tenant tables carries company_id onto company_id', () => {

@@ -1,4 +1,4 @@
-import { Entity, Enum, Property } from '@mikro-orm/decorators/legacy';
+import { Entity, Enum, ManyToOne, Property } from '@mikro-orm/decorators/legacy';
 import { ROLES, type Role } from '../authz/roles.js';
 import { SESSION, settingSql, TenantEntity } from '../tenancy/tenant.entity.js';
 
@@ -55,12 +55,22 @@ export class ApiKey extends TenantEntity {
   @Property({ type: 'uuid', nullable: true })
   revokedBy: string | null = null;
 
-  /** The key this one replaced (rotation). */
-  @Property({ type: 'uuid', nullable: true })
+  /** The key this one replaced (rotation): a composite key within the company (wall three). */
+  @ManyToOne(() => ApiKey, {
+    mapToPk: true,
+    fieldName: 'rotated_from_id',
+    nullable: true,
+    deleteRule: 'no action',
+  })
   rotatedFromId: string | null = null;
 
-  /** The key that replaced this one; a key is rotated once. */
-  @Property({ type: 'uuid', nullable: true })
+  /** The key that replaced this one; a key is rotated once. A composite key within the company (wall three). */
+  @ManyToOne(() => ApiKey, {
+    mapToPk: true,
+    fieldName: 'replaced_by_id',
+    nullable: true,
+    deleteRule: 'no action',
+  })
   replacedById: string | null = null;
 
   constructor(input: {

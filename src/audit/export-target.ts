@@ -1,6 +1,7 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import pRetry, { AbortError } from 'p-retry';
 import type { AuditRecord } from './audit-record.js';
 import { amzDates, encodeS3Key, sha256Hex, signV4, uriEncode } from './s3-sigv4.js';
 
@@ -70,21 +71,26 @@ export class S3ExportTarget implements ExportTarget {
     const objectKey = prefix ? `${prefix}/${key}` : key;
     const url = new URL(`${endpoint}/${uriEncode(bucket)}/${encodeS3Key(objectKey)}`);
     const attempts = this.options.attempts ?? 3;
-    for (let attempt = 1; ; attempt++) {
-      let failure: string;
-      let retryable = true;
-      try {
-        const response = await this.send(url, body);
+    // Waits 200 ms, then 400 ms, … between attempts; a refusal that retrying cannot change ends at once.
+    await pRetry(
+      async () => {
+        let response: Response;
+        try {
+          response = await this.send(url, body);
+        } catch (error) {
+          throw new Error(
+            `PUT ${url.pathname} failed: ${error instanceof Error ? error.message : String(error)}`,
+            { cause: error },
+          );
+        }
         const detail = (await response.text()).slice(0, 300);
         if (response.ok) return;
-        failure = `PUT ${url.pathname} answered ${response.status}: ${detail}`;
-        retryable = response.status >= 500 || response.status === 429;
-      } catch (error) {
-        failure = `PUT ${url.pathname} failed: ${error instanceof Error ? error.message : String(error)}`;
-      }
-      if (!retryable || attempt >= attempts) throw new Error(failure);
-      await new Promise((r) => setTimeout(r, 100 * 2 ** attempt));
-    }
+        const failure = `PUT ${url.pathname} answered ${response.status}: ${detail}`;
+        const retryable = response.status >= 500 || response.status === 429;
+        throw retryable ? new Error(failure) : new AbortError(failure);
+      },
+      { retries: attempts - 1, minTimeout: 200, factor: 2, randomize: false },
+    );
   }
 
   private send(url: URL, body: string): Promise<Response> {

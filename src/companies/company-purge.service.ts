@@ -2,6 +2,7 @@ import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { deleteCompanyJobs } from '../database/statements/job-queue.js';
 import { AccessCache } from '../members/access.cache.js';
+import { MAIL_QUEUE } from '../mail/mail-queue.schema.js';
 import { PGBOSS_SCHEMA, RUN_QUEUE } from '../runs/run-queue.schema.js';
 import { Scheduler } from '../scheduler/scheduler.service.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
@@ -16,7 +17,7 @@ const BATCH = 100;
  * Queues whose jobs carry `{ companyId }` (DESIGN.md: background work carries its company): a purge deletes
  * the company's jobs from each, whatever their state, so no job row naming the company outlives it.
  */
-const COMPANY_QUEUES = [RUN_QUEUE] as const;
+const COMPANY_QUEUES = [RUN_QUEUE, MAIL_QUEUE] as const;
 
 /**
  * Deletes every company whose grace window has ended, one transaction each. Deleting the `companies` row

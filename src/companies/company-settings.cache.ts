@@ -1,4 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
@@ -18,7 +19,11 @@ const TTL_MS = 30_000;
  */
 @Injectable()
 export class CompanySettingsCache {
-  private readonly entries = new Map<string, { at: number; value: CompanyRuntimeSettings | null }>();
+  /** Companies read in the last `TTL_MS`, the 50 000 most recently used (an entry wraps a null: no such company). */
+  private readonly entries = new LRUCache<string, { value: CompanyRuntimeSettings | null }>({
+    max: 50_000,
+    ttl: TTL_MS,
+  });
 
   constructor(
     private readonly tenancy: TenancyService,
@@ -27,7 +32,7 @@ export class CompanySettingsCache {
 
   async get(companyId: string): Promise<CompanyRuntimeSettings | null> {
     const hit = this.entries.get(companyId);
-    if (hit && Date.now() - hit.at < TTL_MS) return hit.value;
+    if (hit) return hit.value;
     // The registry is not tenant data (no filter, no RLS); an unscoped fork keeps this read out of the request's
     // identity map and transaction.
     const company = await this.tenancy.unscoped(Unscoped.Directory, (em) =>
@@ -39,8 +44,7 @@ export class CompanySettingsCache {
           deletionScheduled: company.purgeAfter !== null,
         }
       : null;
-    if (this.entries.size > 50_000) this.entries.clear();
-    this.entries.set(companyId, { at: Date.now(), value });
+    this.entries.set(companyId, { value });
     return value;
   }
 

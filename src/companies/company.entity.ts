@@ -51,15 +51,6 @@ export class Company extends BaseEntity {
   @Property({ type: 'timestamptz', nullable: true })
   deletionRequestedAt: Date | null = null;
 
-  /**
-   * When the company's earliest waiting mail is due (null: none waits). Kept by the `mail_outbox` trigger and
-   * the mail drainer, so the drainer lists companies with due mail from this registry and then reads each
-   * company's outbox in that company's own context. It reveals no mail, only that some is due.
-   */
-  @Index({ name: 'companies_mail_due_idx' })
-  @Property({ type: 'timestamptz', nullable: true })
-  mailDueAt: Date | null = null;
-
   constructor(name: string, slug: string) {
     super();
     this.name = name;

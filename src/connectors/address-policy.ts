@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import ipaddr from 'ipaddr.js';
 import { parseEndpointUrl, type EndpointParts } from './connector-rules.js';
 
 /**
@@ -28,55 +29,35 @@ export class EndpointRefusedError extends Error {
   }
 }
 
-type Bytes = number[];
+/** A parsed address (ipaddr.js), and a network as ipaddr.js gives it: an address and a prefix length. */
+type Address = ipaddr.IPv4 | ipaddr.IPv6;
+type Cidr = [Address, number];
 
-function ipv4Bytes(ip: string): Bytes {
-  return ip.split('.').map(Number);
+/**
+ * An address (given by `isIP` or the resolver, so already well-formed; an IPv6 zone is ignored). ipaddr.js reads
+ * any IPv6 address ending in a dotted quad as IPv4-mapped (`::127.0.0.1` as `::ffff:127.0.0.1`), so the quad is
+ * rewritten as its two hex groups first: the deprecated IPv4-compatible form stays what it is (refused as reserved).
+ */
+function parseAddress(ip: string): Address {
+  const text = ip.split('%')[0];
+  const quad = /^(.*:)(\d+)\.(\d+)\.(\d+)\.(\d+)$/.exec(text);
+  if (!quad) return ipaddr.parse(text);
+  const [a, b, c, d] = quad.slice(2).map(Number);
+  return ipaddr.parse(`${quad[1]}${((a << 8) | b).toString(16)}:${((c << 8) | d).toString(16)}`);
 }
 
-/** 16 bytes of an IPv6 address (with `::` and an optional trailing dotted quad). */
-function ipv6Bytes(ip: string): Bytes {
-  let text = ip.toLowerCase();
-  const zone = text.indexOf('%');
-  if (zone >= 0) text = text.slice(0, zone);
-  let tail: Bytes = [];
-  const lastColon = text.lastIndexOf(':');
-  if (text.slice(lastColon + 1).includes('.')) {
-    tail = ipv4Bytes(text.slice(lastColon + 1));
-    text = `${text.slice(0, lastColon + 1)}0:0`;
-  }
-  const [head, rest] = text.includes('::') ? text.split('::') : [text, undefined];
-  const groups = (s: string | undefined) => (s ? s.split(':').filter((g) => g !== '') : []);
-  const left = groups(head);
-  const right = groups(rest);
-  const missing = rest === undefined ? 0 : 8 - left.length - right.length;
-  const all = [...left, ...Array<string>(missing).fill('0'), ...right].map((g) => parseInt(g, 16));
-  const bytes = all.flatMap((g) => [(g >> 8) & 0xff, g & 0xff]);
-  if (tail.length === 4) bytes.splice(12, 4, ...tail);
-  return bytes;
-}
-
-interface Cidr {
-  bytes: Bytes;
-  bits: number;
-}
-
+/** A network (`10.0.0.0/8`) or one address (`192.0.2.1`, a /32 or /128). */
 function cidr(text: string): Cidr {
   const [address, bits] = text.split('/');
-  const family = isIP(address);
-  if (family === 0) throw new Error(`Not a network: ${text}`);
-  const bytes = family === 4 ? ipv4Bytes(address) : ipv6Bytes(address);
-  return { bytes, bits: bits === undefined ? bytes.length * 8 : Number(bits) };
+  if (isIP(address) === 0) throw new Error(`Not a network: ${text}`);
+  if (bits !== undefined) return ipaddr.parseCIDR(text);
+  const parsed = parseAddress(address);
+  return [parsed, parsed.kind() === 'ipv4' ? 32 : 128];
 }
 
-function inCidr(bytes: Bytes, net: Cidr): boolean {
-  if (bytes.length !== net.bytes.length) return false;
-  let bits = net.bits;
-  for (let i = 0; bits > 0; i++, bits -= 8) {
-    const mask = bits >= 8 ? 0xff : (0xff << (8 - bits)) & 0xff;
-    if ((bytes[i] & mask) !== (net.bytes[i] & mask)) return false;
-  }
-  return true;
+/** Whether `address` lies in `net` (an address never lies in a network of the other family). */
+function inCidr(address: Address, net: Cidr): boolean {
+  return address.kind() === net[0].kind() && address.match(net);
 }
 
 const table = (rows: [string, AddressClass][]) => rows.map(([net, label]) => ({ net: cidr(net), label }));
@@ -131,24 +112,23 @@ const EMBEDDED_V4: { net: Cidr; at: number }[] = [
 ];
 const IPV4_COMPATIBLE = cidr('::/96');
 
-function classifyBytes(bytes: Bytes): AddressClass | undefined {
-  for (const row of METADATA) if (inCidr(bytes, row.net)) return row.label;
-  if (bytes.length === 4) return IPV4.find((row) => inCidr(bytes, row.net))?.label;
+function classify(address: Address): AddressClass | undefined {
+  for (const row of METADATA) if (inCidr(address, row.net)) return row.label;
+  if (address.kind() === 'ipv4') return IPV4.find((row) => inCidr(address, row.net))?.label;
   for (const { net, at } of EMBEDDED_V4) {
-    if (inCidr(bytes, net)) return classifyBytes(bytes.slice(at, at + 4));
+    if (inCidr(address, net)) return classify(ipaddr.fromByteArray(address.toByteArray().slice(at, at + 4)));
   }
-  const own = IPV6.find((row) => inCidr(bytes, row.net))?.label;
+  const own = IPV6.find((row) => inCidr(address, row.net))?.label;
   if (own) return own;
   // Deprecated IPv4-compatible addresses (::a.b.c.d): never a legitimate destination.
-  if (inCidr(bytes, IPV4_COMPATIBLE)) return 'reserved';
+  if (inCidr(address, IPV4_COMPATIBLE)) return 'reserved';
   return undefined;
 }
 
 /** Why `ip` is not a public unicast address, or undefined when it is. Throws on something that is not an IP. */
 export function classifyAddress(ip: string): AddressClass | undefined {
-  const family = isIP(ip);
-  if (family === 0) throw new Error(`Not an IP address: ${ip}`);
-  return classifyBytes(family === 4 ? ipv4Bytes(ip) : ipv6Bytes(ip));
+  if (isIP(ip) === 0) throw new Error(`Not an IP address: ${ip}`);
+  return classify(parseAddress(ip));
 }
 
 /** Names that must never be resolved for a tenant: loopback names (RFC 6761) and metadata services. */
@@ -196,8 +176,8 @@ export class AddressPolicy {
   }
 
   private addressAllowed(ip: string): boolean {
-    const bytes = isIP(ip) === 4 ? ipv4Bytes(ip) : ipv6Bytes(ip);
-    return this.networks.some((net) => inCidr(bytes, net));
+    const address = parseAddress(ip);
+    return this.networks.some((net) => inCidr(address, net));
   }
 
   /**

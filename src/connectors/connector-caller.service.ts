@@ -6,7 +6,7 @@ import type { JsonValue } from '../templates/definition.js';
 import { ToolCallError, type ConnectorInvoker, type ToolCall, type ToolResult } from './connector-invoker.js';
 import { isToolId, parseAuthScheme } from './connector-rules.js';
 import { Connector } from './connector.entity.js';
-import { KeyringService } from './keyring.service.js';
+import { KeyringService } from '../crypto/keyring.service.js';
 import { OutboundHttp } from './outbound-http.js';
 
 const REDACTED = '[redacted]';

@@ -1,12 +1,12 @@
 import { Module } from '@nestjs/common';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { CryptoModule } from '../crypto/crypto.module.js';
 import { AddressPolicy } from './address-policy.js';
 import { ConnectorCaller } from './connector-caller.service.js';
 import { CONNECTOR_INVOKER } from './connector-invoker.js';
 import { ConnectorsController } from './connectors.controller.js';
 import { ConnectorsService } from './connectors.service.js';
-import { KeyringService } from './keyring.service.js';
 import { OutboundHttp } from './outbound-http.js';
 
 /**
@@ -14,11 +14,11 @@ import { OutboundHttp } from './outbound-http.js';
  * `CONNECTOR_INVOKER` (the runs ↔ connectors contract in connector-invoker.ts).
  */
 @Module({
+  imports: [CryptoModule],
   controllers: [ConnectorsController],
   providers: [
     ConnectorsService,
     ConnectorCaller,
-    KeyringService,
     {
       provide: AddressPolicy,
       inject: [APP_CONFIG],
@@ -35,7 +35,6 @@ import { OutboundHttp } from './outbound-http.js';
     },
     { provide: CONNECTOR_INVOKER, useExisting: ConnectorCaller },
   ],
-  // KeyringService: the idempotency module seals the API-key responses it keeps for a replay with it.
-  exports: [CONNECTOR_INVOKER, ConnectorsService, KeyringService],
+  exports: [CONNECTOR_INVOKER, ConnectorsService],
 })
 export class ConnectorsModule {}

@@ -25,7 +25,7 @@ import type {
   ListConnectorsQueryDto,
   UpdateConnectorDto,
 } from './dto/connectors.dto.js';
-import { KeyringService } from './keyring.service.js';
+import { KeyringService } from '../crypto/keyring.service.js';
 
 /** The response shape: everything but the secret, which only shows as `hasSecret` and `secretSetAt`. */
 export function toConnectorDto(c: Connector): ConnectorDto {

@@ -9,7 +9,7 @@ import { Company } from '../companies/company.entity.js';
 import { IdempotencyRecord } from '../idempotency/idempotency-record.entity.js';
 import { DraftVersion } from '../drafts/draft-version.entity.js';
 import { Draft } from '../drafts/draft.entity.js';
-import { CompanyKey } from '../connectors/company-key.entity.js';
+import { CompanyKey } from '../crypto/company-key.entity.js';
 import { Connector } from '../connectors/connector.entity.js';
 import { InvitationSend } from '../invitations/invitation-send.entity.js';
 import { Invitation } from '../invitations/invitation.entity.js';

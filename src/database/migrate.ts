@@ -1,7 +1,8 @@
 import { MikroORM } from '@mikro-orm/postgresql';
 import pg from 'pg';
 import { installRunQueue } from '../runs/run-queue.schema.js';
-import { SCHEDULED_QUEUE_OPTIONS, SCHEDULED_TASKS } from '../scheduler/scheduled-queues.js';
+import { RETIRED_QUEUES, SCHEDULED_QUEUE_OPTIONS, SCHEDULED_TASKS } from '../scheduler/scheduled-queues.js';
+import { MAIL_QUEUE, MAIL_QUEUE_OPTIONS, queueWaitingMail } from '../mail/mail-queue.schema.js';
 import { APP_DB_ROLE, buildOrmConfig } from './orm.config.js';
 import { appRoleFor, databaseOf } from './urls.js';
 
@@ -45,8 +46,13 @@ export async function runMigrations(
     ownerUrl,
     APP_DB_ROLE,
     log,
-    SCHEDULED_TASKS.map((name) => ({ name, options: SCHEDULED_QUEUE_OPTIONS })),
+    [
+      ...SCHEDULED_TASKS.map((name) => ({ name, options: SCHEDULED_QUEUE_OPTIONS })),
+      { name: MAIL_QUEUE, options: MAIL_QUEUE_OPTIONS },
+    ],
+    RETIRED_QUEUES,
   );
+  await queueWaitingMail(ownerUrl, log);
   return { applied: applied.map((m) => m.name) };
 }
 

@@ -1,7 +1,8 @@
 import type { Opt } from '@mikro-orm/core';
-import { Entity, Enum, Property, Unique } from '@mikro-orm/decorators/legacy';
+import { Entity, Enum, ManyToOne, Property, Unique } from '@mikro-orm/decorators/legacy';
 import type { Category, JsonObject, TemplateStep } from '../templates/definition.js';
 import { TenantEntity } from '../tenancy/tenant.entity.js';
+import { DraftVersion } from './draft-version.entity.js';
 
 export const DRAFT_STATUSES = ['draft', 'published', 'unpublished'] as const;
 /** `draft`: never published · `published`: its versions can start runs · `unpublished`: they cannot. */
@@ -64,7 +65,13 @@ export class Draft extends TenantEntity {
   @Property({ type: 'int', nullable: true })
   publishedVersion: Opt<number> | null = null;
 
-  @Property({ type: 'uuid', nullable: true })
+  /** The latest published version: a composite key within the company (wall three). */
+  @ManyToOne(() => DraftVersion, {
+    mapToPk: true,
+    fieldName: 'published_version_id',
+    nullable: true,
+    deleteRule: 'no action',
+  })
   publishedVersionId: Opt<string> | null = null;
 
   /** The principal that created the draft (a user id for people): members may edit only their own. */

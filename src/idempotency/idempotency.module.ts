@@ -1,12 +1,12 @@
 import { Module } from '@nestjs/common';
-import { ConnectorsModule } from '../connectors/connectors.module.js';
+import { CryptoModule } from '../crypto/crypto.module.js';
 import { SchedulerModule } from '../scheduler/scheduler.module.js';
 import { IdempotencyService } from './idempotency.service.js';
 import { SealedResponses } from './sealed-response.js';
 
-/** `Idempotency-Key` records; responses kept for a replay are sealed with the keyring of the connectors module. */
+/** `Idempotency-Key` records; responses kept for a replay are sealed with the company's keyring (crypto/). */
 @Module({
-  imports: [ConnectorsModule, SchedulerModule],
+  imports: [CryptoModule, SchedulerModule],
   providers: [IdempotencyService, SealedResponses],
   exports: [IdempotencyService],
 })

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import type { EntityManager } from '@mikro-orm/postgresql';
-import { KeyringService } from '../connectors/keyring.service.js';
-import { AAD } from '../connectors/secret-box.js';
+import { KeyringService } from '../crypto/keyring.service.js';
+import { AAD } from '../crypto/secret-box.js';
 import type { IdempotencyRecord } from './idempotency-record.entity.js';
 
 /**

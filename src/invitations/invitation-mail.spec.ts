@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { backoffMs } from '../mail/mail-outbox.service.js';
+import { MAIL_QUEUE_OPTIONS } from '../mail/mail-queue.schema.js';
 import { invitationMail } from './invitation-mail.js';
 
 describe('invitation mail', () => {
@@ -31,8 +31,12 @@ describe('invitation mail', () => {
     expect(mail.text).toContain('You have been invited');
   });
 
-  it('backs off exponentially, capped at an hour', () => {
-    expect([1, 2, 3].map(backoffMs)).toEqual([30_000, 60_000, 120_000]);
-    expect(backoffMs(20)).toBe(3_600_000);
+  it('is retried by pg-boss with exponential backoff from 30 s, capped at an hour, ten attempts in all', () => {
+    expect(MAIL_QUEUE_OPTIONS).toMatchObject({
+      retryBackoff: true,
+      retryDelay: 30,
+      retryDelayMax: 3600,
+      retryLimit: 9,
+    });
   });
 });

@@ -1,5 +1,6 @@
-import { Entity, Enum, Index, Property } from '@mikro-orm/decorators/legacy';
+import { Entity, Enum, Index, ManyToOne } from '@mikro-orm/decorators/legacy';
 import { TenantEntity } from '../tenancy/tenant.entity.js';
+import { Invitation } from './invitation.entity.js';
 
 export const INVITATION_SEND_KINDS = ['created', 'resent'] as const;
 export type InvitationSendKind = (typeof INVITATION_SEND_KINDS)[number];
@@ -12,7 +13,8 @@ export type InvitationSendKind = (typeof INVITATION_SEND_KINDS)[number];
 @Entity({ tableName: 'invitation_sends' })
 @Index({ name: 'invitation_sends_company_created_idx', properties: ['companyId', 'createdAt'] })
 export class InvitationSend extends TenantEntity {
-  @Property({ type: 'uuid' })
+  /** A composite key `(company_id, invitation_id) → invitations (company_id, id)` (wall three). */
+  @ManyToOne(() => Invitation, { mapToPk: true, fieldName: 'invitation_id', deleteRule: 'cascade' })
   invitationId: string;
 
   @Enum({ items: () => INVITATION_SEND_KINDS, nativeEnumName: undefined })

@@ -19,6 +19,7 @@ import {
   InvitationDto,
   ListInvitationsQueryDto,
 } from './dto/invitation.dto.js';
+import { InvitationAcceptance } from './invitation-acceptance.service.js';
 import { InvitationsService } from './invitations.service.js';
 
 const InvitationPage = PageDtoOf(InvitationDto, 'InvitationPage');
@@ -33,7 +34,10 @@ const companyParam = () =>
 @ApiTags('Invitations')
 @Controller('v1')
 export class InvitationsController {
-  constructor(private readonly invitations: InvitationsService) {}
+  constructor(
+    private readonly invitations: InvitationsService,
+    private readonly acceptance: InvitationAcceptance,
+  ) {}
 
   @Post('companies/:companyId/invitations')
   @Authorize('create', 'Invitation')
@@ -100,6 +104,6 @@ export class InvitationsController {
     @OptionalTenant() tenant: TenantContext | undefined,
     @Body() dto: AcceptInvitationDto,
   ): Promise<SessionDto> {
-    return this.invitations.accept(dto, tenant);
+    return this.acceptance.accept(dto, tenant);
   }
 }

@@ -6,11 +6,12 @@ import { MembersModule } from '../members/members.module.js';
 import { UsersModule } from '../users/users.module.js';
 import { InvitationAcceptPageController } from './accept-page.controller.js';
 import { InvitationsController } from './invitations.controller.js';
+import { InvitationAcceptance } from './invitation-acceptance.service.js';
 import { InvitationsService } from './invitations.service.js';
 
 @Module({
   imports: [AuthModule, CompaniesModule, MembersModule, UsersModule, MailModule],
   controllers: [InvitationsController, InvitationAcceptPageController],
-  providers: [InvitationsService],
+  providers: [InvitationsService, InvitationAcceptance],
 })
 export class InvitationsModule {}

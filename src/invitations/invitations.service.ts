@@ -1,36 +1,25 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager, LockMode, type ObjectQuery } from '@mikro-orm/postgresql';
 import { actorOf, AuditService } from '../audit/audit.service.js';
-import type { SessionDto } from '../auth/dto/auth.dto.js';
-import { PasswordService } from '../auth/password.service.js';
 import { randomSecret, sha256Hex } from '../auth/secrets.js';
-import { TokenService } from '../auth/token.service.js';
 import { roleAtLeast, type Role } from '../authz/roles.js';
 import { deniedAsNotFound, RowDenied } from '../authz/row-denial.js';
 import { CompaniesService } from '../companies/companies.service.js';
 import type { Company } from '../companies/company.entity.js';
-import { AppError, Errors, type FieldError } from '../common/errors/app-error.js';
-import { newId } from '../common/ids.js';
+import { Errors } from '../common/errors/app-error.js';
 import { keysetFind, toPage, type Page } from '../common/pagination.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { MailOutboxService } from '../mail/mail-outbox.service.js';
-import { AccessCache } from '../members/access.cache.js';
 import { MembershipsService } from '../members/memberships.service.js';
 import type { TenantContext } from '../tenancy/request-store.js';
-import { TenancyService } from '../tenancy/tenancy.service.js';
 import { UsersService } from '../users/users.service.js';
-import type {
-  AcceptInvitationDto,
-  CreateInvitationDto,
-  InvitationDto,
-  ListInvitationsQueryDto,
-} from './dto/invitation.dto.js';
+import type { CreateInvitationDto, InvitationDto, ListInvitationsQueryDto } from './dto/invitation.dto.js';
+import { INVITATION_PREFIX, InvitationErrors } from './invitation-errors.js';
 import { invitationMail } from './invitation-mail.js';
 import { InvitationSend } from './invitation-send.entity.js';
 import { Invitation, type InvitationStatus } from './invitation.entity.js';
 
-export const INVITATION_PREFIX = 'inv_';
 /**
  * Invitation mails (creations and re-sends alike) per company per rolling hour, counted in the database so it
  * holds across processes: revoking and inviting again costs a mail like a re-send does.
@@ -38,15 +27,6 @@ export const INVITATION_PREFIX = 'inv_';
 export const INVITATION_MAILS_PER_HOUR = 100;
 const HOUR_MS = 3_600_000;
 const ITEM_ROUTE = '/v1/companies/:companyId/invitations/:id';
-
-const invalid = (detail: string) => new AppError(404, 'NOT_FOUND', detail);
-/** Unknown token, or another person's invitation: nothing about it is revealed. */
-const UNKNOWN = () => Errors.notFound('Invitation');
-const UNUSABLE: Record<Exclude<InvitationStatus, 'pending'>, string> = {
-  accepted: 'This invitation has already been used',
-  revoked: 'This invitation was revoked',
-  expired: 'This invitation has expired: ask for a new one',
-};
 
 export function toInvitationDto(i: Invitation, now: Date = new Date()): InvitationDto {
   return {
@@ -84,22 +64,17 @@ function statusWhere(status: InvitationStatus | undefined, now: Date): ObjectQue
  * Invitations: admins invite by email with a role (not above their own); the link's token is random, stored
  * as its SHA-256 only, bound to the email, single use, and expires after INVITATION_TTL_DAYS. The mail is
  * queued in the same transaction (the outbox) and delivered after commit; no response ever carries a token.
- * Resending rotates the token (the previous link dies). Accepting finds the invitation by the token's hash,
- * then acts in that company's context.
+ * Resending rotates the token (the previous link dies). Accepting is `InvitationAcceptance`.
  */
 @Injectable()
 export class InvitationsService {
   constructor(
     private readonly em: EntityManager,
-    private readonly tenancy: TenancyService,
     private readonly companies: CompaniesService,
     private readonly memberships: MembershipsService,
     private readonly users: UsersService,
-    private readonly passwords: PasswordService,
-    private readonly tokens: TokenService,
     private readonly mail: MailOutboxService,
     private readonly audit: AuditService,
-    private readonly access: AccessCache,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -125,14 +100,14 @@ export class InvitationsService {
         ...statusWhere('pending', new Date()),
       });
       if (pending > 0) {
-        throw Errors.conflict('A pending invitation for this email exists: resend or revoke it');
+        throw InvitationErrors.PendingExists();
       }
       await this.checkMailLimit(tx);
       const token = randomSecret(INVITATION_PREFIX);
       const created = new Invitation(dto.email, dto.role, sha256Hex(token), this.expiry(), actorOf(ctx).id);
       tx.persist(created);
       tx.persist(new InvitationSend(created.id, 'created'));
-      this.queueMail(tx, created, company, token, inviterName);
+      await this.queueMail(tx, created, company, token, inviterName);
       await tx.flush();
       await this.audit.record(
         {
@@ -144,7 +119,6 @@ export class InvitationsService {
       );
       return created;
     });
-    this.mail.kick();
     return toInvitationDto(invitation);
   }
 
@@ -167,7 +141,9 @@ export class InvitationsService {
         const invitation = await this.lockInvitation(tx, id, actorRole, 'delete');
         const status = invitation.status();
         if (status === 'accepted') {
-          throw Errors.conflict('The invitation was accepted already: remove the member instead');
+          throw InvitationErrors.AlreadyAccepted(
+            'The invitation was accepted already: remove the member instead',
+          );
         }
         if (status === 'revoked') return;
         invitation.revokedAt = new Date();
@@ -199,8 +175,8 @@ export class InvitationsService {
         const company = await this.lockCompany(tx);
         const found = await this.lockInvitation(tx, id, actorRole, 'update');
         const status = found.status();
-        if (status === 'accepted') throw Errors.conflict('The invitation was accepted already');
-        if (status === 'revoked') throw Errors.conflict('The invitation was revoked: create a new one');
+        if (status === 'accepted') throw InvitationErrors.AlreadyAccepted();
+        if (status === 'revoked') throw InvitationErrors.AlreadyRevoked();
         await this.ensureNotMember(tx, found.email);
         const others = await tx.count(Invitation, {
           email: found.email,
@@ -208,9 +184,7 @@ export class InvitationsService {
           ...statusWhere('pending', new Date()),
         });
         if (others > 0) {
-          throw Errors.conflict(
-            'Another pending invitation for this email exists: resend that one, or revoke it first',
-          );
+          throw InvitationErrors.OtherPendingExists();
         }
         await this.checkMailLimit(tx);
         const now = new Date();
@@ -220,7 +194,7 @@ export class InvitationsService {
         found.resendCount += 1;
         found.lastSentAt = now;
         tx.persist(new InvitationSend(found.id, 'resent'));
-        this.queueMail(tx, found, company, token, inviterName);
+        await this.queueMail(tx, found, company, token, inviterName);
         await tx.flush();
         await this.audit.record(
           {
@@ -238,118 +212,7 @@ export class InvitationsService {
         return found;
       }),
     );
-    this.mail.kick();
     return toInvitationDto(invitation);
-  }
-
-  /**
-   * Joins the invitation's company. Signed in: the invitation must be for the user's own email (anything else
-   * answers like an unknown token). Not signed in: an existing account with that email must sign in first
-   * (401); otherwise `name` and `password` create the account. Either way the answer is a session in the
-   * company. The token is claimed atomically, so it works once even under concurrent accepts.
-   */
-  async accept(dto: AcceptInvitationDto, caller: TenantContext | undefined): Promise<SessionDto> {
-    if (caller && (caller.principalType !== 'user' || !caller.userId)) {
-      throw Errors.forbidden('Accept invitations signed in as a user, or with no credential');
-    }
-    const hash = dto.token.startsWith(INVITATION_PREFIX) ? sha256Hex(dto.token) : undefined;
-    const found = hash ? await this.tenancy.findByCredentialHash(Invitation, hash) : null;
-    if (!found || !hash) throw UNKNOWN();
-
-    const signedIn = caller?.userId ? await this.users.findById(caller.userId) : null;
-    if (caller && !signedIn) throw Errors.unauthenticated();
-    if (signedIn && signedIn.email !== found.email) throw UNKNOWN();
-
-    const status = found.status();
-    if (status !== 'pending') throw invalid(UNUSABLE[status]);
-
-    let passwordHash: string | undefined;
-    if (!signedIn) {
-      if (await this.users.emailTaken(found.email)) {
-        // The account may be the one a concurrent accept of this very token just created: then the token is
-        // spent, and this caller gets the same answer as any other late accept (404), not "sign in".
-        const current = (await this.tenancy.findByCredentialHash(Invitation, hash))?.status();
-        if (current === undefined) throw UNKNOWN();
-        if (current !== 'pending') throw invalid(UNUSABLE[current]);
-        throw Errors.unauthenticated(
-          'An account with this email exists: sign in, then accept the invitation again',
-        );
-      }
-      const missing: FieldError[] = [];
-      if (!dto.name) missing.push({ field: 'name', message: 'name is required to create your account' });
-      if (!dto.password) {
-        missing.push({ field: 'password', message: 'password is required to create your account' });
-      }
-      if (missing.length > 0) throw Errors.validation(missing.map((m) => m.message).join('; '), missing);
-      passwordHash = await this.passwords.hash(dto.password!);
-    }
-
-    const userId = signedIn?.id ?? newId();
-    const ctx: TenantContext = {
-      companyId: found.companyId,
-      principalId: userId,
-      principalType: 'user',
-      role: found.role,
-      userId,
-      actingUserId: userId,
-      operatorId: undefined,
-    };
-    const session = await this.tenancy.run(ctx, (em) =>
-      em.transactional(async (tx) => {
-        const company = await this.companies.findById(found.companyId, tx);
-        if (!company) throw UNKNOWN();
-        if (company.purgeAfter) {
-          throw Errors.conflict('The company is scheduled for deletion; its invitations cannot be accepted');
-        }
-        if (signedIn && (await this.memberships.findInCompany(userId, tx))) {
-          throw Errors.conflict('You are a member of this company already');
-        }
-        const now = new Date();
-        const claimed = await tx.nativeUpdate(
-          Invitation,
-          { id: found.id, tokenHash: hash, acceptedAt: null, revokedAt: null, expiresAt: { $gt: now } },
-          { acceptedAt: now, acceptedBy: userId },
-        );
-        if (claimed === 0) throw invalid('This invitation is no longer valid');
-        const user = signedIn
-          ? await this.users.findById(userId, tx)
-          : this.users.create(tx, {
-              id: userId,
-              email: found.email,
-              name: dto.name!,
-              passwordHash: passwordHash!,
-            });
-        if (!user) throw Errors.unauthenticated();
-        await tx.flush();
-        this.memberships.add(tx, user, found.role);
-        const tokens = this.tokens.issuePair(tx, user, found.role);
-        await this.audit.record(
-          {
-            action: 'invitation.accepted',
-            target: { type: 'Invitation', id: found.id },
-            metadata: { email: found.email, role: found.role, newAccount: !signedIn },
-          },
-          tx,
-        );
-        await this.audit.record(
-          {
-            action: 'member.joined',
-            target: { type: 'Member', id: userId },
-            metadata: { role: found.role, via: 'invitation', invitationId: found.id },
-          },
-          tx,
-        );
-        return {
-          user: { id: user.id, email: user.email, name: user.name, platformAdmin: user.platformAdmin },
-          company: { id: company.id, name: company.name, slug: company.slug },
-          role: found.role,
-          ...tokens,
-        };
-      }),
-    );
-    // A token of this user for this company that was refused as a non-member must now count the membership.
-    this.access.forgetMember(found.companyId, userId);
-    return session;
   }
 
   private expiry(from: Date = new Date()): Date {
@@ -385,7 +248,7 @@ export class InvitationsService {
   private async ensureNotMember(tx: EntityManager, email: string): Promise<void> {
     const user = await this.users.findByEmail(email, tx);
     if (user && (await this.memberships.findInCompany(user.id, tx))) {
-      throw Errors.conflict('This email belongs to a member of the company already');
+      throw InvitationErrors.EmailIsMember();
     }
   }
 
@@ -413,8 +276,8 @@ export class InvitationsService {
     company: Company,
     token: string,
     inviterName: string | undefined,
-  ): void {
-    this.mail.enqueue(
+  ): Promise<unknown> {
+    return this.mail.enqueue(
       tx,
       invitationMail({
         to: invitation.email,

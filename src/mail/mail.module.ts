@@ -1,13 +1,11 @@
 import { Module } from '@nestjs/common';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { SchedulerModule } from '../scheduler/scheduler.module.js';
 import { MailOutboxService } from './mail-outbox.service.js';
 import { createMailTransport, MAIL_TRANSPORT } from './mail-transport.js';
 
-/** Outgoing mail: a transactional outbox drained by the scheduler, delivered by Nodemailer. */
+/** Outgoing mail: a transactional outbox, one pg-boss job per message, delivered by Nodemailer. */
 @Module({
-  imports: [SchedulerModule],
   providers: [
     MailOutboxService,
     { provide: MAIL_TRANSPORT, inject: [APP_CONFIG], useFactory: (c: AppConfig) => createMailTransport(c) },

@@ -1,4 +1,5 @@
 import { Injectable } from '@nestjs/common';
+import { LRUCache } from 'lru-cache';
 import type { Role } from '../authz/roles.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
 import { Unscoped } from '../tenancy/unscoped.js';
@@ -14,13 +15,19 @@ import { MembershipsService } from './memberships.service.js';
  */
 export const ACCESS_CACHE_TTL_MS = 5_000;
 
-/** Past this many entries a map is dropped whole (a burst of distinct callers cannot grow memory without end). */
+/** The most entries a cache keeps (least recently used go first): a burst of distinct callers cannot grow memory. */
 const MAX_ENTRIES = 50_000;
 
 interface Entry<T> {
-  /** `performance.now()` when the read started: a monotonic clock, so a wall-clock jump neither ages nor freezes it. */
-  at: number;
   value: Promise<T>;
+}
+
+/**
+ * An entry lives `ACCESS_CACHE_TTL_MS` from when its read started, on lru-cache's monotonic clock
+ * (`performance.now()`), so a wall-clock jump neither ages nor freezes it.
+ */
+function accessCache<T>(): LRUCache<string, Entry<T>> {
+  return new LRUCache<string, Entry<T>>({ max: MAX_ENTRIES, ttl: ACCESS_CACHE_TTL_MS });
 }
 
 /**
@@ -32,8 +39,8 @@ interface Entry<T> {
  */
 @Injectable()
 export class AccessCache {
-  private readonly roles = new Map<string, Entry<Role | null>>();
-  private readonly operators = new Map<string, Entry<boolean>>();
+  private readonly roles = accessCache<Role | null>();
+  private readonly operators = accessCache<boolean>();
 
   constructor(
     private readonly tenancy: TenancyService,
@@ -82,15 +89,13 @@ export class AccessCache {
   /** After every membership of the company went at once (purge). */
   forgetCompany(companyId: string): void {
     const prefix = `${companyId}:`;
-    for (const key of this.roles.keys()) if (key.startsWith(prefix)) this.roles.delete(key);
+    for (const key of [...this.roles.keys()]) if (key.startsWith(prefix)) this.roles.delete(key);
   }
 
-  private cached<T>(map: Map<string, Entry<T>>, key: string, load: () => Promise<T>): Promise<T> {
-    const now = performance.now();
+  private cached<T>(map: LRUCache<string, Entry<T>>, key: string, load: () => Promise<T>): Promise<T> {
     const hit = map.get(key);
-    if (hit && now - hit.at < ACCESS_CACHE_TTL_MS) return hit.value;
-    const entry: Entry<T> = { at: now, value: load() };
-    if (map.size >= MAX_ENTRIES) map.clear();
+    if (hit) return hit.value;
+    const entry: Entry<T> = { value: load() };
     map.set(key, entry);
     // A failed read answers its callers with the error and is then forgotten. `forget…` during the read
     // removes the entry too, so a value read before a change committed is not kept after it.

@@ -7,7 +7,7 @@ import {
   type ConnectorInvoker,
   type ToolResult,
 } from '../connectors/connector-invoker.js';
-import { SecretUnavailableError } from '../connectors/keyring.service.js';
+import { SecretUnavailableError } from '../crypto/keyring.service.js';
 import { backoffDelayMs } from '../common/backoff.js';
 import type { Hit, DlpScope } from '../dlp/dlp-scan.js';
 import { DlpService } from '../dlp/dlp.service.js';

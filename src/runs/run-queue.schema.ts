@@ -58,6 +58,8 @@ export async function installRunQueue(
   log: (msg: string) => void,
   /** The other queues of the one background mechanism (scheduled tasks), installed the same way. */
   others: readonly { name: string; options: Omit<Queue, 'name'> }[] = [],
+  /** Queues no longer used: deleted with their jobs and schedules. */
+  retired: readonly string[] = [],
 ): Promise<void> {
   const boss = new PgBoss({
     connectionString: ownerUrl,
@@ -89,6 +91,12 @@ export async function installRunQueue(
         const { policy: _p, ...rest } = queue.options;
         void _p;
         await boss.updateQueue(queue.name, rest);
+      }
+    }
+    for (const name of retired) {
+      if (await boss.getQueue(name)) {
+        await boss.deleteQueue(name);
+        log(`pg-boss: deleted retired queue ${name}`);
       }
     }
   } finally {

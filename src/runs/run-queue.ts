@@ -1,8 +1,9 @@
 import { Inject, Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { EntityManager, MikroORM } from '@mikro-orm/postgresql';
-import { fromKysely, PgBoss, type Job, type KyselyTransactionLike } from 'pg-boss';
+import { PgBoss, type Job } from 'pg-boss';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { transactionDb as jobTransaction } from '../database/job-transaction.js';
 import { PGBOSS_SCHEMA, RUN_GROUP_CONCURRENCY, RUN_QUEUE, type RunJob } from './run-queue.schema.js';
 
 export interface RunQueueOptions {
@@ -11,13 +12,7 @@ export interface RunQueueOptions {
 }
 
 /** The transaction of `tx` as a pg-boss database: a job sent through it commits (or not) with `tx`. */
-function transactionDb(tx: EntityManager) {
-  const trx = tx.getTransactionContext<KyselyTransactionLike>();
-  if (!tx.isInTransaction() || !trx) {
-    throw new Error('Run jobs are enqueued inside the transaction of the change that needs them');
-  }
-  return fromKysely(trx);
-}
+const transactionDb = (tx: EntityManager) => jobTransaction(tx, 'Run jobs');
 
 /**
  * The run queue on pg-boss, connected as the application role (`migrate: false`: no DDL at runtime; the schema

@@ -1,6 +1,7 @@
 import type { Opt } from '@mikro-orm/core';
-import { Entity, Enum, Index, Property } from '@mikro-orm/decorators/legacy';
+import { Check, Entity, Enum, Index, ManyToOne, Property } from '@mikro-orm/decorators/legacy';
 import type { Role } from '../authz/roles.js';
+import { DraftVersion } from '../drafts/draft-version.entity.js';
 import type { JsonObject, TemplateDefinition } from '../templates/definition.js';
 import type { PrincipalType } from '../tenancy/request-store.js';
 import { TenantEntity } from '../tenancy/tenant.entity.js';
@@ -41,13 +42,34 @@ export type RunSource = (typeof RUN_SOURCES)[number];
   properties: ['companyId', 'leaseExpiresAt'],
   where: `status = 'running'`,
 })
+@Check({
+  name: 'runs_draft_version_check',
+  expression: `source <> 'draft' or draft_version_id is not null`,
+})
 export class Run extends TenantEntity {
   @Enum({ items: () => RUN_SOURCES, nativeEnumName: undefined })
   source: RunSource;
 
-  /** The catalog template id, or the draft version id, the run started from. */
+  /**
+   * The catalog template id, or the draft version id, the run started from: the API's `templateId`, what run
+   * lists filter on and analytics group by. Catalog templates live in code, so no key can check this column;
+   * a draft version is also referenced through `draftVersionId`, which the database checks.
+   */
   @Property({ type: 'uuid' })
   templateRefId: string;
+
+  /**
+   * The draft version a `draft` run started from (null for a catalog run): a composite key
+   * `(company_id, draft_version_id) → draft_versions (company_id, id)`, so a run cannot point at another
+   * company's version (wall three). Draft versions are never deleted (only a company purge removes both).
+   */
+  @ManyToOne(() => DraftVersion, {
+    mapToPk: true,
+    fieldName: 'draft_version_id',
+    nullable: true,
+    deleteRule: 'no action',
+  })
+  draftVersionId: string | null = null;
 
   @Property({ length: 100 })
   templateKey: string;
@@ -138,6 +160,7 @@ export class Run extends TenantEntity {
     super();
     this.source = input.source;
     this.templateRefId = input.templateRefId;
+    this.draftVersionId = input.source === 'draft' ? input.templateRefId : null;
     this.templateKey = input.templateKey;
     this.templateVersion = input.templateVersion;
     this.definition = input.definition;

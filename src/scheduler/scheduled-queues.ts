@@ -1,13 +1,11 @@
 import type { Queue } from 'pg-boss';
 
 /** The pg-boss queues of scheduled background work (created by `npm run migrate`, like the run queue). */
-export const SCHEDULED_TASKS = [
-  'mail.drain',
-  'companies.purge',
-  'audit.export',
-  'idempotency.purge',
-] as const;
+export const SCHEDULED_TASKS = ['companies.purge', 'audit.export', 'idempotency.purge'] as const;
 export type ScheduledTask = (typeof SCHEDULED_TASKS)[number];
+
+/** Queues no longer used (deleted by `npm run migrate` with their schedules): `mail.drain` became `mail.send`. */
+export const RETIRED_QUEUES = ['mail.drain'] as const;
 
 /**
  * `stately`: at most one job queued and one active per task (per company, when the job names one through its

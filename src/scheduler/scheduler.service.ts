@@ -24,7 +24,7 @@ interface Task {
 }
 
 /**
- * Periodic background work (mail delivery, company purge, audit export, idempotency purge) on pg-boss, the one
+ * Periodic background work (company purge, audit export, idempotency purge) on pg-boss, the one
  * background mechanism: each task is a queue (`SCHEDULED_TASKS`, created by `npm run migrate`) with a cron
  * schedule, worked where `WORKER_MODE=inline`; with `off` nothing is scheduled or worked here (the work is done
  * elsewhere or, in tests, called directly). `trigger` sends a job at once (after the change that needs it

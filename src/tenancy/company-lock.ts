@@ -30,21 +30,3 @@ export async function lockCompany(tx: EntityManager, purpose: CompanyLockPurpose
       tx.getTransactionContext(),
     );
 }
-
-/**
- * Locks the context's own row of the companies registry `FOR NO KEY UPDATE` in `tx` (which no foreign-key check
- * waits for; the ORM's lock modes have no such mode): serialises the upkeep of the company's registry markers
- * (the mail due marker) against the triggers that lower them. The one parameter is the context's company id.
- */
-export async function lockCompanyRegistryRow(tx: EntityManager): Promise<void> {
-  if (!tx.isInTransaction()) throw new Error('A company row lock is held by a transaction');
-  const { companyId } = currentTenant();
-  await tx
-    .getConnection()
-    .execute(
-      'select 1 from companies where id = ? for no key update',
-      [companyId],
-      'all',
-      tx.getTransactionContext(),
-    );
-}

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { MikroORM } from '@mikro-orm/postgresql';
 import { AuditService } from '../../audit/audit.service.js';
-import { masterKeyUsage, rotateMasterKey } from '../../connectors/master-key-rotation.js';
-import { masterKeyId } from '../../connectors/secret-box.js';
+import { masterKeyUsage, rotateMasterKey } from '../../crypto/master-key-rotation.js';
+import { masterKeyId } from '../../crypto/secret-box.js';
 import { isUuid } from '../../common/ids.js';
 import { buildOrmConfig } from '../../database/orm.config.js';
 import { TenancyService } from '../../tenancy/tenancy.service.js';

@@ -18,6 +18,8 @@ import { Migration20261207034312_wiki } from './Migration20261207034312_wiki.js'
 import { Migration20261207034359_boards } from './Migration20261207034359_boards.js';
 import { Migration20261207055524_dlp } from './Migration20261207055524_dlp.js';
 import { Migration20261207061026_listings } from './Migration20261207061026_listings.js';
+import { Migration20261207062044_mail_jobs } from './Migration20261207062044_mail_jobs.js';
+import { Migration20261207062045_wall_three_references } from './Migration20261207062045_wall_three_references.js';
 import { Migration20261207063104_operator_access } from './Migration20261207063104_operator_access.js';
 import { Migration20261207064000_analytics_rollup_spans } from './Migration20261207064000_analytics_rollup_spans.js';
 import { Migration20261207064500_wiki_search_leakproof } from './Migration20261207064500_wiki_search_leakproof.js';
@@ -53,6 +55,11 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261207034359_boards', class: Migration20261207034359_boards },
   { name: 'Migration20261207055524_dlp', class: Migration20261207055524_dlp },
   { name: 'Migration20261207061026_listings', class: Migration20261207061026_listings },
+  { name: 'Migration20261207062044_mail_jobs', class: Migration20261207062044_mail_jobs },
+  {
+    name: 'Migration20261207062045_wall_three_references',
+    class: Migration20261207062045_wall_three_references,
+  },
   { name: 'Migration20261207063104_operator_access', class: Migration20261207063104_operator_access },
   {
     name: 'Migration20261207064000_analytics_rollup_spans',

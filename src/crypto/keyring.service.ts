@@ -6,7 +6,6 @@ import { APP_CONFIG } from '../config/config.module.js';
 import { ServiceUnavailableError } from '../common/errors/service-unavailable.js';
 import { currentTenant } from '../tenancy/request-store.js';
 import { CompanyKey } from './company-key.entity.js';
-import type { Connector } from './connector.entity.js';
 import { AAD, masterKeyId, newDataKey, open, seal, SecretBoxError } from './secret-box.js';
 
 /**
@@ -27,6 +26,13 @@ export class SecretUnavailableError extends ServiceUnavailableError {
   }
 }
 
+/** A row holding one sealed secret (a connector): the AAD binds its ciphertext to its company and id. */
+export interface SecretHolder {
+  readonly companyId: string;
+  readonly id: string;
+  readonly secretCiphertext: string | null;
+}
+
 /**
  * Envelope encryption of connector secrets. Each company has one random data key, created lazily with its first
  * secret and stored wrapped by the master key (AAD = company id). A secret is sealed under its company's data
@@ -45,12 +51,12 @@ export class KeyringService {
   }
 
   /** Encrypts a connector's secret (inside the caller's transaction), creating the company's data key if needed. */
-  sealSecret(tx: EntityManager, connector: Connector, secret: string): Promise<string> {
+  sealSecret(tx: EntityManager, connector: SecretHolder, secret: string): Promise<string> {
     return this.sealValue(tx, AAD.connectorSecret(connector.companyId, connector.id), secret);
   }
 
   /** Decrypts a connector's secret; `null` when it has none. */
-  async openSecret(em: EntityManager, connector: Connector): Promise<string | null> {
+  async openSecret(em: EntityManager, connector: SecretHolder): Promise<string | null> {
     if (connector.secretCiphertext === null) return null;
     return this.openValue(
       em,

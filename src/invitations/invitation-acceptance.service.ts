@@ -1,0 +1,143 @@
+import { Injectable } from '@nestjs/common';
+import { AuditService } from '../audit/audit.service.js';
+import type { SessionDto } from '../auth/dto/auth.dto.js';
+import { PasswordService } from '../auth/password.service.js';
+import { sha256Hex } from '../auth/secrets.js';
+import { TokenService } from '../auth/token.service.js';
+import { CompaniesService } from '../companies/companies.service.js';
+import { Errors, type FieldError } from '../common/errors/app-error.js';
+import { newId } from '../common/ids.js';
+import { AccessCache } from '../members/access.cache.js';
+import { MembershipsService } from '../members/memberships.service.js';
+import type { TenantContext } from '../tenancy/request-store.js';
+import { TenancyService } from '../tenancy/tenancy.service.js';
+import { UsersService } from '../users/users.service.js';
+import type { AcceptInvitationDto } from './dto/invitation.dto.js';
+import { INVITATION_PREFIX, InvitationErrors, unusable } from './invitation-errors.js';
+import { Invitation } from './invitation.entity.js';
+
+/**
+ * Accepting an invitation (the public side of invitations, apart from the admins' workflows in
+ * `InvitationsService`): finds the invitation by the token's hash, then acts in that company's context.
+ */
+@Injectable()
+export class InvitationAcceptance {
+  constructor(
+    private readonly tenancy: TenancyService,
+    private readonly companies: CompaniesService,
+    private readonly memberships: MembershipsService,
+    private readonly users: UsersService,
+    private readonly passwords: PasswordService,
+    private readonly tokens: TokenService,
+    private readonly audit: AuditService,
+    private readonly access: AccessCache,
+  ) {}
+
+  /**
+   * Joins the invitation's company. Signed in: the invitation must be for the user's own email (anything else
+   * answers like an unknown token). Not signed in: an existing account with that email must sign in first
+   * (401); otherwise `name` and `password` create the account. Either way the answer is a session in the
+   * company. The token is claimed atomically, so it works once even under concurrent accepts.
+   */
+  async accept(dto: AcceptInvitationDto, caller: TenantContext | undefined): Promise<SessionDto> {
+    if (caller && (caller.principalType !== 'user' || !caller.userId)) {
+      throw Errors.forbidden('Accept invitations signed in as a user, or with no credential');
+    }
+    const hash = dto.token.startsWith(INVITATION_PREFIX) ? sha256Hex(dto.token) : undefined;
+    const found = hash ? await this.tenancy.findByCredentialHash(Invitation, hash) : null;
+    if (!found || !hash) throw InvitationErrors.Unknown();
+
+    const signedIn = caller?.userId ? await this.users.findById(caller.userId) : null;
+    if (caller && !signedIn) throw Errors.unauthenticated();
+    if (signedIn && signedIn.email !== found.email) throw InvitationErrors.Unknown();
+
+    const status = found.status();
+    if (status !== 'pending') throw unusable(status);
+
+    let passwordHash: string | undefined;
+    if (!signedIn) {
+      if (await this.users.emailTaken(found.email)) {
+        // The account may be the one a concurrent accept of this very token just created: then the token is
+        // spent, and this caller gets the same answer as any other late accept (404), not "sign in".
+        const current = (await this.tenancy.findByCredentialHash(Invitation, hash))?.status();
+        if (current === undefined) throw InvitationErrors.Unknown();
+        if (current !== 'pending') throw unusable(current);
+        throw InvitationErrors.SignInFirst();
+      }
+      const missing: FieldError[] = [];
+      if (!dto.name) missing.push({ field: 'name', message: 'name is required to create your account' });
+      if (!dto.password) {
+        missing.push({ field: 'password', message: 'password is required to create your account' });
+      }
+      if (missing.length > 0) throw Errors.validation(missing.map((m) => m.message).join('; '), missing);
+      passwordHash = await this.passwords.hash(dto.password!);
+    }
+
+    const userId = signedIn?.id ?? newId();
+    const ctx: TenantContext = {
+      companyId: found.companyId,
+      principalId: userId,
+      principalType: 'user',
+      role: found.role,
+      userId,
+      actingUserId: userId,
+      operatorId: undefined,
+    };
+    const session = await this.tenancy.run(ctx, (em) =>
+      em.transactional(async (tx) => {
+        const company = await this.companies.findById(found.companyId, tx);
+        if (!company) throw InvitationErrors.Unknown();
+        if (company.purgeAfter) {
+          throw InvitationErrors.CompanyBeingDeleted();
+        }
+        if (signedIn && (await this.memberships.findInCompany(userId, tx))) {
+          throw InvitationErrors.CallerIsMember();
+        }
+        const now = new Date();
+        const claimed = await tx.nativeUpdate(
+          Invitation,
+          { id: found.id, tokenHash: hash, acceptedAt: null, revokedAt: null, expiresAt: { $gt: now } },
+          { acceptedAt: now, acceptedBy: userId },
+        );
+        if (claimed === 0) throw InvitationErrors.NoLongerValid();
+        const user = signedIn
+          ? await this.users.findById(userId, tx)
+          : this.users.create(tx, {
+              id: userId,
+              email: found.email,
+              name: dto.name!,
+              passwordHash: passwordHash!,
+            });
+        if (!user) throw Errors.unauthenticated();
+        await tx.flush();
+        this.memberships.add(tx, user, found.role);
+        const tokens = this.tokens.issuePair(tx, user, found.role);
+        await this.audit.record(
+          {
+            action: 'invitation.accepted',
+            target: { type: 'Invitation', id: found.id },
+            metadata: { email: found.email, role: found.role, newAccount: !signedIn },
+          },
+          tx,
+        );
+        await this.audit.record(
+          {
+            action: 'member.joined',
+            target: { type: 'Member', id: userId },
+            metadata: { role: found.role, via: 'invitation', invitationId: found.id },
+          },
+          tx,
+        );
+        return {
+          user: { id: user.id, email: user.email, name: user.name, platformAdmin: user.platformAdmin },
+          company: { id: company.id, name: company.name, slug: company.slug },
+          role: found.role,
+          ...tokens,
+        };
+      }),
+    );
+    // A token of this user for this company that was refused as a non-member must now count the membership.
+    this.access.forgetMember(found.companyId, userId);
+    return session;
+  }
+}
