@@ -1,3 +1,4 @@
+import { accountsFeature } from './accounts/accounts.feature.js';
 import { analyticsFeature } from './analytics/analytics.feature.js';
 import { boardsFeature } from './boards/boards.feature.js';
 import { registerFeatures } from './feature/registry.js';
@@ -10,4 +11,4 @@ import { wikiFeature } from './wiki/wiki.feature.js';
  * factory, the audit catalogue and the isolation suites read the rest of each manifest (through
  * `feature/registry.ts`).
  */
-export const FEATURES = registerFeatures([analyticsFeature, boardsFeature, mcpFeature, wikiFeature]);
+export const FEATURES = registerFeatures([accountsFeature, analyticsFeature, boardsFeature, mcpFeature, wikiFeature]);

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager, LockMode, type ObjectQuery } from '@mikro-orm/postgresql';
+import { Account } from '../accounts/account.entity.js';
 import { actorOf, AuditService } from '../audit/audit.service.js';
 import type { SessionDto } from '../auth/dto/auth.dto.js';
 import { PasswordService } from '../auth/password.service.js';
@@ -14,8 +15,10 @@ import { newId } from '../common/ids.js';
 import { keysetFind, toPage, type Page } from '../common/pagination.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
+import { DEFAULT_PLAN, limitsOf } from '../config/plans.js';
 import { MailOutboxService } from '../mail/mail-outbox.service.js';
 import { AccessCache } from '../members/access.cache.js';
+import { Membership } from '../members/membership.entity.js';
 import { MembershipsService } from '../members/memberships.service.js';
 import type { TenantContext } from '../tenancy/request-store.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
@@ -296,7 +299,9 @@ export class InvitationsService {
     };
     const session = await this.tenancy.run(ctx, (em) =>
       em.transactional(async (tx) => {
-        const company = await this.companies.findById(found.companyId, tx);
+        // The administration lock first (as every administration writer takes it before any row): it makes the
+        // plan's member cap exact under concurrent accepts.
+        const company = await this.companies.lockForAdministration(tx);
         if (!company) throw UNKNOWN();
         if (company.purgeAfter) {
           throw Errors.conflict('The company is scheduled for deletion; its invitations cannot be accepted');
@@ -304,6 +309,7 @@ export class InvitationsService {
         if (signedIn && (await this.memberships.findInCompany(userId, tx))) {
           throw Errors.conflict('You are a member of this company already');
         }
+        await this.checkMemberCap(tx, company);
         const now = new Date();
         const claimed = await tx.nativeUpdate(
           Invitation,
@@ -350,6 +356,24 @@ export class InvitationsService {
     // A token of this user for this company that was refused as a non-member must now count the membership.
     this.access.forgetMember(found.companyId, userId);
     return session;
+  }
+
+  /**
+   * Refuses (409) a new member when the company has the plan's `maxMembersPerCompany` already. Called with the
+   * company's administration lock held, by every path that adds a member (invitation accept; registration and a
+   * new company of an account start with one member).
+   */
+  private async checkMemberCap(tx: EntityManager, company: Company): Promise<void> {
+    const account = await tx.findOne(Account, { id: company.accountId });
+    const plan = account?.plan ?? DEFAULT_PLAN;
+    const max = limitsOf(this.config.plans, plan).maxMembersPerCompany;
+    if (max === null) return;
+    const members = await tx.count(Membership, {});
+    if (members >= max) {
+      throw Errors.conflict(
+        `The account's plan (${plan}) allows ${max} members per company, and this company has ${members}`,
+      );
+    }
   }
 
   private expiry(from: Date = new Date()): Date {
