@@ -16,7 +16,12 @@ import { AccountRunUsage } from './account-run-usage.entity.js';
 @Injectable()
 export class AccountRunBudget {
   /** Counts one more run of the account this month, or throws 429 `BUDGET_EXCEEDED` naming the account budget. */
-  async consume(tx: EntityManager, accountId: string, budget: number | null, now = new Date()): Promise<number> {
+  async consume(
+    tx: EntityManager,
+    accountId: string,
+    budget: number | null,
+    now = new Date(),
+  ): Promise<number> {
     const month = monthOf(now);
     const usage = (await this.lock(tx, accountId, month)) ?? (await this.create(tx, accountId, month));
     if (budget !== null && usage.count >= budget) {

@@ -19,7 +19,12 @@ export class Account extends BaseEntity {
    * administers it). Changed by the owner's ownership transfer.
    */
   @Index({ name: 'accounts_owner_user_idx' })
-  @ManyToOne(() => User, { mapToPk: true, fieldName: 'owner_user_id', nullable: true, deleteRule: 'set null' })
+  @ManyToOne(() => User, {
+    mapToPk: true,
+    fieldName: 'owner_user_id',
+    nullable: true,
+    deleteRule: 'set null',
+  })
   ownerUserId: string | null;
 
   /** A plan name of the configuration (`src/config/plans.ts`); set by the CLI only. */

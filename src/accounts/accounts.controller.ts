@@ -69,7 +69,7 @@ export class AccountsController {
   @Authorize('transfer', 'BillingAccount', { principals: ['user'] })
   @ApiOperation({
     operationId: 'Account_transferOwnership',
-    summary: "Hand the account to a member of one of its companies (account owner)",
+    summary: 'Hand the account to a member of one of its companies (account owner)',
   })
   @ApiOkResponse({ type: AccountOwnerDto })
   @ProblemResponse(403, NOT_OWNER)

@@ -11,11 +11,13 @@ export const ACCOUNT_AUDIT_ACTIONS = {
   },
   'account.plan_changed': {
     version: 1,
-    description: "The account's plan was set by the CLI, in each of its companies' trails; metadata.from, to, limits",
+    description:
+      "The account's plan was set by the CLI, in each of its companies' trails; metadata.from, to, limits",
   },
   'account.ownership_transferred': {
     version: 1,
-    description: "The account owner handed the account on, in each of its companies' trails; metadata.from, to",
+    description:
+      "The account owner handed the account on, in each of its companies' trails; metadata.from, to",
   },
 } as const;
 
@@ -39,6 +41,8 @@ export const accountsFeature = defineFeature({
   module: AccountsModule,
   entities: [Account, AccountRunUsage],
   subjects: ['BillingAccount'],
-  grants: [{ role: 'member', actions: ['read', 'create', 'transfer'], subject: 'BillingAccount', operator: false }],
+  grants: [
+    { role: 'member', actions: ['read', 'create', 'transfer'], subject: 'BillingAccount', operator: false },
+  ],
   auditActions: ACCOUNT_AUDIT_ACTIONS,
 });

@@ -137,7 +137,11 @@ export class AccountsService {
         }
         const user = await this.users.findById(userId, tx);
         if (!user) throw Errors.unauthenticated();
-        const company = await this.companies.createWithUniqueSlug(tx, { id: companyId, name: dto.name, accountId });
+        const company = await this.companies.createWithUniqueSlug(tx, {
+          id: companyId,
+          name: dto.name,
+          accountId,
+        });
         this.memberships.add(tx, user, 'owner');
         const target = { type: 'Company', id: companyId };
         await this.audit.record(

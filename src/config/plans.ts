@@ -41,13 +41,15 @@ export function parsePlans(json: string | undefined): Plans {
   }
   const plans: Record<string, PlanLimits> = { ...BUILT_IN_PLANS };
   for (const [name, value] of Object.entries(parsed)) {
-    if (!PLAN_NAME.test(name)) throw new Error(`ACCOUNT_PLANS: "${name}" is not a plan name ([a-z][a-z0-9_-]*)`);
+    if (!PLAN_NAME.test(name))
+      throw new Error(`ACCOUNT_PLANS: "${name}" is not a plan name ([a-z][a-z0-9_-]*)`);
     if (typeof value !== 'object' || value === null || Array.isArray(value)) {
       throw new Error(`ACCOUNT_PLANS.${name} must be an object with ${LIMITS.join(', ')}`);
     }
     const limits = value as Record<string, unknown>;
     for (const key of Object.keys(limits)) {
-      if (!(LIMITS as readonly string[]).includes(key)) throw new Error(`ACCOUNT_PLANS.${name}.${key} is not a limit`);
+      if (!(LIMITS as readonly string[]).includes(key))
+        throw new Error(`ACCOUNT_PLANS.${name}.${key} is not a limit`);
     }
     const out: Record<string, number | null> = {};
     for (const key of LIMITS) {

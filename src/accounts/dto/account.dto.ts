@@ -2,7 +2,11 @@ import { ApiProperty } from '@nestjs/swagger';
 import { IsString, IsUUID, MaxLength, MinLength } from 'class-validator';
 
 export class PlanLimitsDto {
-  @ApiProperty({ type: 'integer', nullable: true, description: 'Companies the account may own; null: unlimited' })
+  @ApiProperty({
+    type: 'integer',
+    nullable: true,
+    description: 'Companies the account may own; null: unlimited',
+  })
   maxCompanies: number | null;
 
   @ApiProperty({ type: 'integer', nullable: true, description: 'Members per company; null: unlimited' })
