@@ -14,8 +14,10 @@ export const CITUS_PLAN = {
    * global; `memberships` is a tenant table kept whole on every node because it is read by user across
    * companies (login, `GET /v1/me`, switch-company), which would otherwise be a multi-shard query on a request
    * path. Distributed tables reference them with plain keys (Citus allows distributed → reference, not back).
+   * `accounts` (the billing entity above companies) and its monthly run counter `account_run_usage` are registry
+   * rows like `companies`: no `company_id`, no tenant data, referenced by `companies.account_id`.
    */
-  referenceTables: ['companies', 'users', 'memberships'],
+  referenceTables: ['companies', 'users', 'memberships', 'accounts', 'account_run_usage'],
 
   /** Bookkeeping that stays on the coordinator only (never joined with tenant data). */
   localTables: ['mikro_orm_migrations'],
