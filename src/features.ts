@@ -11,4 +11,10 @@ import { wikiFeature } from './wiki/wiki.feature.js';
  * factory, the audit catalogue and the isolation suites read the rest of each manifest (through
  * `feature/registry.ts`).
  */
-export const FEATURES = registerFeatures([accountsFeature, analyticsFeature, boardsFeature, mcpFeature, wikiFeature]);
+export const FEATURES = registerFeatures([
+  accountsFeature,
+  analyticsFeature,
+  boardsFeature,
+  mcpFeature,
+  wikiFeature,
+]);

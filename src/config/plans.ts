@@ -67,5 +67,5 @@ export function parsePlans(json: string | undefined): Plans {
 
 /** The limits of `plan`, or the default plan's when `plan` is no longer defined. */
 export function limitsOf(plans: Plans, plan: string): PlanLimits {
-  return plans[plan] ?? plans[DEFAULT_PLAN]!;
+  return plans[plan] ?? plans[DEFAULT_PLAN];
 }
