@@ -15,8 +15,9 @@ export class Account extends BaseEntity {
   name: string;
 
   /**
-   * The account owner (null only for an account migrated from a company that had no member at all; the CLI
-   * administers it). Changed by the owner's ownership transfer.
+   * The account owner, changed by the owner's ownership transfer. Null only for an account migrated from a
+   * company that had no member at all (nobody can answer for it over the API; its plan is still set by the CLI),
+   * or after the owner's user row was deleted.
    */
   @Index({ name: 'accounts_owner_user_idx' })
   @ManyToOne(() => User, {
