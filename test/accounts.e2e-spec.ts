@@ -3,6 +3,11 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import type { CliContext } from '../src/cli/command.js';
 import { accountCommand } from '../src/cli/commands/account.command.js';
 import { companiesCommand } from '../src/cli/commands/companies.command.js';
+import { Membership } from '../src/members/membership.entity.js';
+import { Run } from '../src/runs/run.entity.js';
+import { systemContext } from '../src/tenancy/request-store.js';
+import { TenancyService } from '../src/tenancy/tenancy.service.js';
+import { Unscoped } from '../src/tenancy/unscoped.js';
 import { startTestApp, type TestApp } from './harness/app.js';
 import { drainMail, invitationLink, tempOutbox } from './harness/mail.js';
 import { expectProblem } from './harness/problem.js';
@@ -355,6 +360,35 @@ describe('accounts and plans', () => {
     const fresh = await login(t, owner.email, s.slug);
     const made = await post(fresh, '/v1/account/companies', { name: `New owner co ${hex()}` });
     expect(made.status, made.text).toBe(201);
+  });
+
+  it('the account path reads the directory only: a tenant entity inside it throws, even in a company of it', async () => {
+    const tenancy = t.app.get(TenancyService);
+    const accountId = await accountOf(a.companyId);
+    expect(await tenancy.accountCompanies(accountId)).toEqual([
+      { id: a.companyId, name: a.name, slug: a.slug },
+    ]);
+    await expect(tenancy.unscoped(Unscoped.Account, (em) => em.find(Run, {}))).rejects.toThrow(
+      /filter|tenant/i,
+    );
+    await expect(
+      tenancy.unscoped(Unscoped.Account, (em) =>
+        em.transactional((tx) =>
+          tenancy.inCompany(tx, systemContext(a.companyId), () => tx.find(Membership, {})),
+        ),
+      ),
+    ).rejects.toThrow(/filter|tenant/i);
+    // Only account work may move a transaction between companies.
+    await expect(
+      tenancy.run(systemContext(a.companyId), (em) =>
+        em.transactional((tx) => tenancy.inCompany(tx, systemContext(b.companyId), async () => 1)),
+      ),
+    ).rejects.toThrow('inCompany runs inside unscoped account work only');
+    await expect(
+      tenancy.unscoped(Unscoped.Directory, (em) =>
+        em.transactional((tx) => tenancy.inCompany(tx, systemContext(b.companyId), async () => 1)),
+      ),
+    ).rejects.toThrow('inCompany runs inside unscoped account work only');
   });
 
   it('keeps the account when its last company is purged', async () => {
