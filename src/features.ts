@@ -1,7 +1,9 @@
 import { accountsFeature } from './accounts/accounts.feature.js';
 import { analyticsFeature } from './analytics/analytics.feature.js';
 import { boardsFeature } from './boards/boards.feature.js';
+import { dlpFeature } from './dlp/dlp.feature.js';
 import { registerFeatures } from './feature/registry.js';
+import { listingsFeature } from './listings/listings.feature.js';
 import { mcpFeature } from './mcp/mcp.feature.js';
 import { wikiFeature } from './wiki/wiki.feature.js';
 
@@ -15,6 +17,8 @@ export const FEATURES = registerFeatures([
   accountsFeature,
   analyticsFeature,
   boardsFeature,
+  dlpFeature,
+  listingsFeature,
   mcpFeature,
   wikiFeature,
 ]);

@@ -88,6 +88,21 @@ describe('schema walls', () => {
         parentId: parent.body.id as string,
       });
       expect(child.status, JSON.stringify(child.body)).toBe(201);
+      // A community listing: its draft_listings row references the draft (composite key).
+      const listed = await client(t, s.manager).post('/v1/drafts', {
+        name: `Schema listed ${s.slug}`,
+        description: 'Listed',
+        category: 'finance',
+        inputSchema: { type: 'object', properties: {} },
+        steps: [{ id: 'ok', kind: 'approval', name: 'Approve', minRole: 'manager', prompt: 'Go?' }],
+      });
+      expect((await client(t, s.manager).post(`/v1/drafts/${listed.body.id as string}/publish`)).status).toBe(
+        200,
+      );
+      const listing = await client(t, s.manager).post(`/v1/drafts/${listed.body.id as string}/listing`, {
+        publisherName: 'Schema guild',
+      });
+      expect(listing.status, JSON.stringify(listing.body)).toBe(200);
     }
     tenantTables = (
       await t.owner.query<{ table: string }>(
@@ -198,6 +213,47 @@ describe('schema walls', () => {
     for (const [table, column] of Object.entries(CITUS_PLAN.credentialHashes)) {
       expect(doc).toContain(`${table}.${column}`);
     }
+  });
+
+  /**
+   * The deliberate exception: `listings` (the community marketplace, issue 18) is read by every company, so it is
+   * not a tenant table and has no `company_id`. What keeps it honest instead, checked here: row-level security
+   * with exactly its two policies (read for any company's session, write for the publisher's company), its only
+   * foreign key going to the `companies` registry (purge), none from it to a tenant table, and no view over it.
+   */
+  it('listings: the one cross-company table, RLS with a read and a publisher-write policy, no key into tenant data', async () => {
+    expect(tenantTables).not.toContain('listings');
+    expect(CITUS_PLAN.referenceTables).toContain('listings');
+    const { rows: rls } = await t.owner.query<{ rls: boolean }>(
+      `select relrowsecurity as rls from pg_class where oid = 'public.listings'::regclass`,
+    );
+    expect(rls).toEqual([{ rls: true }]);
+    const { rows: policies } = await t.owner.query<{
+      name: string;
+      cmd: string;
+      qual: string;
+      check: string | null;
+    }>(
+      `select policyname as name, cmd, qual, with_check as check from pg_policies
+        where schemaname = 'public' and tablename = 'listings' order by policyname`,
+    );
+    expect(policies.map((p) => [p.name, p.cmd])).toEqual([
+      ['listings_publisher_write', 'ALL'],
+      ['listings_read_any_company', 'SELECT'],
+    ]);
+    expect(policies[0].qual).toMatch(/publisher_company_id = .*current_setting\('app\.company_id'/);
+    expect(policies[0].check).toMatch(/publisher_company_id = .*current_setting\('app\.company_id'/);
+    const outgoing = keys.filter((k) => k.type === 'f' && k.table === 'listings');
+    expect(outgoing.map((k) => [k.columns, k.refTable])).toEqual([[['publisher_company_id'], 'companies']]);
+    // Only the publisher's own side points at a listing, never a listing at a tenant row.
+    const incoming = keys.filter((k) => k.type === 'f' && k.refTable === 'listings');
+    expect(incoming.map((k) => k.table)).toEqual(['draft_listings']);
+    const { rows: views } = await t.owner.query(
+      `select distinct v.relname from pg_depend d join pg_rewrite r on r.oid = d.objid
+         join pg_class v on v.oid = r.ev_class
+        where d.refobjid = 'public.listings'::regclass and v.relkind in ('v', 'm')`,
+    );
+    expect(views).toEqual([]);
   });
 
   describe('proof by attack, as the schema owner', () => {

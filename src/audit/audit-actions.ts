@@ -90,7 +90,7 @@ export const AUDIT_ACTIONS = {
   'marketplace.installed': {
     version: 1,
     description:
-      'A marketplace listing was copied into a new draft; metadata.listingKey, metadata.listingVersion, metadata.draftId',
+      'A marketplace listing was copied into a new draft; metadata.listingId, metadata.source (catalog or community), metadata.draftId, metadata.key; catalog: metadata.listingKey, metadata.listingVersion',
   },
   'connector.created': {
     version: 1,

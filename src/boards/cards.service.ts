@@ -6,6 +6,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { abilityFor } from '../authz/abilities.js';
 import { deniedAsNotFound, RowDenied } from '../authz/row-denial.js';
 import { Errors } from '../common/errors/app-error.js';
+import { DlpService } from '../dlp/dlp.service.js';
 import { keysetFind, toPage, type Page } from '../common/pagination.js';
 import { MembershipsService } from '../members/memberships.service.js';
 import { Run, type RunStatus } from '../runs/run.entity.js';
@@ -16,6 +17,8 @@ import { actorId } from './boards.service.js';
 import { Card } from './card.entity.js';
 import {
   MAX_DESCRIPTION_BYTES,
+  MAX_LABEL,
+  MAX_TITLE,
   type BoardCardsQueryDto,
   type CardDto,
   type CardQueryDto,
@@ -73,7 +76,30 @@ export class CardsService {
     private readonly em: EntityManager,
     private readonly audit: AuditService,
     private readonly memberships: MembershipsService,
+    private readonly dlp: DlpService,
   ) {}
+
+  /**
+   * DLP `workspace`: a card's text (title, description, labels) is scanned before it is stored. A block answers
+   * 422 (its event committed on its own); redactions replace the DTO's fields (a title stays within its limit).
+   */
+  private async scanText<T extends { title?: string; description?: string | null; labels?: string[] }>(
+    dto: T,
+  ): Promise<{ dto: T; hits: Awaited<ReturnType<DlpService['guard']>>['hits'] }> {
+    const text = { title: dto.title, description: dto.description, labels: dto.labels };
+    const scanned = await this.dlp.guard('workspace', text, '', { type: 'Card', id: null });
+    if (scanned.value === text) return { dto, hits: scanned.hits };
+    const v = scanned.value;
+    return {
+      dto: {
+        ...dto,
+        ...(v.title !== undefined ? { title: v.title.slice(0, MAX_TITLE) } : {}),
+        ...(v.description !== undefined ? { description: v.description } : {}),
+        ...(v.labels !== undefined ? { labels: v.labels.map((l) => l.slice(0, MAX_LABEL)) } : {}),
+      },
+      hits: scanned.hits,
+    };
+  }
 
   /** How many cards the company has (analytics usage). */
   count(): Promise<number> {
@@ -123,8 +149,9 @@ export class CardsService {
     return toCardDto(card, await this.runStatuses(this.em, [card]));
   }
 
-  async create(ctx: TenantContext, boardId: string, dto: CreateCardDto): Promise<CardDto> {
-    checkDescription(dto.description);
+  async create(ctx: TenantContext, boardId: string, sent: CreateCardDto): Promise<CardDto> {
+    checkDescription(sent.description);
+    const { dto, hits } = await this.scanText(sent);
     return this.em.transactional(async (tx) => {
       const board = await tx.findOne(Board, { id: boardId }, { fields: ['id'] });
       if (!board) throw Errors.notFound('Board');
@@ -159,6 +186,7 @@ export class CardsService {
         },
         tx,
       );
+      await this.dlp.record(tx, 'workspace', { hits }, { type: 'Card', id: card.id });
       return toCardDto(card, runs);
     });
   }
@@ -167,9 +195,10 @@ export class CardsService {
     ctx: TenantContext,
     id: string,
     ifMatch: string | undefined,
-    dto: UpdateCardDto,
+    sent: UpdateCardDto,
   ): Promise<CardDto> {
-    checkDescription(dto.description);
+    checkDescription(sent.description);
+    const { dto, hits } = await this.scanText(sent);
     return this.conditional(id, async (tx) => {
       const card = await tx.findOne(Card, { id });
       // A missing (or another company's) card answers 404 before any precondition is looked at.
@@ -211,6 +240,7 @@ export class CardsService {
           },
           tx,
         );
+        await this.dlp.record(tx, 'workspace', { hits }, { type: 'Card', id });
       }
       return toCardDto(card, await this.runStatuses(tx, [card]));
     });

@@ -13,11 +13,14 @@ export const CITUS_PLAN = {
    * Tables replicated to every node: small, read on every request, written rarely. `companies` and `users` are
    * global; `memberships` is a tenant table kept whole on every node because it is read by user across
    * companies (login, `GET /v1/me`, switch-company), which would otherwise be a multi-shard query on a request
-   * path. Distributed tables reference them with plain keys (Citus allows distributed → reference, not back).
-   * `accounts` (the billing entity above companies) and its monthly run counter `account_run_usage` are registry
-   * rows like `companies`: no `company_id`, no tenant data, referenced by `companies.account_id`.
+   * path. `listings` (the community marketplace, issue 18) is not a tenant table at all: read by every company,
+   * written only by its publisher (row-level security), small and rarely written; it references only
+   * `companies`, and the publisher's `draft_listings` (distributed) references it. `accounts` (the billing entity
+   * above companies) and its monthly run counter `account_run_usage` are registry rows like `companies`: no
+   * `company_id`, no tenant data, referenced by `companies.account_id`. Distributed tables reference them with
+   * plain keys (Citus allows distributed → reference, not back).
    */
-  referenceTables: ['companies', 'users', 'memberships', 'accounts', 'account_run_usage'],
+  referenceTables: ['companies', 'users', 'memberships', 'listings', 'accounts', 'account_run_usage'],
 
   /** Bookkeeping that stays on the coordinator only (never joined with tenant data). */
   localTables: ['mikro_orm_migrations'],

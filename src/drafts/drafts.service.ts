@@ -12,7 +12,6 @@ import { abilityFor, type Action } from '../authz/abilities.js';
 import { AppError, Errors } from '../common/errors/app-error.js';
 import { isUuid } from '../common/ids.js';
 import { keysetFind, toPage, type Page, type PageQueryDto } from '../common/pagination.js';
-import type { CatalogTemplate } from '../templates/catalog.js';
 import {
   MAX_KEY_LENGTH,
   validateDefinition,
@@ -61,6 +60,17 @@ function escapeLike(text: string): string {
 
 /** How often a create retries with the next free key when a concurrent create took the derived one. */
 const DERIVED_KEY_ATTEMPTS = 20;
+
+/** What an install copies, wherever the listing comes from. */
+export interface InstallSource {
+  listingId: string;
+  definition: DraftDefinition;
+  /** The key of the copy when the caller names none (made unique with `-2`, `-3`, …). */
+  keyBase: string;
+  /** More audit metadata of the `marketplace.installed` event (the listing id is always there). */
+  metadata: Record<string, string | number>;
+  inTransaction?: (tx: EntityManager) => Promise<void>;
+}
 
 /** A new draft's content, and the base its key was derived from (when the caller gave none). */
 type NewDraft = DraftContent & { derivedFrom: string | undefined };
@@ -159,25 +169,57 @@ export class DraftsService {
   }
 
   /**
-   * Copies a catalog entry into a new draft of the caller's company. The copy keeps no link to the listing:
-   * its key is the listing's with `-copy` (then `-copy-2`, …) unless the caller names one, and only the audit
-   * event records where it came from.
+   * Copies a marketplace listing (a catalog entry or a community listing) into a new draft of the caller's
+   * company. The copy keeps no link to the listing: its key is `<keyBase>` (then `-2`, …) unless the caller
+   * names one, and only the audit event records where it came from. `source.inTransaction` runs in the
+   * install's transaction (a community listing counts the install there; throwing refuses the install).
    */
   async installCopy(
     ctx: TenantContext,
-    listing: CatalogTemplate,
+    source: InstallSource,
     overrides: { key?: string; name?: string },
   ): Promise<DraftDto> {
-    const { key: listingKey, version: listingVersion, ...definition } = listing.definition;
-    const raw: Record<string, unknown> = structuredClone(definition);
+    const raw: Record<string, unknown> = structuredClone(source.definition);
     if (overrides.name !== undefined) raw.name = overrides.name;
     if (overrides.key !== undefined) raw.key = overrides.key;
-    const content = await this.prepareNew(raw, `${listingKey}-copy`);
-    return this.insertNew(ctx, content, (draft) => ({
-      action: 'marketplace.installed',
-      target: { type: 'Draft', id: draft.id },
-      metadata: { listingId: listing.id, listingKey, listingVersion, draftId: draft.id, key: draft.key },
-    }));
+    const content = await this.prepareNew(raw, source.keyBase);
+    return this.insertNew(
+      ctx,
+      content,
+      (draft) => ({
+        action: 'marketplace.installed',
+        target: { type: 'Draft', id: draft.id },
+        metadata: { listingId: source.listingId, ...source.metadata, draftId: draft.id, key: draft.key },
+      }),
+      source.inTransaction,
+    );
+  }
+
+  /**
+   * A published version of a draft of the company, for a marketplace listing: `versionId` when given (it must be
+   * a version of this draft), else the latest. A draft without a published version, or unpublished, cannot be
+   * listed (409).
+   */
+  async listableVersion(
+    id: string,
+    versionId: string | undefined,
+  ): Promise<{ draftId: string; versionId: string; version: number; definition: TemplateDefinition }> {
+    const draft = await this.findDraft(id);
+    if (draft.publishedVersionId === null) {
+      throw Errors.conflict('The draft has no published version: publish it before listing it');
+    }
+    if (draft.status !== 'published') {
+      throw Errors.conflict('The draft is unpublished: publish it again before listing it');
+    }
+    const wanted = versionId ?? draft.publishedVersionId;
+    const version = await this.em.findOne(DraftVersion, { id: wanted, draftId: draft.id });
+    if (!version) throw Errors.notFound('DraftVersion');
+    return {
+      draftId: draft.id,
+      versionId: version.id,
+      version: version.version,
+      definition: structuredClone(version.definition),
+    };
   }
 
   /**
@@ -388,11 +430,12 @@ export class DraftsService {
     ctx: TenantContext,
     draft: NewDraft,
     event: (draft: Draft) => AuditInput,
+    inTransaction?: (tx: EntityManager) => Promise<void>,
   ): Promise<DraftDto> {
     const { derivedFrom, ...content } = draft;
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.insert(ctx, content, event);
+        return await this.insert(ctx, content, event, inTransaction);
       } catch (e) {
         const retry =
           e instanceof UniqueConstraintViolationException &&
@@ -408,11 +451,13 @@ export class DraftsService {
     ctx: TenantContext,
     content: DraftContent,
     event: (draft: Draft) => AuditInput,
+    inTransaction?: (tx: EntityManager) => Promise<void>,
   ): Promise<DraftDto> {
     return this.em.transactional(async (tx) => {
       const draft = new Draft(content, actorId(ctx));
       tx.persist(draft);
       await tx.flush();
+      if (inTransaction) await inTransaction(tx);
       await this.audit.record(event(draft), tx);
       return toDraftDto(draft);
     });

@@ -5,9 +5,13 @@ import { Tenant } from '../authz/tenant.decorator.js';
 import { IdParam } from '../common/id-param.js';
 import { PageDtoOf, type Page } from '../common/pagination.js';
 import { DraftDto } from '../drafts/dto/draft.dto.js';
-import { CatalogQueryDto } from '../templates/dto/template.dto.js';
 import type { TenantContext } from '../tenancy/request-store.js';
-import { InstallListingDto, ListingDto, ListingSummaryDto } from './dto/marketplace.dto.js';
+import {
+  InstallListingDto,
+  ListingDto,
+  ListingSummaryDto,
+  MarketplaceQueryDto,
+} from './dto/marketplace.dto.js';
 import { MarketplaceService } from './marketplace.service.js';
 
 const ListingPage = PageDtoOf(ListingSummaryDto, 'ListingPage');
@@ -22,10 +26,10 @@ export class MarketplaceController {
   @ApiOperation({
     operationId: 'Marketplace_list',
     summary:
-      'Installable listings (the governed catalog), ordered by key; filter by category, search by name',
+      'Installable listings: the governed catalog (by key), then community listings of every company (newest first); filter by source and category, search by name',
   })
   @ApiOkResponse({ type: ListingPage })
-  list(@Query() query: CatalogQueryDto): Page<ListingSummaryDto> {
+  list(@Query() query: MarketplaceQueryDto): Promise<Page<ListingSummaryDto>> {
     return this.marketplace.list(query);
   }
 
@@ -33,10 +37,10 @@ export class MarketplaceController {
   @Authorize('read', 'Template')
   @ApiOperation({
     operationId: 'Marketplace_get',
-    summary: 'A listing with the definition an install copies',
+    summary: 'A listing (catalog or community) with the definition an install copies',
   })
   @ApiOkResponse({ type: ListingDto })
-  get(@IdParam('listingId') listingId: string): ListingDto {
+  get(@IdParam('listingId') listingId: string): Promise<ListingDto> {
     return this.marketplace.get(listingId);
   }
 
@@ -44,7 +48,8 @@ export class MarketplaceController {
   @Authorize('create', 'Draft')
   @ApiOperation({
     operationId: 'Marketplace_install',
-    summary: "Copy a listing into a new draft of the caller's company (no link back to the listing)",
+    summary:
+      "Copy a listing into a new draft of the caller's company (no link back to the listing); a community listing's install count goes up by one",
   })
   @ApiCreatedResponse({ type: DraftDto })
   @ProblemResponse(409, 'The chosen key is a catalog key or is used by another draft (CONFLICT)')

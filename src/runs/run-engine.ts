@@ -9,6 +9,8 @@ import {
 } from '../connectors/connector-invoker.js';
 import { SecretUnavailableError } from '../connectors/keyring.service.js';
 import { backoffDelayMs } from '../common/backoff.js';
+import type { Hit, DlpScope } from '../dlp/dlp-scan.js';
+import { DlpService } from '../dlp/dlp.service.js';
 import { newId } from '../common/ids.js';
 import { scrubNul, withoutNul } from '../common/nul.js';
 import { interpolate, type JsonValue, type ToolStep } from '../templates/definition.js';
@@ -76,8 +78,16 @@ type CallAction = { kind: 'call'; step: ToolStep; stepIndex: number; attempt: nu
 /** What the loop does next: call the connector, wait and try the step again, or stop (parked, ended, lost). */
 type NextAction = { kind: 'stop' } | CallAction | { kind: 'retry'; attempt: number };
 
+/** What DLP found in a call's payload or answer (written with the outcome, in its transaction). */
+interface DlpFound {
+  scope: DlpScope;
+  hits: Hit[];
+}
+
 type CallOutcome =
-  | { kind: 'ok'; result: ToolResult; ms: number }
+  | { kind: 'ok'; result: ToolResult; ms: number; dlp: DlpFound[] }
+  /** DLP refused the step's payload (never sent: no `ms`) or the connector's answer (not stored). */
+  | { kind: 'dlp_blocked'; blocked: DlpFound; dlp: DlpFound[]; ms?: number }
   | { kind: 'error'; error: ToolCallError; ms: number }
   | { kind: 'aborted'; why: RunAbort['why'] }
   | { kind: 'fault'; message: string; ms: number }
@@ -161,6 +171,7 @@ export class RunEngine {
     private readonly claims: RunClaims,
     private readonly transitions: RunTransitions,
     @Inject(CONNECTOR_INVOKER) private readonly invoker: ConnectorInvoker,
+    private readonly dlp: DlpService,
   ) {}
 
   /**
@@ -396,11 +407,17 @@ export class RunEngine {
     const started = performance.now();
     const took = () => Math.round(performance.now() - started);
     try {
+      // DLP `connector_request`: the payload is scanned before it leaves (redacted, or not sent at all).
+      const request = await this.inTenant(claimed.companyId, () =>
+        this.dlp.inspect('connector_request', next.input, `steps.${next.step.id}.request`),
+      );
+      const sent: DlpFound = { scope: 'connector_request', hits: request.hits };
+      if (request.blocked) return { kind: 'dlp_blocked', blocked: sent, dlp: [] };
       const result = await abortable(
         this.inTenant(claimed.companyId, () =>
           this.invoker.invoke({
             toolId: next.step.toolId,
-            input: next.input,
+            input: request.value,
             ...(next.step.timeoutMs !== undefined ? { timeoutMs: next.step.timeoutMs } : {}),
             // Stable across attempts (and across workers), so the endpoint can recognise a repeat.
             idempotencyKey: `${claimed.runId}:${next.step.id}`,
@@ -410,7 +427,14 @@ export class RunEngine {
         ),
         signal,
       );
-      return { kind: 'ok', result, ms: took() };
+      const ms = took();
+      // DLP `step_output`: the connector's answer is scanned before it is stored.
+      const answer = await this.inTenant(claimed.companyId, () =>
+        this.dlp.inspect('step_output', result.output, `steps.${next.step.id}.output`),
+      );
+      const received: DlpFound = { scope: 'step_output', hits: answer.hits };
+      if (answer.blocked) return { kind: 'dlp_blocked', blocked: received, dlp: [sent], ms };
+      return { kind: 'ok', result: { ...result, output: answer.value }, ms, dlp: [sent, received] };
     } catch (e) {
       if (e instanceof RunAbort) return { kind: 'aborted', why: e.why };
       if (e instanceof ToolCallError) return { kind: 'error', error: e, ms: took() };
@@ -467,6 +491,11 @@ export class RunEngine {
           outcome.kind === 'ok' ? null : outcome.kind === 'error' ? outcome.error.reason : 'internal';
         await this.transitions.countCall(tx, step.toolId, outcome.ms, reason);
       }
+      if (outcome.kind === 'ok' || outcome.kind === 'dlp_blocked') {
+        for (const found of outcome.dlp) {
+          await this.dlp.record(tx, found.scope, found, { type: 'Run', id: run.id });
+        }
+      }
       switch (outcome.kind) {
         case 'ok':
           row.status = 'succeeded';
@@ -481,6 +510,39 @@ export class RunEngine {
             durationMs: outcome.result.durationMs,
           });
           return this.decide(tx, run, worker);
+        case 'dlp_blocked': {
+          // Refused by the company's DLP policy: the payload was not sent (connector_request) or the answer is
+          // not stored (step_output). Not retryable: the same data would be refused again. The refusal's event
+          // commits with the step's failure; it names detectors and field paths, never a value.
+          if (outcome.ms !== undefined) {
+            row.lastCallMs = outcome.ms;
+            await this.transitions.countCall(tx, step.toolId, outcome.ms, null);
+          }
+          const named = [
+            ...new Set(
+              outcome.blocked.hits
+                .filter((h) => h.action === 'block')
+                .map((h) => `${h.detector} at ${h.path}`),
+            ),
+          ].join(', ');
+          const message = `Refused by the company's DLP policy (${outcome.blocked.scope}): ${named}`;
+          row.status = 'failed';
+          row.finishedAt = now;
+          row.error = { reason: 'dlp_blocked', message };
+          this.transitions.event(tx, run, 'step.failed', step.id, {
+            attempt,
+            reason: 'dlp_blocked',
+            message,
+            retryable: false,
+            willRetry: false,
+          });
+          await this.dlp.recordBlockedIn(tx, outcome.blocked.scope, outcome.blocked.hits, {
+            type: 'Run',
+            id: run.id,
+          });
+          await this.transitions.fail(tx, run, `Step "${step.id}" failed: ${message}`, step.id);
+          return stop;
+        }
         case 'aborted':
           // Cancelled while the call was in flight: its outcome is unknown, the run ends here.
           await this.transitions.cancel(tx, run, {

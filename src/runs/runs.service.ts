@@ -16,6 +16,7 @@ import {
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { limitsOf } from '../config/plans.js';
+import { DlpService } from '../dlp/dlp.service.js';
 import { IdempotencyService } from '../idempotency/idempotency.service.js';
 import { compileInputSchema, type JsonObject } from '../templates/definition.js';
 import { TEMPLATE_SOURCE, type RunnableTemplate, type TemplateSource } from '../templates/template-source.js';
@@ -73,6 +74,7 @@ export class RunsService {
     private readonly transitions: RunTransitions,
     private readonly worker: RunWorker,
     private readonly reads: RunReads,
+    private readonly dlp: DlpService,
   ) {}
 
   async start(
@@ -85,6 +87,9 @@ export class RunsService {
       draftVersionId: dto.draftVersionId ?? null,
       input: dto.input ?? {},
     };
+    // DLP `run_input`: a block refuses the start (422, its event committed on its own) before anything is
+    // written; a redaction changes what is stored (the idempotency key still stands for the request as sent).
+    const scanned = await this.dlp.guard('run_input', request.input, 'input');
     const result = await this.em.transactional(async (tx): Promise<{ replayOf: string } | { run: Run }> => {
       const runId = newId();
       // A retry of a request already answered replays it, whatever became of its template since.
@@ -107,7 +112,7 @@ export class RunsService {
         templateKey: template.key,
         templateVersion: template.version,
         definition: template.definition,
-        input: request.input,
+        input: scanned.value,
         startedBy: ctx.principalId,
         startedByType: ctx.principalType,
         startedByUserId: ctx.principalType === 'system' ? null : ctx.actingUserId,
@@ -137,6 +142,7 @@ export class RunsService {
         templateVersion: run.templateVersion,
         monthCount: used,
       });
+      await this.dlp.record(tx, 'run_input', scanned, { type: 'Run', id: run.id });
       await this.transitions.enqueue(tx, run);
       return { run };
     });

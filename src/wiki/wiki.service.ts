@@ -10,6 +10,8 @@ import { AuditService } from '../audit/audit.service.js';
 import { abilityFor } from '../authz/abilities.js';
 import { AppError, Errors } from '../common/errors/app-error.js';
 import { isUuid, newId } from '../common/ids.js';
+import { DlpService } from '../dlp/dlp.service.js';
+import type { Hit } from '../dlp/dlp-scan.js';
 import { DEFAULT_LIMIT, keysetFind, toPage, type Page, type PageQueryDto } from '../common/pagination.js';
 import { lockCompany } from '../tenancy/company-lock.js';
 import type { TenantContext } from '../tenancy/request-store.js';
@@ -28,7 +30,7 @@ import {
   type WikiSearchQueryDto,
 } from './dto/wiki.dto.js';
 import { WikiPageRevision } from './wiki-page-revision.entity.js';
-import { MAX_BODY_BYTES, MAX_SLUG_LENGTH, WikiPage } from './wiki-page.entity.js';
+import { MAX_BODY_BYTES, MAX_SLUG_LENGTH, MAX_TITLE_LENGTH, WikiPage } from './wiki-page.entity.js';
 import { suffixedSlug } from '../companies/slug.js';
 import { freeSlug, slugBase } from './wiki-slug.js';
 import { requiredVersions } from '../common/if-match.js';
@@ -154,7 +156,30 @@ export class WikiService {
     private readonly em: EntityManager,
     private readonly audit: AuditService,
     private readonly reader: ScopedReader,
+    private readonly dlp: DlpService,
   ) {}
+
+  /**
+   * DLP `workspace`: a page's title and body are scanned before they are stored. A block answers 422 (its event
+   * committed on its own); redactions replace the fields (a title stays within its limit).
+   */
+  private async scanText<T extends { title?: string; body?: string }>(
+    dto: T,
+    pageId: string | null,
+  ): Promise<{ dto: T; hits: Hit[] }> {
+    const text = { title: dto.title, body: dto.body };
+    const scanned = await this.dlp.guard('workspace', text, '', { type: 'WikiPage', id: pageId });
+    if (scanned.value === text) return { dto, hits: scanned.hits };
+    const v = scanned.value;
+    return {
+      dto: {
+        ...dto,
+        ...(v.title !== undefined ? { title: v.title.slice(0, MAX_TITLE_LENGTH) } : {}),
+        ...(v.body !== undefined ? { body: v.body } : {}),
+      },
+      hits: scanned.hits,
+    };
+  }
 
   /** How many pages the company has (analytics usage). */
   count(): Promise<number> {
@@ -197,12 +222,14 @@ export class WikiService {
    * Creates a page and its first revision. A derived slug that another request took meanwhile (the unique key
    * refuses it) is retried with a random suffix; an explicit one answers 409.
    */
-  async create(ctx: TenantContext, dto: CreateWikiPageDto): Promise<WikiPageDto> {
+  async create(ctx: TenantContext, sent: CreateWikiPageDto): Promise<WikiPageDto> {
+    cleanTitle(sent.title);
+    checkBody(sent.body);
+    const { dto, hits } = await this.scanText(sent, null);
     const title = cleanTitle(dto.title);
-    checkBody(dto.body);
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.insert(ctx, dto, title, attempt > 0);
+        return await this.insert(ctx, dto, title, attempt > 0, hits);
       } catch (e) {
         if (!isSlugTaken(e)) throw e;
         if (dto.slug !== undefined) throw slugTaken(dto.slug);
@@ -216,6 +243,7 @@ export class WikiService {
     dto: CreateWikiPageDto,
     title: string,
     randomSuffix: boolean,
+    hits: Hit[],
   ): Promise<WikiPageDto> {
     const parentId = dto.parentId ?? null;
     return this.em.transactional(async (tx) => {
@@ -251,6 +279,7 @@ export class WikiService {
         },
         tx,
       );
+      await this.dlp.record(tx, 'workspace', { hits }, { type: 'WikiPage', id: page.id });
       return toPageDto(page);
     });
   }
@@ -264,11 +293,13 @@ export class WikiService {
   async update(
     ctx: TenantContext,
     id: string,
-    dto: UpdateWikiPageDto,
+    sent: UpdateWikiPageDto,
     ifMatch: string | undefined,
   ): Promise<WikiPageDto> {
+    if (sent.title !== undefined) cleanTitle(sent.title);
+    if (sent.body !== undefined) checkBody(sent.body);
+    const { dto, hits } = await this.scanText(sent, null);
     const title = dto.title === undefined ? undefined : cleanTitle(dto.title);
-    if (dto.body !== undefined) checkBody(dto.body);
     const moving = dto.parentId !== undefined;
     return this.em.transactional(async (tx) => {
       // The tree lock before the row lock, always in this order (see lockCompany).
@@ -309,6 +340,7 @@ export class WikiService {
           { action: 'wiki_page.updated', target, metadata: { fields, version: page.version } },
           tx,
         );
+        await this.dlp.record(tx, 'workspace', { hits }, target);
       }
       if (to !== from) {
         await this.audit.record(

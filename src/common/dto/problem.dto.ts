@@ -7,6 +7,20 @@ export class FieldErrorDto {
 
   @ApiProperty({ maxLength: 1000, example: 'email must be an email' })
   message: string;
+
+  @ApiPropertyOptional({
+    maxLength: 50,
+    example: 'credit_card',
+    description: 'DLP_BLOCKED: the detector that matched',
+  })
+  detector?: string;
+
+  @ApiPropertyOptional({
+    maxLength: 200,
+    example: 'input.customer.card',
+    description: 'DLP_BLOCKED: the field path (as `field`); the matched value is never echoed',
+  })
+  path?: string;
 }
 
 /** RFC 9457 problem details (`application/problem+json`). */

@@ -12,6 +12,7 @@ export const ERROR_CODES = [
   'PRECONDITION_FAILED',
   'PRECONDITION_REQUIRED',
   'WIP_LIMIT',
+  'DLP_BLOCKED',
   'INTERNAL',
 ] as const;
 export type ErrorCode = (typeof ERROR_CODES)[number];
@@ -20,6 +21,9 @@ export interface FieldError {
   /** Dotted path of the offending field (`steps.2.kind`), or `body` for the document as a whole. */
   field: string;
   message: string;
+  /** DLP_BLOCKED: the detector that matched and the field path (the same as `field`); never the matched value. */
+  detector?: string;
+  path?: string;
 }
 
 /**

@@ -16,7 +16,9 @@ import { Migration20261207030759_wall_three } from './Migration20261207030759_wa
 import { Migration20261207033141_analytics_rollups } from './Migration20261207033141_analytics_rollups.js';
 import { Migration20261207034312_wiki } from './Migration20261207034312_wiki.js';
 import { Migration20261207034359_boards } from './Migration20261207034359_boards.js';
+import { Migration20261207055524_dlp } from './Migration20261207055524_dlp.js';
 import { Migration20261207055808_accounts } from './Migration20261207055808_accounts.js';
+import { Migration20261207061026_listings } from './Migration20261207061026_listings.js';
 
 /**
  * Every migration, in order. Listed statically so the compiled app, the tests and the CLI run the same set;
@@ -46,5 +48,7 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261207033141_analytics_rollups', class: Migration20261207033141_analytics_rollups },
   { name: 'Migration20261207034312_wiki', class: Migration20261207034312_wiki },
   { name: 'Migration20261207034359_boards', class: Migration20261207034359_boards },
+  { name: 'Migration20261207055524_dlp', class: Migration20261207055524_dlp },
   { name: 'Migration20261207055808_accounts', class: Migration20261207055808_accounts },
+  { name: 'Migration20261207061026_listings', class: Migration20261207061026_listings },
 ];

@@ -1,0 +1,36 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsString, IsUUID, Matches, MaxLength, MinLength } from 'class-validator';
+import { Optional, OptionalOrNull } from '../../common/dto/optional.js';
+
+/** `POST /v1/drafts/{id}/listing`: what to list and under which name. */
+export class CreateListingDto {
+  @ApiPropertyOptional({
+    format: 'uuid',
+    maxLength: 36,
+    description: 'A published version of the draft; the latest when absent',
+  })
+  @Optional()
+  @IsUUID('all', { message: 'versionId must be a UUID' })
+  versionId?: string;
+
+  @ApiProperty({
+    minLength: 1,
+    maxLength: 100,
+    description: 'The name shown as the publisher: chosen freely, nothing else of the company is shown',
+  })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(100)
+  @Matches(/\S/, { message: 'publisherName must not be blank' })
+  publisherName: string;
+
+  @ApiPropertyOptional({
+    maxLength: 500,
+    nullable: true,
+    description: 'A short pitch shown with the listing',
+  })
+  @OptionalOrNull()
+  @IsString()
+  @MaxLength(500)
+  summary?: string | null;
+}

@@ -1,0 +1,153 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { EntityManager, type FilterQuery } from '@mikro-orm/postgresql';
+import { AuditService } from '../audit/audit.service.js';
+import { AppError, Errors } from '../common/errors/app-error.js';
+import { isUuid } from '../common/ids.js';
+import { DraftsService } from '../drafts/drafts.service.js';
+import type { TenantContext } from '../tenancy/request-store.js';
+import { scoped } from '../tenancy/scoped-sql.js';
+import { LISTING_STATEMENTS } from '../tenancy/statements/listings.js';
+import { DraftListing } from './draft-listing.entity.js';
+import type { CreateListingDto } from './dto/listings.dto.js';
+import { LISTING_SCANNER, type ListingFinding, type ListingScanner } from './listing-scanner.js';
+import { Listing, type ListingSnapshot } from './listing.entity.js';
+
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+/** 422 `DLP_BLOCKED`: detectors and field paths, never the matched text. */
+function blocked(findings: ListingFinding[]): AppError {
+  const errors = findings.map((f) => ({
+    field: f.path,
+    message: `${f.detector}${f.kind ? ` (${f.kind})` : ''} detected`,
+  }));
+  const detectors = [...new Set(findings.map((f) => f.detector))].join(', ');
+  return new AppError(
+    422,
+    'DLP_BLOCKED',
+    `The listing was refused: ${findings.length} finding(s) of ${detectors}; remove them from the draft, publish and list again`,
+    errors,
+  );
+}
+
+export interface CommunityQuery {
+  /** Listings older than this one (keyset, `id DESC`). */
+  before?: string;
+  limit: number;
+  category?: string;
+  q?: string;
+}
+
+/**
+ * The community marketplace's rows: listing a published draft version (a copy, scanned first), re-listing
+ * (replaces the copy), unlisting (gone at once), the cross-company reads and the install count. The draft a
+ * listing came from is known only on the publisher's side ({@link DraftListing}).
+ */
+@Injectable()
+export class ListingsService {
+  constructor(
+    private readonly em: EntityManager,
+    private readonly audit: AuditService,
+    private readonly drafts: DraftsService,
+    @Inject(LISTING_SCANNER) private readonly scanner: ListingScanner,
+  ) {}
+
+  /** Lists (or re-lists) a published version of a draft of the caller's company. */
+  async list(ctx: TenantContext, draftId: string, dto: CreateListingDto): Promise<Listing> {
+    const source = await this.drafts.listableVersion(draftId, dto.versionId);
+    const d = source.definition;
+    const snapshot: ListingSnapshot = structuredClone({
+      name: d.name,
+      description: d.description,
+      category: d.category,
+      inputSchema: d.inputSchema,
+      steps: d.steps,
+      publisherName: dto.publisherName.trim(),
+      summary: dto.summary?.trim() || null,
+    });
+    // ── DLP call site: every listing is scanned before anything is stored (see listing-scanner.ts). ──
+    const findings = await this.scanner.scan(ctx, snapshot);
+    if (findings.length > 0) throw blocked(findings);
+
+    return this.em.transactional(async (tx) => {
+      // No row lock (`FOR UPDATE` would need UPDATE on the immutable draft_versions it references): two first
+      // listings of one draft meet at UNIQUE (company_id, draft_id), the second answers 409.
+      const mapping = await tx.findOne(DraftListing, { draftId: source.draftId });
+      const current = mapping ? await tx.findOne(Listing, { id: mapping.listingId }) : null;
+      let listing: Listing;
+      if (mapping && current) {
+        current.replace(snapshot);
+        mapping.versionId = source.versionId;
+        mapping.listedBy = ctx.actingUserId;
+        listing = current;
+      } else {
+        listing = new Listing(ctx.companyId, snapshot);
+        tx.persist(listing);
+        tx.persist(new DraftListing(source.draftId, source.versionId, listing.id, ctx.actingUserId));
+      }
+      await tx.flush();
+      await this.audit.record(
+        {
+          action: 'marketplace.listed',
+          target: { type: 'Draft', id: source.draftId },
+          metadata: {
+            listingId: listing.id,
+            versionId: source.versionId,
+            version: source.version,
+            replaced: current !== null,
+          },
+        },
+        tx,
+      );
+      return listing;
+    });
+  }
+
+  /** Unlists the draft's listing: gone from every company's marketplace at once; installed copies stay. */
+  async unlist(draftId: string): Promise<void> {
+    await this.em.transactional(async (tx) => {
+      const mapping = await tx.findOne(DraftListing, { draftId });
+      if (!mapping) {
+        await this.drafts.get(draftId); // another company's draft, or none: 404 Draft, like everywhere
+        throw Errors.notFound('Listing');
+      }
+      const listing = await tx.findOne(Listing, { id: mapping.listingId });
+      const installCount = listing?.installCount ?? 0;
+      tx.remove(mapping);
+      if (listing) tx.remove(listing);
+      await tx.flush();
+      await this.audit.record(
+        {
+          action: 'marketplace.unlisted',
+          target: { type: 'Draft', id: draftId },
+          metadata: { listingId: mapping.listingId, installCount },
+        },
+        tx,
+      );
+    });
+  }
+
+  /** A page of community listings, newest first (by first listing). */
+  async page(query: CommunityQuery): Promise<Listing[]> {
+    const where: FilterQuery<Listing> = {};
+    if (query.before !== undefined) where.id = { $lt: query.before };
+    if (query.category !== undefined) where.category = query.category as Listing['category'];
+    const q = query.q?.trim();
+    if (q) where.name = { $ilike: `%${escapeLike(q)}%` };
+    return this.em.find(Listing, where, { orderBy: { id: 'desc' }, limit: query.limit });
+  }
+
+  async find(listingId: string): Promise<Listing | null> {
+    if (!isUuid(listingId)) return null;
+    return this.em.findOne(Listing, { id: listingId });
+  }
+
+  /** Counts one install, in the install's transaction; a listing unlisted meanwhile refuses it (404). */
+  async countInstall(tx: EntityManager, listingId: string): Promise<number> {
+    const rows = await scoped<{ installCount: number | null }>(tx, LISTING_STATEMENTS.installed, [listingId]);
+    const count = rows[0]?.installCount ?? null;
+    if (count === null) throw Errors.notFound('Listing');
+    return count;
+  }
+}
