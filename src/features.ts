@@ -5,6 +5,7 @@ import { dlpFeature } from './dlp/dlp.feature.js';
 import { registerFeatures } from './feature/registry.js';
 import { listingsFeature } from './listings/listings.feature.js';
 import { mcpFeature } from './mcp/mcp.feature.js';
+import { operatorAccessFeature } from './operator-access/operator-access.feature.js';
 import { wikiFeature } from './wiki/wiki.feature.js';
 
 /**
@@ -20,5 +21,6 @@ export const FEATURES = registerFeatures([
   dlpFeature,
   listingsFeature,
   mcpFeature,
+  operatorAccessFeature,
   wikiFeature,
 ]);

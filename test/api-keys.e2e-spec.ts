@@ -384,7 +384,8 @@ describe('API keys', () => {
       .http()
       .post(`/v1/platform/companies/${a.companyId}/switch`)
       .auth(operator, { type: 'bearer' })
-      .send({ reason: 'Ticket 1234: checking their keys' });
+      // Write mode, so the refusals below come from the operator's own limits, not the read-only default.
+      .send({ reason: 'Ticket 1234: checking their keys', mode: 'write' });
     expect(switched.status).toBe(201);
     const asOperator = switched.body.accessToken as string;
     expectProblem(await create(asOperator, { name: 'x', role: 'member' }), 403, 'FORBIDDEN');

@@ -432,7 +432,8 @@ describe('applications and the client credentials grant', () => {
       .http()
       .post(`/v1/platform/companies/${a.companyId}/switch`)
       .auth((await login(t, home.owner.email)).accessToken, { type: 'bearer' })
-      .send({ reason: 'Ticket 99: reviewing integrations' });
+      // Write mode, so the refusals below come from the operator's own limits, not the read-only default.
+      .send({ reason: 'Ticket 99: reviewing integrations', mode: 'write' });
     const operator = switched.body.accessToken as string;
     expectProblem(await createApp(operator, { name: 'x' }), 403, 'FORBIDDEN');
     expectProblem(

@@ -54,6 +54,7 @@ describe('companies', () => {
         maxConcurrentRuns: 4,
         monthlyRunBudget: null,
         fourEyes: true,
+        operatorAccess: 'open',
         createdAt: expect.any(String),
         updatedAt: expect.any(String),
         deletionRequestedAt: null,
@@ -236,7 +237,8 @@ describe('companies', () => {
       .http()
       .post(`/v1/platform/companies/${a.companyId}/switch`)
       .auth(operator.accessToken, { type: 'bearer' })
-      .send({ reason: 'Ticket 1234: customer asked for help' });
+      // Write mode, so the refusals below come from the operator's own limits, not the read-only default.
+      .send({ reason: 'Ticket 1234: customer asked for help', mode: 'write' });
     expect(switched.status).toBe(201);
     const token = switched.body.accessToken as string;
     expect((await get(a, token)).status).toBe(200);

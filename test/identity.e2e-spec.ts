@@ -356,6 +356,8 @@ describe('platform operators', () => {
       principal_type: 'platform_admin',
       role: 'admin',
       act: { sub: operator.userId },
+      // Read-only unless the switch-in asked for write.
+      operator_mode: 'read',
     });
     expect(claims.exp! - claims.iat!).toBeLessThanOrEqual(3600);
     const me = await t
@@ -367,6 +369,7 @@ describe('platform operators', () => {
       role: 'admin',
       principalType: 'platform_admin',
       operatorId: operator.userId,
+      operatorMode: 'read',
     });
     const events = await t.owner.query(
       "select actor_type, actor_id, metadata from audit_events where company_id = $1 and action = 'platform.switched_in'",
@@ -417,7 +420,8 @@ describe('platform operators: the flag and what a switch-in cannot do', () => {
       .http()
       .post(`/v1/platform/companies/${companyId}/switch`)
       .auth(operatorToken, { type: 'bearer' })
-      .send({ reason: 'Ticket 5150: customer asked for help' });
+      // Write mode: what a switch-in cannot do must be refused by its own rule, not by the read-only default.
+      .send({ reason: 'Ticket 5150: customer asked for help', mode: 'write' });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
     return res.body.accessToken as string;
   }

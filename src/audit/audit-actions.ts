@@ -41,7 +41,8 @@ export const AUDIT_ACTIONS = {
   'invitation.accepted': { version: 1, description: 'An invitation was accepted' },
   'platform.switched_in': {
     version: 1,
-    description: 'A platform operator switched into this company; metadata.reason, metadata.expiresAt',
+    description:
+      'A platform operator switched into this company; metadata.reason, metadata.expiresAt, metadata.mode (read/write), metadata.requestId (approval) or metadata.breakGlass',
   },
   'api_key.created': {
     version: 1,
@@ -189,8 +190,8 @@ export function auditCatalogue(): Readonly<Record<string, AuditActionSpec>> {
   return (catalogue = all);
 }
 
-/** Every action name, for the OpenAPI enum and query validation. */
-export const AUDIT_ACTION_NAMES = Object.keys(AUDIT_ACTIONS) as AuditAction[];
+/** The shape of every audit action name (`resource.verb`, lower case), as the OpenAPI document declares it. */
+export const AUDIT_ACTION_PATTERN = '^[a-z][a-z_]*(\\.[a-z_]+)+$';
 
 export function isAuditAction(value: string): value is AuditAction {
   return Object.hasOwn(auditCatalogue(), value);

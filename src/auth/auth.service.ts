@@ -268,7 +268,7 @@ export class AuthService {
       role: ctx.role,
       principalType: ctx.principalType,
       principalId: ctx.principalId,
-      ...(ctx.operatorId ? { operatorId: ctx.operatorId } : {}),
+      ...(ctx.operatorId ? { operatorId: ctx.operatorId, operatorMode: ctx.operatorMode ?? 'read' } : {}),
       memberships,
     };
   }

@@ -13,6 +13,8 @@ export interface AccessClaims {
   principal_type: 'user' | 'application' | 'platform_admin';
   /** On a platform switch-in token: the operator (RFC 8693 actor claim). */
   act?: { sub: string };
+  /** On a platform switch-in token: `write` when changes were asked for (and approved); `read` otherwise. */
+  operator_mode?: 'read' | 'write';
   /** On an application token: the application's creator, the person it acts on behalf of. */
   created_by?: string;
   /** Refresh family (session) id, for logout. */

@@ -49,6 +49,8 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
         userId: claims.act.sub,
         actingUserId: claims.act.sub,
         operatorId: claims.act.sub,
+        // Anything but an explicit `write` is read-only (a token without the claim included).
+        operatorMode: claims.operator_mode === 'write' ? 'write' : 'read',
       };
     }
     let actingUserId = claims.sub;

@@ -116,7 +116,27 @@ export function defineAbility(ctx: TenantContext): AppAbility {
     cannot('transfer', 'Ownership');
     cannot(['delete', 'restore'], 'Company');
   }
+  // ── Operator access (issue 17, item 5): a switch-in is read-only unless it was granted `write`. ──────────
+  if (ctx.principalType === 'platform_admin' && ctx.operatorMode !== 'write') {
+    cannot(nonReadActions(), 'all');
+  }
+  // ── end operator access ─────────────────────────────────────────────────────────────────────────────────
   return build();
+}
+
+/**
+ * Actions a read-only switch-in keeps: `read`, and `use` of a transport whose every call is checked on its own
+ * route. `manage` is CASL's wildcard (every action, reads included), so it is never named in the `cannot`:
+ * each concrete action is.
+ */
+const LOOK_ACTIONS: ReadonlySet<string> = new Set(['read', 'use', 'manage']);
+
+/** Every action the core and the features declare, except those that only look (what a read-only switch-in loses). */
+function nonReadActions(): Action[] {
+  const all = new Set<Action>(ACTIONS);
+  for (const feature of features())
+    for (const grant of feature.grants ?? []) for (const a of grant.actions) all.add(a);
+  return [...all].filter((a) => !LOOK_ACTIONS.has(a));
 }
 
 const cache = new Map<string, AppAbility>();
@@ -124,7 +144,7 @@ const CACHE_LIMIT = 10_000;
 
 /** Abilities are pure functions of the context's principal, role and user: built once per combination. */
 export function abilityFor(ctx: TenantContext): AppAbility {
-  const key = `${ctx.principalType}|${ctx.role}|${ctx.actingUserId}`;
+  const key = `${ctx.principalType}|${ctx.role}|${ctx.actingUserId}|${ctx.operatorMode ?? ''}`;
   let ability = cache.get(key);
   if (!ability) {
     ability = defineAbility(ctx);

@@ -14,7 +14,14 @@ import type { CompanyDto, UpdateCompanyDto } from './dto/company.dto.js';
 /** How long a company scheduled for deletion stays restorable before the purge removes it. */
 export const DELETION_GRACE_DAYS = 30;
 
-const SETTINGS = ['name', 'rateLimitPerMinute', 'maxConcurrentRuns', 'monthlyRunBudget', 'fourEyes'] as const;
+const SETTINGS = [
+  'name',
+  'rateLimitPerMinute',
+  'maxConcurrentRuns',
+  'monthlyRunBudget',
+  'fourEyes',
+  'operatorAccess',
+] as const;
 type Setting = (typeof SETTINGS)[number];
 
 export function toCompanyDto(c: Company): CompanyDto {
@@ -26,6 +33,7 @@ export function toCompanyDto(c: Company): CompanyDto {
     maxConcurrentRuns: c.maxConcurrentRuns,
     monthlyRunBudget: c.monthlyRunBudget,
     fourEyes: c.fourEyes,
+    operatorAccess: c.operatorAccess,
     createdAt: c.createdAt.toISOString(),
     updatedAt: c.updatedAt.toISOString(),
     deletionRequestedAt: c.deletionRequestedAt?.toISOString() ?? null,
@@ -63,6 +71,10 @@ export class CompanyAdminService {
       ]);
     }
     await this.requireRole(ctx, 'admin');
+    if (dto.operatorAccess !== undefined && ctx.principalType === 'platform_admin') {
+      // The policy that governs operators is the company's own: an operator cannot loosen (or tighten) it.
+      throw Errors.forbidden('A switched-in platform operator cannot change operatorAccess');
+    }
     const result = await this.em.transactional(async (tx) => {
       const company = await this.companies.lockForAdministration(tx);
       if (!company) throw Errors.notFound('Company');

@@ -1,6 +1,10 @@
-import { Entity, Index, ManyToOne, Property } from '@mikro-orm/decorators/legacy';
+import { Entity, Enum, Index, ManyToOne, Property } from '@mikro-orm/decorators/legacy';
 import { Account } from '../accounts/account.entity.js';
 import { BaseEntity } from '../database/base.entity.js';
+
+/** The company's operator access policy (API.md "Platform operators"). */
+export const OPERATOR_ACCESS_POLICIES = ['open', 'approval', 'off'] as const;
+export type OperatorAccessPolicy = (typeof OPERATOR_ACCESS_POLICIES)[number];
 
 /**
  * A tenant. The registry of companies is not tenant-owned data: it holds a company's name, slug and settings,
@@ -34,6 +38,13 @@ export class Company extends BaseEntity {
   /** Four-eyes rule: the starter of a run may not approve it. */
   @Property({ type: 'boolean', default: true })
   fourEyes: boolean = true;
+
+  /**
+   * Whether platform operators may switch in: `open` (on their own reason), `approval` (an admin of the company
+   * approves each request first) or `off` (never, except the CLI's audited break-glass). See `src/operator-access`.
+   */
+  @Enum({ items: () => OPERATOR_ACCESS_POLICIES, nativeEnumName: undefined, default: 'open' })
+  operatorAccess: OperatorAccessPolicy = 'open';
 
   @Property({ type: 'timestamptz', onUpdate: () => new Date(), defaultRaw: 'now()' })
   updatedAt: Date = new Date();

@@ -1,7 +1,7 @@
 import { Module } from '@nestjs/common';
-import { AuthModule } from '../auth/auth.module.js';
+import { OperatorAccessModule } from '../operator-access/operator-access.module.js';
 import { PlatformController } from './platform.controller.js';
 import { PlatformService } from './platform.service.js';
 
-@Module({ imports: [AuthModule], controllers: [PlatformController], providers: [PlatformService] })
+@Module({ imports: [OperatorAccessModule], controllers: [PlatformController], providers: [PlatformService] })
 export class PlatformModule {}

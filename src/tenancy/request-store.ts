@@ -3,6 +3,10 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import type { Role } from '../authz/roles.js';
 import type { UnscopedReason } from './unscoped.js';
 
+/** What a switched-in platform operator may do: look (`read`, the default) or also change (`write`). */
+export const OPERATOR_MODES = ['read', 'write'] as const;
+export type OperatorMode = (typeof OPERATOR_MODES)[number];
+
 /** Who acts. `user` for people (also when a platform operator has switched in: see `operatorId`). */
 export type PrincipalType = 'user' | 'api_key' | 'application' | 'platform_admin' | 'system';
 
@@ -28,6 +32,11 @@ export interface TenantContext {
   readonly actingUserId: string;
   /** Set when a platform operator switched in: the operator's user id (the `act` claim). */
   readonly operatorId: string | undefined;
+  /**
+   * A switched-in operator's mode (the `operator_mode` claim): `read` unless the switch-in asked for `write`
+   * (and, under the `approval` policy, an admin approved that). Read mode refuses every non-read action.
+   */
+  readonly operatorMode?: OperatorMode;
   /** The refresh family (session) an access token belongs to; `logout` revokes it. */
   readonly sessionId?: string | undefined;
 }

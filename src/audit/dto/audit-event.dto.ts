@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { AUDIT_ACTION_NAMES } from '../audit-actions.js';
+import { AUDIT_ACTION_PATTERN } from '../audit-actions.js';
 import type { ActorType } from '../audit-event.entity.js';
 import { ACTOR_TYPES } from '../audit-record.js';
 import { EXPORT_TRAILER_FORMAT, EXPORT_TRAILER_VERSION } from '../export-trailer.js';
@@ -55,8 +55,8 @@ export class AuditEventDto {
   @ApiProperty({ format: 'date-time' })
   occurredAt: string;
 
-  /** One of the documented actions (README, "Audit trail"). */
-  @ApiProperty({ enum: AUDIT_ACTION_NAMES, example: 'member.role_changed' })
+  /** One of the documented actions (README, "Audit trail"), the features' included. */
+  @ApiProperty({ pattern: AUDIT_ACTION_PATTERN, example: 'member.role_changed' })
   action: string;
 
   /** Version of this action's metadata shape. */

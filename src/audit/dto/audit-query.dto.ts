@@ -1,7 +1,7 @@
 import { ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
-import { IsIn, IsISO8601, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsIn, IsISO8601, IsOptional, IsString, MaxLength, ValidateBy } from 'class-validator';
 import { PageQueryDto } from '../../common/pagination.js';
-import { AUDIT_ACTION_NAMES, type AuditAction } from '../audit-actions.js';
+import { AUDIT_ACTION_PATTERN, isAuditAction, type AuditAction } from '../audit-actions.js';
 import type { ActorType } from '../audit-event.entity.js';
 import { ACTOR_TYPES } from '../audit-record.js';
 
@@ -25,10 +25,19 @@ export class AuditTimeRangeDto {
 
 /** Filters of `GET /v1/audit-events`, newest first. */
 export class AuditQueryDto extends IntersectionType(PageQueryDto, AuditTimeRangeDto) {
-  /** Exact action, e.g. `member.role_changed`. */
-  @ApiPropertyOptional({ enum: AUDIT_ACTION_NAMES })
+  /**
+   * Exact action, e.g. `member.role_changed`: any action of the catalogue, the features' included (README, "Audit
+   * trail"). Checked when the request is validated, after every feature has registered its actions.
+   */
+  @ApiPropertyOptional({ pattern: AUDIT_ACTION_PATTERN, example: 'member.role_changed' })
   @IsOptional()
-  @IsIn(AUDIT_ACTION_NAMES, { message: 'action must be one of the audit actions, like member.role_changed' })
+  @ValidateBy({
+    name: 'isAuditAction',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && isAuditAction(value),
+      defaultMessage: () => 'action must be one of the audit actions, like member.role_changed',
+    },
+  })
   action?: AuditAction;
 
   @ApiPropertyOptional({ enum: ACTOR_TYPES })

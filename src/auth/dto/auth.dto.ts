@@ -171,6 +171,12 @@ export class MeDto {
   @ApiPropertyOptional({ format: 'uuid', description: 'The operator, on a platform switch-in' })
   operatorId?: string;
 
+  @ApiPropertyOptional({
+    enum: ['read', 'write'],
+    description: 'On a platform switch-in: `read` (every non-read action is refused) or `write`',
+  })
+  operatorMode?: 'read' | 'write';
+
   @ApiProperty({ maxItems: 1000, type: [MembershipRefDto] })
   memberships: MembershipRefDto[];
 }

@@ -5,6 +5,7 @@ import { companiesCommand } from './companies.command.js';
 import { auditCommand } from './audit.command.js';
 import { migrateCheckCommand, migrateCommand } from './migrate.command.js';
 import { masterKeyCommand } from './master-key.command.js';
+import { operatorCommand } from './operator.command.js';
 import { platformAdminCommand } from './platform-admin.command.js';
 
 /** Every CLI command. Add new ones here. */
@@ -17,4 +18,5 @@ export const COMMANDS: CliCommand[] = [
   auditCommand,
   analyticsCommand,
   accountCommand,
+  operatorCommand,
 ];

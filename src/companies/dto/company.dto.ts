@@ -1,6 +1,17 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsBoolean, IsInt, IsNotEmpty, IsString, Max, MaxLength, Min, ValidateIf } from 'class-validator';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+  ValidateIf,
+} from 'class-validator';
+import { OPERATOR_ACCESS_POLICIES, type OperatorAccessPolicy } from '../company.entity.js';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 const present = (_: object, value: unknown) => value !== undefined;
@@ -39,6 +50,13 @@ export class CompanyDto {
 
   @ApiProperty({ description: 'Four-eyes rule: the starter of a run may not approve it' })
   fourEyes: boolean;
+
+  @ApiProperty({
+    enum: OPERATOR_ACCESS_POLICIES,
+    description:
+      'Platform operator switch-ins: `open` (on their reason), `approval` (an admin approves each request), `off` (refused; CLI break-glass only)',
+  })
+  operatorAccess: OperatorAccessPolicy;
 
   @ApiProperty({ format: 'date-time' })
   createdAt: string;
@@ -110,4 +128,14 @@ export class UpdateCompanyDto {
   @ValidateIf(present)
   @IsBoolean({ message: 'fourEyes must be a boolean' })
   fourEyes?: boolean;
+
+  @ApiPropertyOptional({
+    enum: OPERATOR_ACCESS_POLICIES,
+    description: 'Platform operator access policy; a switched-in operator cannot change it',
+  })
+  @ValidateIf(present)
+  @IsIn(OPERATOR_ACCESS_POLICIES, {
+    message: `operatorAccess must be one of ${OPERATOR_ACCESS_POLICIES.join(', ')}`,
+  })
+  operatorAccess?: OperatorAccessPolicy;
 }

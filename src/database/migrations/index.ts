@@ -19,6 +19,7 @@ import { Migration20261207034359_boards } from './Migration20261207034359_boards
 import { Migration20261207055524_dlp } from './Migration20261207055524_dlp.js';
 import { Migration20261207055808_accounts } from './Migration20261207055808_accounts.js';
 import { Migration20261207061026_listings } from './Migration20261207061026_listings.js';
+import { Migration20261207063104_operator_access } from './Migration20261207063104_operator_access.js';
 
 /**
  * Every migration, in order. Listed statically so the compiled app, the tests and the CLI run the same set;
@@ -51,4 +52,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261207055524_dlp', class: Migration20261207055524_dlp },
   { name: 'Migration20261207055808_accounts', class: Migration20261207055808_accounts },
   { name: 'Migration20261207061026_listings', class: Migration20261207061026_listings },
+  { name: 'Migration20261207063104_operator_access', class: Migration20261207063104_operator_access },
 ];

@@ -1,7 +1,9 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsString, MaxLength, MinLength } from 'class-validator';
+import { IsIn, IsString, MaxLength, MinLength } from 'class-validator';
 import { CompanyRefDto } from '../../auth/dto/auth.dto.js';
+import { Optional } from '../../common/dto/optional.js';
+import { OPERATOR_MODES, type OperatorMode } from '../../tenancy/request-store.js';
 
 export class SwitchInDto {
   /** Why the operator enters the company (≥ 10 characters); written to that company's audit trail. */
@@ -10,6 +12,15 @@ export class SwitchInDto {
   @MinLength(10, { message: 'reason must be at least 10 characters' })
   @MaxLength(500)
   reason: string;
+
+  /**
+   * `read` (the default: look only) or `write` (may also change data, as an admin). Under the company's
+   * `approval` policy the approver sees it.
+   */
+  @ApiPropertyOptional({ enum: OPERATOR_MODES, default: 'read' })
+  @Optional()
+  @IsIn(OPERATOR_MODES, { message: 'mode must be read or write' })
+  mode?: OperatorMode;
 }
 
 export class DirectoryEntryDto {
@@ -50,4 +61,11 @@ export class SwitchInTokenDto {
 
   @ApiProperty({ type: CompanyRefDto })
   company: CompanyRefDto;
+
+  @ApiProperty({
+    enum: OPERATOR_MODES,
+    description:
+      '`read`: every non-read action is refused under this token; `write`: admin rights (see Roles)',
+  })
+  mode: OperatorMode;
 }
