@@ -144,6 +144,18 @@ describe('community marketplace: listing, re-listing, unlisting and installing a
     expect(page.data.map((l: Json) => l.listingId)).toContain(listing.listingId);
     expect(ok(await req('GET', `/v1/marketplace/${listing.listingId}`, b.member))).toEqual(listing);
 
+    // The publisher's own view: the same listing, and the version it copies; B's view of A's draft is a 404.
+    const own = ok(await req('GET', `/v1/drafts/${draft.id}/listing`, a.member));
+    expect(own).toEqual({ ...listing, versionId: draft.versionId });
+    const missing = await req('GET', `/v1/drafts/${newId()}/listing`, b.member);
+    const probe = await req('GET', `/v1/drafts/${draft.id}/listing`, b.member);
+    expectProblem(probe, 404, 'NOT_FOUND');
+    expect(withoutRequestId(probe.body)).toEqual(withoutRequestId(missing.body));
+    const unlisted = await newDraft(a);
+    const notListed = await req('GET', `/v1/drafts/${unlisted.id}/listing`, a.member);
+    expectProblem(notListed, 404, 'NOT_FOUND');
+    expect(notListed.body.detail).toBe('Listing not found');
+
     const listed = await events(a.companyId, 'marketplace.listed');
     expect(listed.at(-1)).toMatchObject({
       actor_id: a.manager.userId,

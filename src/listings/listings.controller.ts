@@ -1,11 +1,11 @@
-import { Body, Controller, Delete, HttpCode, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { Authorize, ProblemResponse } from '../authz/authorize.decorator.js';
 import { Tenant } from '../authz/tenant.decorator.js';
 import { IdParam } from '../common/id-param.js';
 import { ListingDto } from '../marketplace/dto/marketplace.dto.js';
 import type { TenantContext } from '../tenancy/request-store.js';
-import { CreateListingDto } from './dto/listings.dto.js';
+import { CreateListingDto, DraftListingDto } from './dto/listings.dto.js';
 import { toCommunityListing } from './listing.mapper.js';
 import { ListingsService } from './listings.service.js';
 
@@ -34,6 +34,19 @@ export class ListingsController {
     @Body() dto: CreateListingDto,
   ): Promise<ListingDto> {
     return toCommunityListing(await this.listings.list(tenant, id, dto));
+  }
+
+  @Get(':id/listing')
+  @Authorize('read', 'Draft')
+  @ApiOperation({
+    operationId: 'Listings_get',
+    summary:
+      "The draft's community listing as every company sees it, with the version it copies (404 when not listed)",
+  })
+  @ApiOkResponse({ type: DraftListingDto })
+  async get(@IdParam() id: string): Promise<DraftListingDto> {
+    const { listing, versionId } = await this.listings.ofDraft(id);
+    return { ...toCommunityListing(listing), versionId };
   }
 
   @Delete(':id/listing')

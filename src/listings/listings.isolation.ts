@@ -26,13 +26,13 @@ async function publishedDraft(ctx: RecipeContext): Promise<string> {
 }
 
 /**
- * Community listings in the cross-tenant and audit-coverage suites. The `listing` fixture is a listed draft of
- * the company: the listing itself is meant to be read by every company, so its markers are what must never
- * reach one through it (the draft's id and key, its version's id), not its copied text.
+ * Community listings in the cross-tenant and audit-coverage suites. The `listedDraft` fixture is a draft of the
+ * company with a listing: the listing itself is meant to be read by every company, so its markers are what must
+ * never reach one through it (the draft's id and key, its version's id), not its copied text.
  */
 export const isolation = defineIsolation({
   fixtures: {
-    listing: async ({ t, s }: BuildContext) => {
+    listedDraft: async ({ t, s }: BuildContext) => {
       const name = `Shared process ${hex()}`;
       const draft = okBody(
         await call(t, 'POST', '/v1/drafts', { token: s.manager.accessToken, body: definition(name) }),
@@ -50,14 +50,19 @@ export const isolation = defineIsolation({
         'listing',
       );
       return {
-        id: listing.listingId as string,
+        id: draft.id as string,
         markers: [draft.id as string, draft.key as string, published.publishedVersionId as string],
+        extra: { listingId: listing.listingId as string },
       };
     },
   },
   routes: {
-    'POST /v1/drafts/{id}/listing': { params: { id: 'draft' }, body: () => ({ publisherName: 'Probe' }) },
-    'DELETE /v1/drafts/{id}/listing': { params: { id: 'draft' } },
+    'POST /v1/drafts/{id}/listing': {
+      params: { id: 'listedDraft' },
+      body: () => ({ publisherName: 'Probe' }),
+    },
+    'GET /v1/drafts/{id}/listing': { params: { id: 'listedDraft' } },
+    'DELETE /v1/drafts/{id}/listing': { params: { id: 'listedDraft' } },
   },
   recipes: {
     'POST /v1/drafts/{id}/listing': {

@@ -84,7 +84,14 @@ export class ListingsService {
       } else {
         listing = new Listing(ctx.companyId, snapshot);
         tx.persist(listing);
-        tx.persist(new DraftListing(source.draftId, source.versionId, listing.id, ctx.actingUserId));
+        if (mapping) {
+          // A mapping whose listing is gone (the key cascades, so only by hand): point it at the new one.
+          mapping.listingId = listing.id;
+          mapping.versionId = source.versionId;
+          mapping.listedBy = ctx.actingUserId;
+        } else {
+          tx.persist(new DraftListing(source.draftId, source.versionId, listing.id, ctx.actingUserId));
+        }
       }
       await tx.flush();
       await this.audit.record(
@@ -126,6 +133,17 @@ export class ListingsService {
         tx,
       );
     });
+  }
+
+  /** The draft's listing and the version it copies, for its own company (404 Listing when not listed). */
+  async ofDraft(draftId: string): Promise<{ listing: Listing; versionId: string }> {
+    const mapping = await this.em.findOne(DraftListing, { draftId });
+    const listing = mapping ? await this.em.findOne(Listing, { id: mapping.listingId }) : null;
+    if (!mapping || !listing) {
+      await this.drafts.get(draftId);
+      throw Errors.notFound('Listing');
+    }
+    return { listing, versionId: mapping.versionId };
   }
 
   /** A page of community listings, newest first (by first listing). */

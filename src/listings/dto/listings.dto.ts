@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsString, IsUUID, Matches, MaxLength, MinLength } from 'class-validator';
 import { Optional, OptionalOrNull } from '../../common/dto/optional.js';
+import { ListingDto } from '../../marketplace/dto/marketplace.dto.js';
 
 /** `POST /v1/drafts/{id}/listing`: what to list and under which name. */
 export class CreateListingDto {
@@ -33,4 +34,10 @@ export class CreateListingDto {
   @IsString()
   @MaxLength(500)
   summary?: string | null;
+}
+
+/** The publisher's view of its draft's listing: the public listing, and which version of the draft it copies. */
+export class DraftListingDto extends ListingDto {
+  @ApiProperty({ format: 'uuid', description: 'The published version of the draft the listing copies' })
+  versionId: string;
 }
