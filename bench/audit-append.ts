@@ -90,7 +90,9 @@ async function main(): Promise<void> {
     const createCompanies = async (n: number): Promise<string[]> => {
       const ids = Array.from({ length: n }, () => newId());
       for (const id of ids) {
-        await owner.query('insert into companies (id, name, slug) values ($1, $2, $3)', [
+        // Each company its own account (same id), as registration would make.
+        await owner.query('insert into accounts (id, name) values ($1, $2)', [id, `Bench account ${id}`]);
+        await owner.query('insert into companies (id, name, slug, account_id) values ($1, $2, $3, $1)', [
           id,
           `Bench ${id}`,
           `bench-${id}`,

@@ -346,9 +346,10 @@ async function seed(ownerUrl: string, companies: number, runsPerCompany: number,
         [big],
       );
     }
-    await db.query(`insert into companies (id, name, slug)
+    await db.query(`insert into accounts (id, name) select id, 'Bench account ' || ord from bench_companies`);
+    await db.query(`insert into companies (id, name, slug, account_id)
       select id, case when ord = 0 then 'Bench Big Co' else 'Bench Co ' || lpad(ord::text, 5, '0') end,
-        case when ord = 0 then 'bench-big' else 'bench-' || lpad(ord::text, 5, '0') end from bench_companies`);
+        case when ord = 0 then 'bench-big' else 'bench-' || lpad(ord::text, 5, '0') end, id from bench_companies`);
     await db.query(`create temp table bench_members as
       select c.ord, c.id as company_id, r.role, r.n, pg_temp.uuid7(now() - interval '${DAYS + 20} days') as user_id
       from bench_companies c cross join (values ('owner', 1), ('admin', 2), ('manager', 3), ('member', 4)) r(role, n)`);

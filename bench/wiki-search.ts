@@ -89,7 +89,9 @@ async function main(): Promise<void> {
     for (let c = 0; c < companies; c++) {
       const id = newId();
       ids.push(id);
-      await owner.query('insert into companies (id, name, slug) values ($1, $2, $3)', [
+      // Each company its own account (same id), as registration would make.
+      await owner.query('insert into accounts (id, name) values ($1, $2)', [id, `Bench account ${id}`]);
+      await owner.query('insert into companies (id, name, slug, account_id) values ($1, $2, $3, $1)', [
         id,
         `Bench ${c}`,
         `bench-wiki-${c}-${id.slice(-8)}`,

@@ -1,3 +1,4 @@
+import { accountsFeature } from './accounts/accounts.feature.js';
 import { analyticsFeature } from './analytics/analytics.feature.js';
 import { boardsFeature } from './boards/boards.feature.js';
 import { dlpFeature } from './dlp/dlp.feature.js';
@@ -14,6 +15,7 @@ import { wikiFeature } from './wiki/wiki.feature.js';
  * `feature/registry.ts`).
  */
 export const FEATURES = registerFeatures([
+  accountsFeature,
   analyticsFeature,
   boardsFeature,
   dlpFeature,

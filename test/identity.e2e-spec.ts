@@ -86,10 +86,12 @@ describe('identity: accounts and sessions', () => {
     const other = await t.owner.connect();
     try {
       await other.query('begin');
-      await other.query("insert into companies (id, name, slug) values ($1, 'The winner', $2)", [
-        newId(),
-        slug,
-      ]);
+      const winner = newId();
+      await other.query("insert into accounts (id, name) values ($1, 'The winner')", [winner]);
+      await other.query(
+        "insert into companies (id, name, slug, account_id) values ($1, 'The winner', $2, $1)",
+        [winner, slug],
+      );
       const xid = (await other.query<{ xid: string }>('select txid_current()::text as xid')).rows[0].xid;
       const pending = register().then((r) => r);
       let waiting = 0;

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
+import { Account } from '../accounts/account.entity.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { Role } from '../authz/roles.js';
 import { CompaniesService } from '../companies/companies.service.js';
@@ -57,7 +58,10 @@ export class AuthService {
     private readonly audit: AuditService,
   ) {}
 
-  /** Creates the user, their company and their `owner` membership in one transaction, and signs them in. */
+  /**
+   * Creates the user, their account (the user its owner, on the default plan), its first company and the
+   * user's `owner` membership in one transaction, and signs them in.
+   */
   async register(dto: RegisterDto): Promise<SessionDto> {
     if (await this.users.emailTaken(dto.email)) {
       throw Errors.conflict('An account with this email already exists');
@@ -68,10 +72,13 @@ export class AuthService {
     return this.tenancy.run(userContext(companyId, userId, 'owner'), (em) =>
       em.transactional(async (tx) => {
         const user = this.users.create(tx, { id: userId, email: dto.email, name: dto.name, passwordHash });
+        const account = new Account(dto.companyName, userId);
+        tx.persist(account);
         await tx.flush();
         const company = await this.companies.createWithUniqueSlug(tx, {
           id: companyId,
           name: dto.companyName,
+          accountId: account.id,
         });
         const slug = company.slug;
         this.memberships.add(tx, user, 'owner');

@@ -61,10 +61,13 @@ export class CompaniesService {
    * insert runs in a savepoint, and a unique violation *on the slug* tries the next candidate (a suffixed slug)
    * instead of failing the whole registration with a 409 that would read like a duplicate account.
    */
-  async createWithUniqueSlug(tx: EntityManager, input: { id: string; name: string }): Promise<Company> {
+  async createWithUniqueSlug(
+    tx: EntityManager,
+    input: { id: string; name: string; accountId: string },
+  ): Promise<Company> {
     let slug = await this.uniqueSlug(input.name, tx);
     for (let attempt = 0; ; attempt++) {
-      const company = new Company(input.name, slug);
+      const company = new Company(input.name, slug, input.accountId);
       company.id = input.id;
       try {
         await tx.transactional(async (savepoint) => {

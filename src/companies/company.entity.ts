@@ -1,4 +1,5 @@
-import { Entity, Enum, Index, Property } from '@mikro-orm/decorators/legacy';
+import { Entity, Enum, Index, ManyToOne, Property } from '@mikro-orm/decorators/legacy';
+import { Account } from '../accounts/account.entity.js';
 import { BaseEntity } from '../database/base.entity.js';
 
 /** The company's operator access policy (API.md "Platform operators"). */
@@ -17,6 +18,11 @@ export class Company extends BaseEntity {
 
   @Property({ length: 80, unique: true })
   slug: string;
+
+  /** The account (billing entity) that owns the company: a registry reference, never a tenant scope. */
+  @Index({ name: 'companies_account_idx' })
+  @ManyToOne(() => Account, { mapToPk: true, fieldName: 'account_id' })
+  accountId: string;
 
   /** Requests per minute for this company; null means the platform default. */
   @Property({ type: 'integer', nullable: true })
@@ -51,9 +57,10 @@ export class Company extends BaseEntity {
   @Property({ type: 'timestamptz', nullable: true })
   deletionRequestedAt: Date | null = null;
 
-  constructor(name: string, slug: string) {
+  constructor(name: string, slug: string, accountId: string) {
     super();
     this.name = name;
     this.slug = slug;
+    this.accountId = accountId;
   }
 }

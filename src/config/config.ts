@@ -4,6 +4,7 @@ import { isAbsolute, join, resolve } from 'node:path';
 import { plainToInstance } from 'class-transformer';
 import { validateSync, type ValidationError } from 'class-validator';
 import { EnvSchema, NodeEnv, type LogLevel } from './env.schema.js';
+import { parsePlans, type Plans } from './plans.js';
 
 /** The typed configuration of one Tenantry process, read once at start. */
 export interface AppConfig {
@@ -46,6 +47,8 @@ export interface AppConfig {
   readonly redisUrl: string | undefined;
   readonly rateLimit: { readonly perMinute: number; readonly publicPerMinute: number };
   readonly trustProxy: boolean;
+  /** Account plans by name (src/config/plans.ts, ACCOUNT_PLANS); set on accounts by the CLI only. */
+  readonly plans: Plans;
 }
 
 export class ConfigError extends Error {
@@ -105,6 +108,13 @@ export function loadConfig(
   const problems = flatten(validateSync(parsed, { whitelist: false, forbidUnknownValues: false }));
   if (problems.length > 0) {
     throw new ConfigError(problems);
+  }
+
+  let plans: Plans;
+  try {
+    plans = parsePlans(parsed.ACCOUNT_PLANS);
+  } catch (e) {
+    throw new ConfigError([e instanceof Error ? e.message : String(e)]);
   }
 
   const isProduction = parsed.NODE_ENV === NodeEnv.Production;
@@ -187,5 +197,6 @@ export function loadConfig(
       publicPerMinute: parsed.PUBLIC_RATE_LIMIT_PER_MINUTE,
     },
     trustProxy: parsed.TRUST_PROXY,
+    plans,
   });
 }

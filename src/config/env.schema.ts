@@ -206,4 +206,9 @@ export class EnvSchema {
   @Transform(toBool)
   @IsBoolean()
   TRUST_PROXY = false;
+
+  /** Account plans merged over the built-in ones (src/config/plans.ts): a JSON object of name → limits. */
+  @IsOptional()
+  @IsString()
+  ACCOUNT_PLANS?: string;
 }

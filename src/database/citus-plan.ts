@@ -15,10 +15,12 @@ export const CITUS_PLAN = {
    * companies (login, `GET /v1/me`, switch-company), which would otherwise be a multi-shard query on a request
    * path. `listings` (the community marketplace, issue 18) is not a tenant table at all: read by every company,
    * written only by its publisher (row-level security), small and rarely written; it references only
-   * `companies`, and the publisher's `draft_listings` (distributed) references it. Distributed tables reference
-   * them with plain keys (Citus allows distributed → reference, not back).
+   * `companies`, and the publisher's `draft_listings` (distributed) references it. `accounts` (the billing entity
+   * above companies) and its monthly run counter `account_run_usage` are registry rows like `companies`: no
+   * `company_id`, no tenant data, referenced by `companies.account_id`. Distributed tables reference them with
+   * plain keys (Citus allows distributed → reference, not back).
    */
-  referenceTables: ['companies', 'users', 'memberships', 'listings'],
+  referenceTables: ['companies', 'users', 'memberships', 'listings', 'accounts', 'account_run_usage'],
 
   /** Bookkeeping that stays on the coordinator only (never joined with tenant data). */
   localTables: ['mikro_orm_migrations'],

@@ -9,7 +9,7 @@ export function monthOf(at: Date): string {
   return at.toISOString().slice(0, 7);
 }
 
-function secondsUntilNextMonth(at: Date): number {
+export function secondsUntilNextMonth(at: Date): number {
   const next = Date.UTC(at.getUTCFullYear(), at.getUTCMonth() + 1, 1);
   return Math.max(1, Math.ceil((next - at.getTime()) / 1000));
 }

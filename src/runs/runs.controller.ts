@@ -92,7 +92,10 @@ export class RunsController {
     409,
     'The draft of this version is unpublished, or the Idempotency-Key was reused (CONFLICT)',
   )
-  @ProblemResponse(429, "The company's monthly run budget is used up (BUDGET_EXCEEDED), or rate limited")
+  @ProblemResponse(
+    429,
+    "The company's or the account's monthly run budget is used up (BUDGET_EXCEEDED), or rate limited",
+  )
   async start(
     @Tenant() tenant: TenantContext,
     @Body() dto: StartRunDto,

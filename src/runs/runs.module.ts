@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { AccountRunBudget } from '../accounts/account-run-budget.js';
 import { ConnectorsModule } from '../connectors/connectors.module.js';
 import { IdempotencyModule } from '../idempotency/idempotency.module.js';
 import { SchedulerModule } from '../scheduler/scheduler.module.js';
@@ -25,6 +26,7 @@ import { RunsService } from './runs.service.js';
     RunsService,
     RunDecisionsService,
     RunBudget,
+    AccountRunBudget,
     RunClaims,
     RunTransitions,
     RunQueue,

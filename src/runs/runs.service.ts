@@ -1,6 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
 import type { ErrorObject, ValidateFunction } from 'ajv';
+import { AccountRunBudget } from '../accounts/account-run-budget.js';
+import { Account } from '../accounts/account.entity.js';
 import { Errors, type FieldError } from '../common/errors/app-error.js';
 import { newId } from '../common/ids.js';
 import {
@@ -11,6 +13,9 @@ import {
   type Page,
   type PageQueryDto,
 } from '../common/pagination.js';
+import type { AppConfig } from '../config/config.js';
+import { APP_CONFIG } from '../config/config.module.js';
+import { limitsOf } from '../config/plans.js';
 import { DlpService } from '../dlp/dlp.service.js';
 import { IdempotencyService } from '../idempotency/idempotency.service.js';
 import { compileInputSchema, type JsonObject } from '../templates/definition.js';
@@ -64,6 +69,8 @@ export class RunsService {
     @Inject(TEMPLATE_SOURCE) private readonly templates: TemplateSource,
     private readonly idempotency: IdempotencyService,
     private readonly budget: RunBudget,
+    private readonly accountBudget: AccountRunBudget,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly transitions: RunTransitions,
     private readonly worker: RunWorker,
     private readonly reads: RunReads,
@@ -113,6 +120,14 @@ export class RunsService {
       run.id = runId;
       const company = await this.transitions.company(tx, ctx.companyId);
       const used = await this.budget.consume(tx, company.monthlyRunBudget);
+      // Then the account's budget, shared by its companies: whichever is smaller binds (each refusal names its
+      // own). Lock order: the company's month row, the account's month row, the audit chain head.
+      const account = await tx.findOneOrFail(Account, { id: company.accountId });
+      await this.accountBudget.consume(
+        tx,
+        account.id,
+        limitsOf(this.config.plans, account.plan).monthlyRunBudget,
+      );
       tx.persist(run);
       this.transitions.event(tx, run, 'run.queued', null, {
         source: run.source,

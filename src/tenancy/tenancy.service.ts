@@ -5,6 +5,18 @@ import { newId } from '../common/ids.js';
 import { applyScope, requestEntityManager } from './request-em.js';
 import { newStore, requestStorage, type RequestStore, type TenantContext } from './request-store.js';
 import { SESSION, TENANT_FILTER } from './tenant.entity.js';
+
+/** Sets the transaction's `app.company_id` (transaction-local; '' is nobody): `inCompany` only. */
+async function setCompanySetting(tx: EntityManager, companyId: string): Promise<void> {
+  await tx
+    .getConnection()
+    .execute(
+      'select set_config(?, ?, true)',
+      [SESSION.company, companyId],
+      'all',
+      tx.getTransactionContext(),
+    );
+}
 import { Unscoped, type UnscopedReason } from './unscoped.js';
 
 /**
@@ -66,11 +78,6 @@ export class TenancyService {
     return requestStorage.run(store, () => fn(this.requestEm()));
   }
 
-  /**
-   * Runs `fn` outside any company, for one of the few reasons listed in `Unscoped` (README "Unscoped paths"): a
-   * fresh context with no tenant and its own EntityManager fork (out of the caller's identity map and
-   * transaction). Registry, account and credential rows are readable; a tenant entity touched inside throws.
-   */
   /** Every company id of the registry (or just `only`, when it exists), in id order: the directory, not tenant data. */
   async companyIds(only?: string): Promise<string[]> {
     const rows = await this.unscoped(Unscoped.Directory, (registry) =>
@@ -79,6 +86,22 @@ export class TenancyService {
     return rows.map((c) => c.id);
   }
 
+  /**
+   * The directory of one account's companies (id, name, slug, in id order): registry metadata, no tenant data.
+   * Each company's counts are then read in that company's own context (`run` with a system context).
+   */
+  async accountCompanies(accountId: string): Promise<Pick<Company, 'id' | 'name' | 'slug'>[]> {
+    const rows = await this.unscoped(Unscoped.Account, (registry) =>
+      registry.find(Company, { accountId }, { fields: ['id', 'name', 'slug'], orderBy: { id: 'asc' } }),
+    );
+    return rows.map((c) => ({ id: c.id, name: c.name, slug: c.slug }));
+  }
+
+  /**
+   * Runs `fn` outside any company, for one of the few reasons listed in `Unscoped` (README "Unscoped paths"): a
+   * fresh context with no tenant and its own EntityManager fork (out of the caller's identity map and
+   * transaction). Registry, account and credential rows are readable; a tenant entity touched inside throws.
+   */
   async unscoped<T>(reason: UnscopedReason, fn: (em: EntityManager) => Promise<T>): Promise<T> {
     const current = requestStorage.getStore();
     const store = newStore(this.orm.em, {
@@ -88,6 +111,35 @@ export class TenancyService {
     });
     store.unscoped = reason;
     return requestStorage.run(store, () => fn(this.requestEm()));
+  }
+
+  /**
+   * Runs `fn` in `ctx`'s company *inside* `tx`, a transaction of unscoped `Unscoped.Account` work: the
+   * transaction's company setting (wall two) is that company's while `fn` runs and nobody's again after it, and
+   * the context is `ctx` (so `AuditService.record(…, tx)` appends to that company's trail). For an account-wide
+   * change audited in each affected company's trail in the change's own transaction. `fn` writes through
+   * scoped statements (the audit append) only: `tx`'s ORM filter knows no company, so a tenant entity query
+   * inside still throws. Pending changes are flushed before the switch and after `fn`.
+   */
+  async inCompany<T>(tx: EntityManager, ctx: TenantContext, fn: () => Promise<T>): Promise<T> {
+    const outer = requestStorage.getStore();
+    if (outer?.unscoped !== Unscoped.Account || outer.tenant) {
+      throw new Error('inCompany runs inside unscoped account work only');
+    }
+    if (!tx.isInTransaction()) throw new Error('inCompany needs the transaction of the change');
+    await tx.flush();
+    await setCompanySetting(tx, ctx.companyId);
+    const store = newStore(this.orm.em, {
+      requestId: outer.requestId,
+      ip: outer.ip,
+      userAgent: outer.userAgent,
+    });
+    store.tenant = ctx;
+    store.em = tx;
+    const result = await requestStorage.run(store, fn);
+    await tx.flush();
+    await setCompanySetting(tx, '');
+    return result;
   }
 
   /**

@@ -9,6 +9,12 @@ export const Unscoped = {
   CredentialLookup: 'credential-lookup',
   /** The companies registry: ids, runtime settings, mail due markers (not tenant data; no company's rows). */
   Directory: 'directory',
+  /**
+   * An account (the billing entity above companies): its row, its plan, the directory of its companies (ids,
+   * names, slugs) and account-wide changes audited in each of its companies' trails, one company at a time
+   * (`TenancyService.inCompany`). Counts of a company's rows are read in that company's own context, never here.
+   */
+  Account: 'account',
   /** Account flags of a user (`platform:admin`), read before or beside any company. */
   Login: 'login',
   /** Deleting the companies whose grace window ended, with their queued jobs (the cascade removes the rest). */

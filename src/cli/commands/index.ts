@@ -1,4 +1,5 @@
 import type { CliCommand } from '../command.js';
+import { accountCommand } from './account.command.js';
 import { analyticsCommand } from './analytics.command.js';
 import { companiesCommand } from './companies.command.js';
 import { auditCommand } from './audit.command.js';
@@ -16,5 +17,6 @@ export const COMMANDS: CliCommand[] = [
   companiesCommand,
   auditCommand,
   analyticsCommand,
+  accountCommand,
   operatorCommand,
 ];

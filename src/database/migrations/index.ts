@@ -17,6 +17,7 @@ import { Migration20261207033141_analytics_rollups } from './Migration2026120703
 import { Migration20261207034312_wiki } from './Migration20261207034312_wiki.js';
 import { Migration20261207034359_boards } from './Migration20261207034359_boards.js';
 import { Migration20261207055524_dlp } from './Migration20261207055524_dlp.js';
+import { Migration20261207055808_accounts } from './Migration20261207055808_accounts.js';
 import { Migration20261207061026_listings } from './Migration20261207061026_listings.js';
 import { Migration20261207062044_mail_jobs } from './Migration20261207062044_mail_jobs.js';
 import { Migration20261207062045_wall_three_references } from './Migration20261207062045_wall_three_references.js';
@@ -54,6 +55,7 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261207034312_wiki', class: Migration20261207034312_wiki },
   { name: 'Migration20261207034359_boards', class: Migration20261207034359_boards },
   { name: 'Migration20261207055524_dlp', class: Migration20261207055524_dlp },
+  { name: 'Migration20261207055808_accounts', class: Migration20261207055808_accounts },
   { name: 'Migration20261207061026_listings', class: Migration20261207061026_listings },
   { name: 'Migration20261207062044_mail_jobs', class: Migration20261207062044_mail_jobs },
   {
