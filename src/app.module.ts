@@ -1,6 +1,7 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { MikroOrmModule } from '@mikro-orm/nestjs';
+import { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import { ApiKeysModule } from './api-keys/api-keys.module.js';
 import { ApplicationsModule } from './applications/applications.module.js';
@@ -84,7 +85,11 @@ export class AppModule implements OnApplicationShutdown {
       ],
       providers: [
         { provide: ROOT_LOGGER, useValue: options.logger },
-        { provide: RATE_LIMITER, useFactory: () => createRateLimiter(options.config, options.logger) },
+        {
+          provide: RATE_LIMITER,
+          useFactory: (orm: MikroORM) => createRateLimiter(options.config, options.logger, orm),
+          inject: [MikroORM],
+        },
         { provide: APP_GUARD, useClass: AuthorizationGuard },
         { provide: APP_GUARD, useClass: UndeclaredBodyGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },

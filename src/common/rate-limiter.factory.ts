@@ -1,11 +1,18 @@
+import type { MikroORM } from '@mikro-orm/postgresql';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/config.js';
-import { MemoryRateLimiter, RedisRateLimiter, type RateLimiter } from './rate-limiter.js';
+import { postgresCounterStore } from '../database/statements/rate-limit.js';
+import { PostgresRateLimiter, RedisRateLimiter, type RateLimiter } from './rate-limiter.js';
 
-/** Redis-backed counters when REDIS_URL is set (shared by every instance), else per-process memory. */
-export function createRateLimiter(config: AppConfig, logger: Logger): RateLimiter {
-  if (!config.redisUrl) return new MemoryRateLimiter();
+/**
+ * Counters shared by every instance: in Redis when REDIS_URL is set, else in PostgreSQL (`rate_limits`), so a
+ * second instance on the same database counts in the same windows.
+ */
+export function createRateLimiter(config: AppConfig, logger: Logger, orm: MikroORM): RateLimiter {
+  if (!config.redisUrl) {
+    return new PostgresRateLimiter(postgresCounterStore(orm), (message) => logger.warn(message));
+  }
   const redis = new Redis(config.redisUrl, {
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,

@@ -14,7 +14,14 @@ import type { CompanyDto, UpdateCompanyDto } from './dto/company.dto.js';
 /** How long a company scheduled for deletion stays restorable before the purge removes it. */
 export const DELETION_GRACE_DAYS = 30;
 
-const SETTINGS = ['name', 'rateLimitPerMinute', 'maxConcurrentRuns', 'monthlyRunBudget', 'fourEyes'] as const;
+const SETTINGS = [
+  'name',
+  'rateLimitPerMinute',
+  'userRateLimitPerMinute',
+  'maxConcurrentRuns',
+  'monthlyRunBudget',
+  'fourEyes',
+] as const;
 type Setting = (typeof SETTINGS)[number];
 
 export function toCompanyDto(c: Company): CompanyDto {
@@ -23,6 +30,7 @@ export function toCompanyDto(c: Company): CompanyDto {
     name: c.name,
     slug: c.slug,
     rateLimitPerMinute: c.rateLimitPerMinute,
+    userRateLimitPerMinute: c.userRateLimitPerMinute,
     maxConcurrentRuns: c.maxConcurrentRuns,
     monthlyRunBudget: c.monthlyRunBudget,
     fourEyes: c.fourEyes,
