@@ -60,11 +60,21 @@ export class McpController {
       await reply.status(200).type('application/json').send(JSON.stringify(refusal));
       return;
     }
-    const server = this.mcp.serverFor(currentTenant(), {
+    const caller = {
       authorization: request.headers.authorization ?? '',
       requestId: String(request.id),
       userAgent: request.headers['user-agent'],
+    };
+    const protocolVersion = request.headers['mcp-protocol-version'];
+    const answer = await this.mcp.answerToolCall(currentTenant(), caller, request.body, {
+      accept: request.headers.accept,
+      protocolVersion: typeof protocolVersion === 'string' ? protocolVersion : undefined,
     });
+    if (answer) {
+      await reply.status(200).type('application/json').send(JSON.stringify(answer));
+      return;
+    }
+    const server = this.mcp.serverFor(currentTenant(), caller);
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
       enableJsonResponse: true,
