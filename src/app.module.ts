@@ -1,7 +1,6 @@
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD, APP_PIPE } from '@nestjs/core';
 import { MikroOrmModule } from '@mikro-orm/nestjs';
-import { MikroORM } from '@mikro-orm/postgresql';
 import type { Logger } from 'pino';
 import { ApiKeysModule } from './api-keys/api-keys.module.js';
 import { ApplicationsModule } from './applications/applications.module.js';
@@ -87,8 +86,7 @@ export class AppModule implements OnApplicationShutdown {
         { provide: ROOT_LOGGER, useValue: options.logger },
         {
           provide: RATE_LIMITER,
-          useFactory: (orm: MikroORM) => createRateLimiter(options.config, options.logger, orm),
-          inject: [MikroORM],
+          useFactory: () => createRateLimiter(options.config, options.logger, options.databaseUrl),
         },
         { provide: APP_GUARD, useClass: AuthorizationGuard },
         { provide: APP_GUARD, useClass: UndeclaredBodyGuard },

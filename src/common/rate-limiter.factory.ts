@@ -1,4 +1,3 @@
-import type { MikroORM } from '@mikro-orm/postgresql';
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/config.js';
@@ -9,9 +8,10 @@ import { PostgresRateLimiter, RedisRateLimiter, type RateLimiter } from './rate-
  * Counters shared by every instance: in Redis when REDIS_URL is set, else in PostgreSQL (`rate_limits`), so a
  * second instance on the same database counts in the same windows.
  */
-export function createRateLimiter(config: AppConfig, logger: Logger, orm: MikroORM): RateLimiter {
+export function createRateLimiter(config: AppConfig, logger: Logger, databaseUrl: string): RateLimiter {
   if (!config.redisUrl) {
-    return new PostgresRateLimiter(postgresCounterStore(orm), (message) => logger.warn(message));
+    const warn = (message: string) => logger.warn(message);
+    return new PostgresRateLimiter(postgresCounterStore(databaseUrl, warn), warn);
   }
   const redis = new Redis(config.redisUrl, {
     maxRetriesPerRequest: 1,

@@ -183,6 +183,7 @@ export class RedisRateLimiter implements RateLimiter {
 export interface CounterStore {
   hit(keys: readonly string[], limits: readonly number[]): Promise<{ count: number; windowStart: number }[]>;
   sweep(before: number): Promise<void>;
+  close?(): Promise<void>;
 }
 
 /**
@@ -234,6 +235,10 @@ export class PostgresRateLimiter implements RateLimiter {
 
   peek(key: string, limit: number): RateLimitState {
     return this.local.peek(key, limit);
+  }
+
+  async close(): Promise<void> {
+    await this.store.close?.();
   }
 }
 
