@@ -30,6 +30,8 @@
  * `npm run bench:seed -- --scaling`). `--only ROWS,TENANTS --scaling` runs just those.
  * `--explain`: the plans (EXPLAIN ANALYZE, BUFFERS, through auto_explain) of the two read functions as the
  * application role, for a small and the big tenant.
+ * `--against <checkout>`: instead of the baseline, Tenantry built in another checkout (its `dist/`, built there with
+ * `npm run build`) on the same database: a before/after comparison of a change, side by side.
  * `--profile <dir>`: Tenantry writes a CPU profile (`--cpu-prof`) of the whole run into `<dir>` when it stops.
  * Other options: `--only R2,W1`, `--rounds 3`, `--duration 10`, `--warmup 3`, `--connections 32`,
  * `--threads 1`, `--no-build`, `--no-rls`.
@@ -64,6 +66,7 @@ const { values: args } = parseArgs({
     scaling: { type: 'boolean', default: false },
     explain: { type: 'boolean', default: false },
     profile: { type: 'string' },
+    against: { type: 'string' },
   },
   allowNegative: true,
 });
@@ -356,19 +359,20 @@ interface Pair {
   stop(): Promise<void>;
 }
 
-async function startPair(ownerUrl: string): Promise<Pair> {
-  const tenantry = await startServer(
-    'tenantry',
+/** Tenantry as in production, from `mainJs` (this checkout's build, or another's with `--against`). */
+function startTenantry(name: string, mainJs: string, port: number, ownerUrl: string): Promise<ServerProcess> {
+  return startServer(
+    name,
     [
       ...PRODUCTION_NODE_FLAGS,
       ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
       ...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : []),
-      'dist/src/main.js',
+      mainJs,
     ],
     {
       NODE_ENV: 'production',
       HOST: '127.0.0.1',
-      PORT: String(TENANTRY_PORT),
+      PORT: String(port),
       DATABASE_URL: ownerUrl,
       DATABASE_APP_PASSWORD: BENCH_APP_PASSWORD,
       JWT_SECRET,
@@ -378,16 +382,23 @@ async function startPair(ownerUrl: string): Promise<Pair> {
       DATA_DIR: '.data/bench',
       ...(process.env.BENCH_LOG_LEVEL ? { LOG_LEVEL: process.env.BENCH_LOG_LEVEL } : {}),
     },
-    TENANTRY_PORT,
+    port,
     '/health/ready',
   );
-  const baseline = await startServer(
-    'baseline',
-    ['--import', '@swc-node/register/esm-register', 'bench/baseline/server.ts'],
-    { NODE_ENV: 'production', PORT: String(TENANTRY_PORT + 1), DATABASE_URL: ownerUrl, JWT_SECRET },
-    TENANTRY_PORT + 1,
-    '/health/live',
-  );
+}
+
+async function startPair(ownerUrl: string): Promise<Pair> {
+  const tenantry = await startTenantry('tenantry', 'dist/src/main.js', TENANTRY_PORT, ownerUrl);
+  // `--against <checkout>`: the other side is Tenantry built in that checkout (a before/after comparison).
+  const baseline = args.against
+    ? await startTenantry('before', `${args.against}/dist/src/main.js`, TENANTRY_PORT + 1, ownerUrl)
+    : await startServer(
+        'baseline',
+        ['--import', '@swc-node/register/esm-register', 'bench/baseline/server.ts'],
+        { NODE_ENV: 'production', PORT: String(TENANTRY_PORT + 1), DATABASE_URL: ownerUrl, JWT_SECRET },
+        TENANTRY_PORT + 1,
+        '/health/live',
+      );
   return {
     tenantry,
     baseline,
@@ -483,14 +494,14 @@ async function main(): Promise<void> {
   const results: Record<string, unknown> = { at: new Date().toISOString(), load: LOAD, rounds: ROUNDS };
   let pair = await startPair(ownerUrl);
   try {
-    say('\n## Tenantry / baseline');
+    say(args.against ? `\n## Tenantry / Tenantry of ${args.against} (before)` : '\n## Tenantry / baseline');
     const rows: Row[] = [];
     for (const s of SCENARIOS) {
       if (only && !only.has(s.key)) continue;
       rows.push(await compare(s.title, pair.tenantry, pair.baseline, () => targets(sample, s.mix)));
     }
     if (rows.length > 0) {
-      say('\n' + table(rows));
+      say('\n' + table(rows, args.against ? ['after', 'before'] : undefined));
       results.scenarios = rows;
     }
 

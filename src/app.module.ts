@@ -84,7 +84,10 @@ export class AppModule implements OnApplicationShutdown {
       ],
       providers: [
         { provide: ROOT_LOGGER, useValue: options.logger },
-        { provide: RATE_LIMITER, useFactory: () => createRateLimiter(options.config, options.logger) },
+        {
+          provide: RATE_LIMITER,
+          useFactory: () => createRateLimiter(options.config, options.logger, options.databaseUrl),
+        },
         { provide: APP_GUARD, useClass: AuthorizationGuard },
         { provide: APP_GUARD, useClass: UndeclaredBodyGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },

@@ -11,6 +11,7 @@ import { drainRefusedBodies } from './common/drain-refused-body.js';
 import { BODY_LIMIT_BYTES, registerBodyParsers } from './common/json-body.js';
 import { NestPinoLogger } from './common/logger.js';
 import { requestLifetime } from './common/request-lifetime.js';
+import { clientErrorHandler, frameworkErrorHandler } from './common/errors/fastify-errors.js';
 import { type RateLimiter, rateLimitHeaders } from './common/rate-limiter.js';
 import { McpService } from './mcp/mcp.service.js';
 import { buildOpenApiDocument } from './openapi.js';
@@ -33,6 +34,9 @@ function createAdapter(options: AppOptions): FastifyAdapter {
     trustProxy: options.config.trustProxy,
     genReqId: (req: IncomingMessage) => requestIdOf(req.headers['x-request-id']),
     routerOptions: { maxParamLength: 200 },
+    // Errors Fastify and Node's parser answer before any route runs: problem+json like every other error.
+    frameworkErrors: frameworkErrorHandler(options.logger),
+    clientErrorHandler: clientErrorHandler(options.logger),
   });
 }
 

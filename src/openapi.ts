@@ -29,14 +29,14 @@ const HEADERS: Record<string, HeaderObject> = {
   },
   'RateLimit-Policy': {
     description:
-      'The rate-limit policies that apply (draft-ietf-httpapi-ratelimit-headers), e.g. `"company";q=600;w=60`: ' +
-      '`q` requests per `w` seconds',
+      'The rate-limit policies that apply (draft-ietf-httpapi-ratelimit-headers), e.g. `"company";q=600;w=60`, ' +
+      'or `"company";q=600;w=60, "user";q=60;w=60` when the company sets a per-person limit: `q` requests per `w` seconds',
     schema: { type: 'string', maxLength: HEADER_MAX },
   },
   RateLimit: {
     description:
-      'The policy nearest its limit (draft-ietf-httpapi-ratelimit-headers), e.g. `"company";r=599;t=42`: `r` ' +
-      'requests left, `t` seconds until the window resets',
+      'The policy nearest its limit (draft-ietf-httpapi-ratelimit-headers), e.g. `"company";r=599;t=42` or ' +
+      '`"user";r=3;t=12`: `r` requests left, `t` seconds until the window resets',
     schema: { type: 'string', maxLength: HEADER_MAX },
   },
   'RateLimit-Limit': {

@@ -51,6 +51,7 @@ describe('companies', () => {
         name: 'Companies A',
         slug: a.slug,
         rateLimitPerMinute: null,
+        userRateLimitPerMinute: null,
         maxConcurrentRuns: 4,
         monthlyRunBudget: null,
         fourEyes: true,

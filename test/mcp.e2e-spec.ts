@@ -252,11 +252,72 @@ describe('MCP server', () => {
 
   it('counts a tool call once against the rate limit and holds no write slot of its own', async () => {
     const client = await connect(a.member.accessToken);
+    // After connecting, the SDK's transport tries a GET /mcp stream in the background (405, counted): let it land.
+    await new Promise((resolve) => setTimeout(resolve, 300));
     const before = await call(t, 'GET', '/v1/runs', { token: a.member.accessToken });
     const remainingBefore = Number(before.headers['ratelimit-remaining']);
     await client.callTool({ name: 'list_runs', arguments: {} });
     const after = await call(t, 'GET', '/v1/runs', { token: a.member.accessToken });
     // The tool call's /mcp message counted once; the route it ran did not count again.
     expect(remainingBefore - Number(after.headers['ratelimit-remaining'])).toBe(2);
+  });
+
+  /** One raw JSON-RPC message to /mcp (what a hostile client sends; the SDK's Client would refuse to). */
+  async function rpc(token: string, body: string): Promise<{ status: number; json: Json | undefined }> {
+    const res = await fetch(`${base}/mcp`, {
+      method: 'POST',
+      headers: {
+        authorization: `Bearer ${token}`,
+        'content-type': 'application/json',
+        accept: 'application/json, text/event-stream',
+      },
+      body,
+    });
+    const raw = await res.text();
+    let json: Json | undefined;
+    try {
+      json = JSON.parse(raw) as Json;
+    } catch {
+      json = undefined;
+    }
+    return { status: res.status, json };
+  }
+  const toolCall = (name: string, args: string) =>
+    `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"${name}","arguments":${args}}}`;
+
+  it('answers hostile tool arguments with a tool error or invalid params, never a 500', async () => {
+    const token = a.member.accessToken;
+    // Not an object: JSON-RPC invalid params.
+    for (const args of ['[]', '"text"', '42', 'true', '[{"id":"x"}]']) {
+      const res = await rpc(token, toolCall('get_run', args));
+      expect(res.status, args).toBe(200);
+      expect((res.json?.error as Json | undefined)?.code, `${args}: ${JSON.stringify(res.json)}`).toBe(
+        -32602,
+      );
+    }
+    const toolError = async (name: string, args: string, pattern: RegExp) => {
+      const res = await rpc(token, toolCall(name, args));
+      expect(res.status, args).toBe(200);
+      const result = res.json?.result as CallToolResult | undefined;
+      expect(result?.isError, `${args}: ${JSON.stringify(res.json)}`).toBe(true);
+      expect(text(result!)).toMatch(pattern);
+    };
+    // __proto__ and constructor keys: refused by name, never merged into anything.
+    await toolError('get_run', '{"__proto__":{"id":"x"}}', /__proto__/);
+    await toolError('list_runs', '{"__proto__":{"status":"parked"}}', /__proto__/);
+    await toolError('start_run', `{"templateId":"${newId()}","input":{"__proto__":{"x":1}}}`, /__proto__/);
+    await toolError('list_runs', '{"constructor":{"prototype":{"polluted":true}}}', /constructor/);
+    expect(({} as Json).polluted).toBeUndefined();
+    // NUL characters anywhere: a tool error naming the argument.
+    await toolError('get_run', '{"id":"abc\\u0000def"}', /id/);
+    await toolError('list_runs', '{"status":"parked\\u0000"}', /status/);
+    await toolError('start_run', `{"templateId":"${newId()}","input":{"note":"a\\u0000b"}}`, /input/);
+    await toolError('start_run', `{"templateId":"${newId()}","input":{"a\\u0000b":"x"}}`, /input/);
+    // Wrong types for path parameters and an unknown tool stay tool errors too.
+    await toolError('get_run', '{"id":{"$ne":null}}', /id/);
+    await toolError('no_such_tool', '{}', /Unknown tool/);
+    // The server is still fine.
+    const ok = await rpc(token, toolCall('list_runs', '{}'));
+    expect((ok.json?.result as CallToolResult | undefined)?.isError).toBeFalsy();
   });
 });

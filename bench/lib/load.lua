@@ -20,6 +20,8 @@ function init(args)
     local headers = {}
     if token ~= "" then headers["Authorization"] = "Bearer " .. token end
     if body ~= "" then headers["Content-Type"] = "application/json" end
+    -- MCP's Streamable HTTP requires a POST to accept both (bench/mcp.ts).
+    if path == "/mcp" then headers["Accept"] = "application/json, text/event-stream" end
     table.insert(targets, { method = method, path = path, headers = headers, body = body })
   end
   f:close()

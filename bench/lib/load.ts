@@ -138,6 +138,8 @@ async function runAutocannon(baseUrl: string, targets: Target[], options: LoadOp
               ...(t.token ? { authorization: `Bearer ${t.token}` } : {}),
               ...(t.body ? { 'content-type': 'application/json' } : {}),
               ...(conditional ? { 'if-match': etags.get(t) ?? '' } : {}),
+              // MCP's Streamable HTTP requires a POST to accept both (bench/mcp.ts).
+              ...(t.path === '/mcp' ? { accept: 'application/json, text/event-stream' } : {}),
             },
             ...(t.body ? { body: t.body.replaceAll('{n}', `${nonce}x${++counter}`) } : {}),
           };

@@ -1742,6 +1742,8 @@ export interface components {
             slug: string;
             /** Format: date-time */
             updatedAt: string;
+            /** @description Requests per minute for each person in this company, across their sessions, API keys and applications, on top of the company limit; null means no per-person limit */
+            userRateLimitPerMinute: number | null;
         };
         CompanyRefDto: {
             /** Format: uuid */
@@ -2473,6 +2475,11 @@ export interface components {
             /** @description What went wrong (the same text as `detail`) */
             error_description: string;
             errors?: components["schemas"]["FieldErrorDto"][];
+            /**
+             * @description On a 429 `RATE_LIMITED`: the rate-limit policy that refused the request (`company`: the company's limit; `user`: your own limit in the company; the others: per address or operator)
+             * @enum {string}
+             */
+            policy?: "company" | "user" | "ip" | "operator" | "authfail";
             /** @example 0193a8b2-7c1e-7f3a-9d2b-4e5f6a7b8c9d */
             requestId: string;
             /**
@@ -2612,6 +2619,11 @@ export interface components {
             /** @example Connector not found */
             detail: string;
             errors?: components["schemas"]["FieldErrorDto"][];
+            /**
+             * @description On a 429 `RATE_LIMITED`: the rate-limit policy that refused the request (`company`: the company's limit; `user`: your own limit in the company; the others: per address or operator)
+             * @enum {string}
+             */
+            policy?: "company" | "user" | "ip" | "operator" | "authfail";
             /** @example 0193a8b2-7c1e-7f3a-9d2b-4e5f6a7b8c9d */
             requestId: string;
             /**
@@ -3219,6 +3231,8 @@ export interface components {
             operatorAccess?: "open" | "approval" | "off";
             /** @description Requests per minute; null restores the platform default */
             rateLimitPerMinute?: number | null;
+            /** @description Requests per minute for each person (their sessions, API keys and applications); null removes it */
+            userRateLimitPerMinute?: number | null;
         };
         UpdateConnectorDto: {
             /** @example bearer */
@@ -3458,11 +3472,11 @@ export interface components {
     parameters: never;
     requestBodies: never;
     headers: {
-        /** @description The policy nearest its limit (draft-ietf-httpapi-ratelimit-headers), e.g. `"company";r=599;t=42`: `r` requests left, `t` seconds until the window resets */
+        /** @description The policy nearest its limit (draft-ietf-httpapi-ratelimit-headers), e.g. `"company";r=599;t=42` or `"user";r=3;t=12`: `r` requests left, `t` seconds until the window resets */
         RateLimit: string;
         /** @description Older form: requests allowed per window, of the policy `RateLimit` names */
         "RateLimit-Limit": number;
-        /** @description The rate-limit policies that apply (draft-ietf-httpapi-ratelimit-headers), e.g. `"company";q=600;w=60`: `q` requests per `w` seconds */
+        /** @description The rate-limit policies that apply (draft-ietf-httpapi-ratelimit-headers), e.g. `"company";q=600;w=60`, or `"company";q=600;w=60, "user";q=60;w=60` when the company sets a per-person limit: `q` requests per `w` seconds */
         "RateLimit-Policy": string;
         /** @description Older form: requests left in the window */
         "RateLimit-Remaining": number;

@@ -10,10 +10,10 @@ import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuditService } from '../audit/audit.service.js';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard.js';
-import { CompanySettingsCache } from '../companies/company-settings.cache.js';
+import { CompanySettingsCache, type CompanyRuntimeSettings } from '../companies/company-settings.cache.js';
 import { AppError, Errors } from '../common/errors/app-error.js';
 import { isInternalCall } from '../common/internal-call.js';
-import { rateLimitHeaders, type RateLimiter } from '../common/rate-limiter.js';
+import { rateLimitHeaders, type RateLimiter, type RateLimitPolicy } from '../common/rate-limiter.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { AccessCache } from '../members/access.cache.js';
@@ -48,7 +48,7 @@ export function isItemRoute(url: string): boolean {
  *    (or a switched-in operator whose `platform:admin` flag was revoked) is refused with 401: an access token
  *    carries what was true when it was issued. Both are read through `AccessCache` (see its TTL);
  * 3. a `{companyId}` in the path must be the context's company (else 404);
- * 4. the company's rate limit is counted;
+ * 4. the company's rate limit is counted, and the acting person's within the company when it sets one;
  * 5. the ability of (principal, role) must allow the action: on a single resource a denial answers 404 and is
  *    audited as `authorization.denied`; on a collection it answers 403.
  */
@@ -110,7 +110,7 @@ export class AuthorizationGuard implements CanActivate {
     if (!company) throw Errors.unauthenticated();
     // A transport's inner call (an MCP tool running its route) was counted as the transport's request.
     if (!isInternalCall(request.headers)) {
-      await this.count(reply, `company:${tenant.companyId}`, company.rateLimitPerMinute);
+      await this.countTenant(reply, tenant, company);
     }
 
     if (company.deletionScheduled && !NOT_BLOCKED_BY_DELETION.has(rule.subject)) {
@@ -193,10 +193,52 @@ export class AuthorizationGuard implements CanActivate {
     return true;
   }
 
+  /**
+   * A company request counts against the company and, when the company sets `userRateLimitPerMinute`, against
+   * the person acting (`actingUserId`: the user of a session, the creator of an API key or an application, the
+   * operator of a switch-in), across all their credentials in this company. The person's bucket is counted
+   * first, so a request their own limit refuses does not use up the company's. The headers name the policy
+   * nearest its limit; a 429 names the policy that refused (`policy` in the body).
+   */
+  private async countTenant(
+    reply: FastifyReply,
+    tenant: TenantContext,
+    company: CompanyRuntimeSettings,
+  ): Promise<void> {
+    const policies: { policy: RateLimitPolicy; key: string; limit: number }[] = [];
+    if (company.userRateLimitPerMinute !== null && tenant.actingUserId) {
+      policies.push({
+        policy: 'user',
+        key: `user:${tenant.companyId}:${tenant.actingUserId}`,
+        limit: company.userRateLimitPerMinute,
+      });
+    }
+    policies.push({
+      policy: 'company',
+      key: `company:${tenant.companyId}`,
+      limit: company.rateLimitPerMinute,
+    });
+    const states = await this.limiter.hitAll(policies);
+    // Listed company first, as `RateLimit-Policy` reads best (the wider policy, then the narrower).
+    const named = policies.map((p, i) => ({ policy: p.policy, state: states[i] })).reverse();
+    void reply.headers(rateLimitHeaders(named));
+    const refused = named.find((n) => n.state.limited);
+    if (refused) {
+      throw Errors.rateLimited(
+        refused.state.resetSeconds,
+        refused.policy === 'user'
+          ? `Too many requests from you in this company (limit ${refused.state.limit} per minute)`
+          : `Too many requests for this company (limit ${refused.state.limit} per minute)`,
+        refused.policy,
+      );
+    }
+  }
+
   private async count(reply: FastifyReply, key: string, limit: number): Promise<void> {
     const state = await this.limiter.hit(key, limit);
     // The policy is the key's prefix (`company`, `ip`, `operator`, `authfail`).
     void reply.headers(rateLimitHeaders([{ policy: key.slice(0, key.indexOf(':')), state }]));
-    if (state.limited) throw Errors.rateLimited(state.resetSeconds);
+    if (state.limited)
+      throw Errors.rateLimited(state.resetSeconds, undefined, key.slice(0, key.indexOf(':')));
   }
 }

@@ -13,6 +13,12 @@ export const MAX_JSON_DEPTH = 64;
  */
 export interface RouteBodyLimit {
   bodyLimit?: number;
+  /**
+   * A JSON-RPC endpoint (`/mcp`) answers every refusal in JSON-RPC terms: the parser leaves prototype keys and NUL
+   * characters in place (`JSON.parse` makes them plain own properties, nothing is polluted) and the endpoint
+   * refuses the message itself, before anything reads it (`hostileJson`).
+   */
+  jsonRpc?: boolean;
 }
 
 /** Nesting depth of a JSON text, counted without parsing (strings are skipped). */
@@ -33,7 +39,7 @@ export function jsonDepth(text: string): number {
   return max;
 }
 
-function hasPrototypeKeys(value: unknown): boolean {
+export function hasPrototypeKeys(value: unknown): boolean {
   if (typeof value !== 'object' || value === null) return false;
   if (Array.isArray(value)) return value.some(hasPrototypeKeys);
   for (const key of Object.keys(value)) {
@@ -104,7 +110,7 @@ export function registerBodyParsers(fastify: FastifyInstance): void {
   fastify.addContentTypeParser(
     'application/json',
     { parseAs: 'string', bodyLimit: BODY_LIMIT_BYTES },
-    (_request, body, done) => {
+    (request, body, done) => {
       const text = typeof body === 'string' ? body : body.toString('utf8');
       if (text.trim() === '') return done(null, undefined);
       if (jsonDepth(text) > MAX_JSON_DEPTH) {
@@ -123,6 +129,7 @@ export function registerBodyParsers(fastify: FastifyInstance): void {
       } catch {
         return done(new AppError(400, 'VALIDATION_FAILED', 'The body is not valid JSON'), undefined);
       }
+      if ((request.routeOptions.config as RouteBodyLimit | undefined)?.jsonRpc) return done(null, parsed);
       if (hasPrototypeKeys(parsed)) {
         return done(
           new AppError(
@@ -140,4 +147,28 @@ export function registerBodyParsers(fastify: FastifyInstance): void {
       done(null, parsed);
     },
   );
+}
+
+/**
+ * What makes a parsed JSON value unfit to read further: a prototype-polluting key (`__proto__`, `constructor`,
+ * `prototype`) or a NUL in a string or key, with where it is (`field`, dotted) and why; null when it is fine.
+ */
+export function hostileJson(value: unknown, path = ''): { field: string; message: string } | null {
+  if (typeof value !== 'object' || value === null) return findNul(value, path);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = hostileJson(value[i], path ? `${path}.${i}` : String(i));
+      if (found) return found;
+    }
+    return null;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    if (key === '__proto__' || key === 'constructor' || key === 'prototype') {
+      return { field: path ? `${path}.${key}` : key, message: `the key ${key} is not allowed` };
+    }
+    if (hasNul(key)) return { field: path || 'body', message: NUL_KEY_MESSAGE };
+    const found = hostileJson(item, path ? `${path}.${key}` : key);
+    if (found) return found;
+  }
+  return null;
 }

@@ -1,11 +1,18 @@
 import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/config.js';
-import { MemoryRateLimiter, RedisRateLimiter, type RateLimiter } from './rate-limiter.js';
+import { postgresCounterStore } from '../database/statements/rate-limit.js';
+import { PostgresRateLimiter, RedisRateLimiter, type RateLimiter } from './rate-limiter.js';
 
-/** Redis-backed counters when REDIS_URL is set (shared by every instance), else per-process memory. */
-export function createRateLimiter(config: AppConfig, logger: Logger): RateLimiter {
-  if (!config.redisUrl) return new MemoryRateLimiter();
+/**
+ * Counters shared by every instance: in Redis when REDIS_URL is set, else in PostgreSQL (`rate_limits`), so a
+ * second instance on the same database counts in the same windows.
+ */
+export function createRateLimiter(config: AppConfig, logger: Logger, databaseUrl: string): RateLimiter {
+  if (!config.redisUrl) {
+    const warn = (message: string) => logger.warn(message);
+    return new PostgresRateLimiter(postgresCounterStore(databaseUrl, warn), warn);
+  }
   const redis = new Redis(config.redisUrl, {
     maxRetriesPerRequest: 1,
     enableOfflineQueue: false,

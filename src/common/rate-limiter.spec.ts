@@ -1,6 +1,11 @@
 import { Redis } from 'ioredis';
 import { describe, expect, it } from 'vitest';
-import { MemoryRateLimiter, rateLimitHeaders, RedisRateLimiter } from './rate-limiter.js';
+import {
+  MemoryRateLimiter,
+  PostgresRateLimiter,
+  rateLimitHeaders,
+  RedisRateLimiter,
+} from './rate-limiter.js';
 
 describe('rate limiters', () => {
   it('memory: counts per key and limits beyond the limit', async () => {
@@ -11,6 +16,51 @@ describe('rate limiters', () => {
     expect(states.map((s) => s.limited)).toEqual([false, false, false, true]);
     expect((await limiter.hit('other', 3)).remaining).toBe(2);
     expect(limiter.peek('k', 3).remaining).toBe(0);
+  });
+
+  it('memory: hitAll counts in order and stops at the first bucket over its limit', async () => {
+    const limiter = new MemoryRateLimiter();
+    const buckets = [
+      { key: 'user:c:u', limit: 1 },
+      { key: 'company:c', limit: 5 },
+    ];
+    expect((await limiter.hitAll(buckets)).map((s) => [s.remaining, s.limited])).toEqual([
+      [0, false],
+      [4, false],
+    ]);
+    // The person's bucket refuses: the company's is not counted.
+    expect((await limiter.hitAll(buckets)).map((s) => [s.remaining, s.limited])).toEqual([
+      [0, true],
+      [4, false],
+    ]);
+  });
+
+  it('postgres: maps the store’s counts, peeks the uncounted, falls back to memory when the store fails', async () => {
+    const start = Date.now() - 10_000;
+    const limiter = new PostgresRateLimiter(
+      { hit: async () => [{ count: 3, windowStart: start }], sweep: async () => undefined },
+      () => undefined,
+    );
+    const [user, company] = await limiter.hitAll([
+      { key: 'u', limit: 2 },
+      { key: 'c', limit: 10 },
+    ]);
+    expect(user).toMatchObject({ remaining: 0, limited: true });
+    expect(user.resetSeconds).toBeGreaterThanOrEqual(49);
+    expect(user.resetSeconds).toBeLessThanOrEqual(50);
+    expect(company).toMatchObject({ remaining: 10, limited: false });
+    expect(limiter.peek('u', 2).limited).toBe(true);
+
+    const warnings: string[] = [];
+    const failing = new PostgresRateLimiter(
+      {
+        hit: () => Promise.reject(new Error('down')),
+        sweep: () => Promise.reject(new Error('down')),
+      },
+      (m) => warnings.push(m),
+    );
+    expect((await failing.hit('k', 1)).remaining).toBe(0);
+    expect(warnings.some((w) => w.includes('counting in memory'))).toBe(true);
   });
 
   it('redis: two instances share one window', async () => {
@@ -26,6 +76,14 @@ describe('rate limiters', () => {
     try {
       await a.hit(key, 2);
       await b.hit(key, 2);
+      // hitAll stops at the refusing bucket: the second key is not counted.
+      const [refused, untouched] = await b.hitAll([
+        { key, limit: 2 },
+        { key: `${key}-wide`, limit: 5 },
+      ]);
+      expect(refused.limited).toBe(true);
+      expect(untouched.remaining).toBe(5);
+      expect((await a.hit(`${key}-wide`, 5)).remaining).toBe(4);
       const third = await a.hit(key, 2);
       expect(third.limited).toBe(true);
       expect(third.resetSeconds).toBeGreaterThan(0);

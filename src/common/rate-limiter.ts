@@ -9,9 +9,21 @@ export interface RateLimitState {
   limited: boolean;
 }
 
+/** One bucket a request is counted in: its key (`company:<id>`) and the limit of its window. */
+export interface Bucket {
+  key: string;
+  limit: number;
+}
+
 /** Counts requests per key in one-minute windows. */
 export interface RateLimiter {
   hit(key: string, limit: number): Promise<RateLimitState>;
+  /**
+   * Counts one request in several buckets, in order, in one round trip to the shared store; counting stops at the
+   * first bucket over its limit (the buckets after it are returned as they stand, uncounted), so a request refused
+   * by a narrow bucket (a person's) does not use up a wider one (the company's).
+   */
+  hitAll(buckets: readonly Bucket[]): Promise<RateLimitState[]>;
   /** The current state without counting (for headers on responses that were not counted). */
   peek(key: string, limit: number): RateLimitState;
   close?(): Promise<void>;
@@ -56,6 +68,21 @@ export class MemoryRateLimiter implements RateLimiter {
     return Promise.resolve(this.hitSync(key, limit));
   }
 
+  hitAllSync(buckets: readonly Bucket[], now = Date.now()): RateLimitState[] {
+    const states: RateLimitState[] = [];
+    let refused = false;
+    for (const b of buckets) {
+      const s: RateLimitState = refused ? this.peek(b.key, b.limit, now) : this.hitSync(b.key, b.limit, now);
+      refused ||= s.limited;
+      states.push(s);
+    }
+    return states;
+  }
+
+  hitAll(buckets: readonly Bucket[]): Promise<RateLimitState[]> {
+    return Promise.resolve(this.hitAllSync(buckets));
+  }
+
   /** Records a count observed elsewhere (the shared store), so `peek` stays meaningful. */
   observe(key: string, count: number, start: number): void {
     this.windows.set(key, { start, count });
@@ -74,6 +101,36 @@ export class MemoryRateLimiter implements RateLimiter {
   }
 }
 
+/** `INCR` + `PEXPIRE NX` per key, in order, stopping after the first count over its limit (ARGV[1 + i]). */
+const REDIS_HIT_ALL = `
+local counts = {}
+for i, key in ipairs(KEYS) do
+  local n = redis.call('INCR', key)
+  redis.call('PEXPIRE', key, ARGV[1], 'NX')
+  counts[i] = n
+  if n > tonumber(ARGV[i + 1]) then break end
+end
+return counts`;
+
+/**
+ * The states of `buckets` from the counts a shared store returned (one per counted bucket, in order; the buckets
+ * after a refusal were not counted and are peeked), mirrored into `local` so `peek` stays meaningful.
+ */
+function observeCounts(
+  local: MemoryRateLimiter,
+  buckets: readonly Bucket[],
+  counts: readonly number[],
+  start: number,
+  now: number,
+): RateLimitState[] {
+  return buckets.map((b, i) => {
+    if (i >= counts.length) return local.peek(b.key, b.limit, now);
+    const count = Number(counts[i]);
+    local.observe(b.key, count, start);
+    return state(count, b.limit, start, now);
+  });
+}
+
 /**
  * Windows shared by every instance through Redis (aligned to the minute: `INCR` + `PEXPIRE NX` in one round
  * trip). If Redis is unreachable the instance falls back to its own memory counters rather than failing
@@ -88,17 +145,24 @@ export class RedisRateLimiter implements RateLimiter {
   ) {}
 
   async hit(key: string, limit: number): Promise<RateLimitState> {
+    return (await this.hitAll([{ key, limit }]))[0];
+  }
+
+  async hitAll(buckets: readonly Bucket[]): Promise<RateLimitState[]> {
     const now = Date.now();
     const start = now - (now % WINDOW_MS);
-    const redisKey = `tenantry:rl:${key}:${start}`;
     try {
-      const results = await this.redis.multi().incr(redisKey).pexpire(redisKey, WINDOW_MS, 'NX').exec();
-      const count = Number(results?.[0]?.[1] ?? 0);
-      this.local.observe(key, count, start);
-      return state(count, limit, start, now);
+      const counts = (await this.redis.eval(
+        REDIS_HIT_ALL,
+        buckets.length,
+        ...buckets.map((b) => `tenantry:rl:${b.key}:${start}`),
+        WINDOW_MS,
+        ...buckets.map((b) => b.limit),
+      )) as number[];
+      return observeCounts(this.local, buckets, counts, start, now);
     } catch (e) {
       this.warn(`rate limiter: Redis unavailable (${(e as Error).message}); counting in memory`);
-      return this.local.hitSync(key, limit, now);
+      return this.local.hitAllSync(buckets, now);
     }
   }
 
@@ -111,10 +175,80 @@ export class RedisRateLimiter implements RateLimiter {
   }
 }
 
+/**
+ * The shared counters of `PostgresRateLimiter`: `hit` counts `keys` in order, each in its own window (opened by
+ * the key's first request, lasting a minute), stopping after the first count over its limit, and returns the
+ * counts made with their windows' starts (epoch ms); `sweep` deletes the windows that started before `before`.
+ */
+export interface CounterStore {
+  hit(keys: readonly string[], limits: readonly number[]): Promise<{ count: number; windowStart: number }[]>;
+  sweep(before: number): Promise<void>;
+  close?(): Promise<void>;
+}
+
+/**
+ * Windows shared by every instance through PostgreSQL (when no Redis is configured): one call of
+ * `rate_limits.hit` per request on an UNLOGGED table, one row per key, its window opened by the key's first
+ * request like the memory windows. Each instance deletes the windows that ended over a minute ago once a minute.
+ * If the database refuses, the instance counts in its own memory for that request rather than failing it, and
+ * says so in the log.
+ */
+export class PostgresRateLimiter implements RateLimiter {
+  private readonly local = new MemoryRateLimiter();
+  private nextSweep = 0;
+
+  constructor(
+    private readonly store: CounterStore,
+    private readonly warn: (message: string) => void,
+  ) {}
+
+  async hit(key: string, limit: number): Promise<RateLimitState> {
+    return (await this.hitAll([{ key, limit }]))[0];
+  }
+
+  async hitAll(buckets: readonly Bucket[]): Promise<RateLimitState[]> {
+    const now = Date.now();
+    if (now >= this.nextSweep) {
+      this.nextSweep = now + WINDOW_MS;
+      this.store
+        .sweep(now - 2 * WINDOW_MS)
+        .catch((e: Error) => this.warn(`rate limiter: sweep failed (${e.message})`));
+    }
+    try {
+      const counted = await this.store.hit(
+        buckets.map((b) => b.key),
+        buckets.map((b) => b.limit),
+      );
+      return buckets.map((b, i) => {
+        const c = counted[i];
+        if (!c) return this.local.peek(b.key, b.limit, now);
+        this.local.observe(b.key, c.count, c.windowStart);
+        return state(c.count, b.limit, c.windowStart, now);
+      });
+    } catch (e) {
+      this.warn(
+        `rate limiter: PostgreSQL counters unavailable (${(e as Error).message}); counting in memory`,
+      );
+      return this.local.hitAllSync(buckets, now);
+    }
+  }
+
+  peek(key: string, limit: number): RateLimitState {
+    return this.local.peek(key, limit);
+  }
+
+  async close(): Promise<void> {
+    await this.store.close?.();
+  }
+}
+
 /** The window every policy counts in, in seconds (the `w` of `RateLimit-Policy`). */
 export const RATE_LIMIT_WINDOW_SECONDS = WINDOW_MS / 1000;
 
-/** One counted policy of a request: its name (`"company"`, later `"user"`) and its bucket's state. */
+/** The policies a request is counted by: its company and the person acting (`RateLimit-Policy` names). */
+export type RateLimitPolicy = 'company' | 'user';
+
+/** One counted policy of a request: its name (`"company"`, `"user"`, `"ip"` …) and its bucket's state. */
 export interface NamedRateLimit {
   policy: string;
   state: RateLimitState;

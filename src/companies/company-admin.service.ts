@@ -17,6 +17,7 @@ export const DELETION_GRACE_DAYS = 30;
 const SETTINGS = [
   'name',
   'rateLimitPerMinute',
+  'userRateLimitPerMinute',
   'maxConcurrentRuns',
   'monthlyRunBudget',
   'fourEyes',
@@ -30,6 +31,7 @@ export function toCompanyDto(c: Company): CompanyDto {
     name: c.name,
     slug: c.slug,
     rateLimitPerMinute: c.rateLimitPerMinute,
+    userRateLimitPerMinute: c.userRateLimitPerMinute,
     maxConcurrentRuns: c.maxConcurrentRuns,
     monthlyRunBudget: c.monthlyRunBudget,
     fourEyes: c.fourEyes,

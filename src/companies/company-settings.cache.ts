@@ -8,6 +8,8 @@ import { Company } from './company.entity.js';
 
 export interface CompanyRuntimeSettings {
   rateLimitPerMinute: number;
+  /** Per person in the company; null: no per-person limit. */
+  userRateLimitPerMinute: number | null;
   deletionScheduled: boolean;
 }
 
@@ -36,11 +38,16 @@ export class CompanySettingsCache {
     // The registry is not tenant data (no filter, no RLS); an unscoped fork keeps this read out of the request's
     // identity map and transaction.
     const company = await this.tenancy.unscoped(Unscoped.Directory, (em) =>
-      em.findOne(Company, { id: companyId }, { fields: ['id', 'rateLimitPerMinute', 'purgeAfter'] }),
+      em.findOne(
+        Company,
+        { id: companyId },
+        { fields: ['id', 'rateLimitPerMinute', 'userRateLimitPerMinute', 'purgeAfter'] },
+      ),
     );
     const value = company
       ? {
           rateLimitPerMinute: company.rateLimitPerMinute ?? this.config.rateLimit.perMinute,
+          userRateLimitPerMinute: company.userRateLimitPerMinute,
           deletionScheduled: company.purgeAfter !== null,
         }
       : null;

@@ -28,6 +28,10 @@ export class Company extends BaseEntity {
   @Property({ type: 'integer', nullable: true })
   rateLimitPerMinute: number | null = null;
 
+  /** Requests per minute for each person (across their sessions, API keys and applications); null means none. */
+  @Property({ type: 'integer', nullable: true })
+  userRateLimitPerMinute: number | null = null;
+
   @Property({ type: 'integer', default: 4 })
   maxConcurrentRuns: number = 4;
 

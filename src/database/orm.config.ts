@@ -63,6 +63,8 @@ export function buildOrmConfig(input: OrmConfigInput): Options {
       // The tenant-scoped read functions (`tenant_*`) are hand-written in migrations, not entity metadata:
       // the schema diff must leave them alone rather than propose dropping them.
       ignoreRoutines: true,
+      // The shared rate-limit counters (migration `user_rate_limits`) are no entity: not part of the diff either.
+      ignoreSchema: ['rate_limits'],
     },
   });
 }

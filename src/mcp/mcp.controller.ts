@@ -1,11 +1,14 @@
 import { Controller, Delete, Get, Post, Req, Res } from '@nestjs/common';
 import { ApiExcludeController } from '@nestjs/swagger';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import { RouteConfig } from '@nestjs/platform-fastify';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Authorize } from '../authz/authorize.decorator.js';
 import { CallsOut } from '../tenancy/write-slots.js';
 import { AppError } from '../common/errors/app-error.js';
+import { type RouteBodyLimit } from '../common/json-body.js';
 import { currentTenant } from '../tenancy/request-store.js';
+import { screenMessage } from './mcp-screen.js';
 import { McpService } from './mcp.service.js';
 
 const notAllowed = () =>
@@ -27,6 +30,8 @@ export class McpController {
   @Authorize('use', 'Mcp')
   // A transport holds no write slot itself: the routes its tool calls run hold theirs.
   @CallsOut()
+  // Prototype keys and NULs reach `screenMessage`, which refuses them in JSON-RPC terms (not as a 400 problem).
+  @RouteConfig({ jsonRpc: true } satisfies RouteBodyLimit)
   message(@Req() request: FastifyRequest, @Res() reply: FastifyReply): Promise<void> {
     return this.handle(request, reply);
   }
@@ -50,11 +55,26 @@ export class McpController {
   }
 
   private async handle(request: FastifyRequest, reply: FastifyReply): Promise<void> {
-    const server = this.mcp.serverFor(currentTenant(), {
+    const refusal = screenMessage(request.body);
+    if (refusal) {
+      await reply.status(200).type('application/json').send(JSON.stringify(refusal));
+      return;
+    }
+    const caller = {
       authorization: request.headers.authorization ?? '',
       requestId: String(request.id),
       userAgent: request.headers['user-agent'],
+    };
+    const protocolVersion = request.headers['mcp-protocol-version'];
+    const answer = await this.mcp.answerToolCall(currentTenant(), caller, request.body, {
+      accept: request.headers.accept,
+      protocolVersion: typeof protocolVersion === 'string' ? protocolVersion : undefined,
     });
+    if (answer) {
+      await reply.status(200).type('application/json').send(JSON.stringify(answer));
+      return;
+    }
+    const server = this.mcp.serverFor(currentTenant(), caller);
     const transport = new StreamableHTTPServerTransport({
       sessionIdGenerator: undefined,
       enableJsonResponse: true,

@@ -2,9 +2,12 @@ import { Injectable } from '@nestjs/common';
 import { HttpAdapterHost, ModulesContainer } from '@nestjs/core';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
+import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
 import {
   CallToolRequestSchema,
+  ErrorCode,
   ListToolsRequestSchema,
+  SUPPORTED_PROTOCOL_VERSIONS,
   type CallToolResult,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
@@ -35,6 +38,11 @@ type Json = Record<string, unknown>;
 @Injectable()
 export class McpService {
   private tools: CatalogTool[] = [];
+  /**
+   * One JSON Schema validator for every per-message server: the SDK makes a new Ajv instance per `Server`
+   * otherwise, which was the largest single cost of a stateless tool call (bench/mcp.ts, docs/benchmarks.md).
+   */
+  private readonly validator = new AjvJsonSchemaValidator();
 
   constructor(
     private readonly adapter: HttpAdapterHost,
@@ -57,7 +65,10 @@ export class McpService {
   }
 
   serverFor(ctx: TenantContext, caller: CallerRequest): Server {
-    const server = new Server({ name: 'tenantry', version: API_VERSION }, { capabilities: { tools: {} } });
+    const server = new Server(
+      { name: 'tenantry', version: API_VERSION },
+      { capabilities: { tools: {} }, jsonSchemaValidator: this.validator },
+    );
     server.setRequestHandler(ListToolsRequestSchema, () => ({
       tools: this.toolsFor(ctx).map((t): Tool => ({
         name: t.spec.name,
@@ -66,12 +77,59 @@ export class McpService {
         ...(t.outputSchema ? { outputSchema: t.outputSchema } : {}),
       })),
     }));
-    server.setRequestHandler(CallToolRequestSchema, async (request) => {
-      const tool = this.toolsFor(ctx).find((t) => t.spec.name === request.params.name);
-      if (!tool) return failure(`Unknown tool: ${request.params.name}`);
-      return this.call(tool, request.params.arguments ?? {}, caller);
-    });
+    server.setRequestHandler(CallToolRequestSchema, (request) =>
+      this.callTool(ctx, caller, request.params.name, request.params.arguments ?? {}),
+    );
     return server;
+  }
+
+  /** `tools/call`: the tool of that name this context may call, run as its route; else a tool error. */
+  callTool(ctx: TenantContext, caller: CallerRequest, name: string, args: Json): Promise<CallToolResult> {
+    const tool = this.toolsFor(ctx).find((t) => t.spec.name === name);
+    if (!tool) return Promise.resolve(failure(`Unknown tool: ${name}`));
+    return this.call(tool, args, caller);
+  }
+
+  /**
+   * The answer to one plain `tools/call` request, without building a server and a transport for it (the
+   * common case of an agent's traffic, and what made a tool call cost several times its route): the same
+   * parameter validation (`CallToolRequestSchema`, -32602) and the same handler (`callTool`) as the SDK
+   * server. Null when the message is anything else, or the request is one the transport must judge (a
+   * protocol version it does not support, an `Accept` without both types): the SDK path handles those.
+   */
+  async answerToolCall(
+    ctx: TenantContext,
+    caller: CallerRequest,
+    body: unknown,
+    headers: { accept?: string; protocolVersion?: string },
+  ): Promise<object | null> {
+    if (typeof body !== 'object' || body === null || Array.isArray(body)) return null;
+    const message = body as Json;
+    if (message.jsonrpc !== '2.0' || message.method !== 'tools/call') return null;
+    if (typeof message.id !== 'string' && typeof message.id !== 'number') return null;
+    const accept = headers.accept ?? '';
+    if (!accept.includes('application/json') || !accept.includes('text/event-stream')) return null;
+    if (
+      headers.protocolVersion !== undefined &&
+      !SUPPORTED_PROTOCOL_VERSIONS.includes(headers.protocolVersion)
+    ) {
+      return null;
+    }
+    const parsed = CallToolRequestSchema.safeParse(message);
+    if (!parsed.success) {
+      return {
+        jsonrpc: '2.0',
+        id: message.id,
+        error: { code: ErrorCode.InvalidParams, message: `Invalid params: ${parsed.error.message}` },
+      };
+    }
+    const result = await this.callTool(
+      ctx,
+      caller,
+      parsed.data.params.name,
+      parsed.data.params.arguments ?? {},
+    );
+    return { jsonrpc: '2.0', id: message.id, result };
   }
 
   private async call(tool: CatalogTool, args: Json, caller: CallerRequest): Promise<CallToolResult> {

@@ -45,4 +45,11 @@ export class ProblemDto {
 
   @ApiPropertyOptional({ maxItems: 101, type: [FieldErrorDto] })
   errors?: FieldErrorDto[];
+
+  @ApiPropertyOptional({
+    enum: ['company', 'user', 'ip', 'operator', 'authfail'],
+    description:
+      "On a 429 `RATE_LIMITED`: the rate-limit policy that refused the request (`company`: the company's limit; `user`: your own limit in the company; the others: per address or operator)",
+  })
+  policy?: string;
 }

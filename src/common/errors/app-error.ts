@@ -60,8 +60,16 @@ export const Errors = {
     new AppError(401, 'UNAUTHENTICATED', detail),
   forbidden: (detail = 'You are not allowed to do this') => new AppError(403, 'FORBIDDEN', detail),
   conflict: (detail: string) => new AppError(409, 'CONFLICT', detail),
-  rateLimited: (retryAfterSeconds: number, detail = 'Too many requests') =>
-    new AppError(429, 'RATE_LIMITED', detail, undefined, { 'Retry-After': String(retryAfterSeconds) }),
+  /** 429 with `Retry-After`; `policy` (the extension member of the same name) names the limit that refused. */
+  rateLimited: (retryAfterSeconds: number, detail = 'Too many requests', policy?: string) =>
+    new AppError(
+      429,
+      'RATE_LIMITED',
+      detail,
+      undefined,
+      { 'Retry-After': String(retryAfterSeconds) },
+      policy === undefined ? undefined : { policy },
+    ),
   budgetExceeded: (detail: string) => new AppError(429, 'BUDGET_EXCEEDED', detail),
   payloadTooLarge: (detail: string) => new AppError(413, 'PAYLOAD_TOO_LARGE', detail),
   /** 428: a conditional write (`If-Match`) sent without its precondition. */

@@ -110,6 +110,16 @@ function fromFastify(e: FastifyLikeError): { status: number; code: ErrorCode; de
       return { status: 400, code: 'VALIDATION_FAILED', detail: 'The JSON body is empty' };
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return { status: 400, code: 'VALIDATION_FAILED', detail: 'Invalid Content-Length' };
+    // Raised by the router before any route runs (through `frameworkErrors`, see fastify-errors.ts); their
+    // messages would echo the whole path, so they get a detail of their own.
+    case 'FST_ERR_MAX_PARAM_LENGTH':
+      return { status: 414, code: 'VALIDATION_FAILED', detail: 'A path parameter is longer than allowed' };
+    case 'FST_ERR_BAD_URL':
+      return {
+        status: 400,
+        code: 'VALIDATION_FAILED',
+        detail: 'The URL is not valid (a malformed percent-encoding)',
+      };
     default: {
       const status = e.statusCode && e.statusCode >= 400 && e.statusCode < 500 ? e.statusCode : 400;
       return { status, code: codeForStatus(status), detail: e.message };

@@ -18,6 +18,7 @@ const present = (_: object, value: unknown) => value !== undefined;
 const presentAndNotNull = (_: object, value: unknown) => value !== undefined && value !== null;
 
 export const RATE_LIMIT_RANGE = { min: 10, max: 100_000 } as const;
+export const USER_RATE_LIMIT_RANGE = { min: 1, max: 100_000 } as const;
 export const MAX_CONCURRENT_RUNS_RANGE = { min: 1, max: 100 } as const;
 export const MONTHLY_RUN_BUDGET_RANGE = { min: 0, max: 10_000_000 } as const;
 
@@ -37,6 +38,14 @@ export class CompanyDto {
     description: 'Requests per minute for this company; null means the platform default',
   })
   rateLimitPerMinute: number | null;
+
+  @ApiProperty({
+    type: Number,
+    nullable: true,
+    description:
+      'Requests per minute for each person in this company, across their sessions, API keys and applications, on top of the company limit; null means no per-person limit',
+  })
+  userRateLimitPerMinute: number | null;
 
   @ApiProperty({ description: 'Runs of this company that may execute at once' })
   maxConcurrentRuns: number;
@@ -103,6 +112,20 @@ export class UpdateCompanyDto {
   @Min(RATE_LIMIT_RANGE.min)
   @Max(RATE_LIMIT_RANGE.max)
   rateLimitPerMinute?: number | null;
+
+  @ApiPropertyOptional({
+    type: Number,
+    nullable: true,
+    minimum: USER_RATE_LIMIT_RANGE.min,
+    maximum: USER_RATE_LIMIT_RANGE.max,
+    description:
+      'Requests per minute for each person (their sessions, API keys and applications); null removes it',
+  })
+  @ValidateIf(presentAndNotNull)
+  @IsInt({ message: 'userRateLimitPerMinute must be an integer' })
+  @Min(USER_RATE_LIMIT_RANGE.min)
+  @Max(USER_RATE_LIMIT_RANGE.max)
+  userRateLimitPerMinute?: number | null;
 
   @ApiPropertyOptional({ minimum: MAX_CONCURRENT_RUNS_RANGE.min, maximum: MAX_CONCURRENT_RUNS_RANGE.max })
   @ValidateIf(present)

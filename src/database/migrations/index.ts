@@ -18,6 +18,7 @@ import { Migration20261207034312_wiki } from './Migration20261207034312_wiki.js'
 import { Migration20261207034359_boards } from './Migration20261207034359_boards.js';
 import { Migration20261207055524_dlp } from './Migration20261207055524_dlp.js';
 import { Migration20261207055808_accounts } from './Migration20261207055808_accounts.js';
+import { Migration20261207060000_user_rate_limits } from './Migration20261207060000_user_rate_limits.js';
 import { Migration20261207061026_listings } from './Migration20261207061026_listings.js';
 import { Migration20261207062044_mail_jobs } from './Migration20261207062044_mail_jobs.js';
 import { Migration20261207062045_wall_three_references } from './Migration20261207062045_wall_three_references.js';
@@ -56,6 +57,7 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261207034359_boards', class: Migration20261207034359_boards },
   { name: 'Migration20261207055524_dlp', class: Migration20261207055524_dlp },
   { name: 'Migration20261207055808_accounts', class: Migration20261207055808_accounts },
+  { name: 'Migration20261207060000_user_rate_limits', class: Migration20261207060000_user_rate_limits },
   { name: 'Migration20261207061026_listings', class: Migration20261207061026_listings },
   { name: 'Migration20261207062044_mail_jobs', class: Migration20261207062044_mail_jobs },
   {
