@@ -1,6 +1,7 @@
 import { analyticsFeature } from './analytics/analytics.feature.js';
 import { boardsFeature } from './boards/boards.feature.js';
 import { registerFeatures } from './feature/registry.js';
+import { groupsFeature } from './groups/groups.feature.js';
 import { mcpFeature } from './mcp/mcp.feature.js';
 import { wikiFeature } from './wiki/wiki.feature.js';
 
@@ -10,4 +11,10 @@ import { wikiFeature } from './wiki/wiki.feature.js';
  * factory, the audit catalogue and the isolation suites read the rest of each manifest (through
  * `feature/registry.ts`).
  */
-export const FEATURES = registerFeatures([analyticsFeature, boardsFeature, mcpFeature, wikiFeature]);
+export const FEATURES = registerFeatures([
+  analyticsFeature,
+  boardsFeature,
+  groupsFeature,
+  mcpFeature,
+  wikiFeature,
+]);

@@ -1,3 +1,4 @@
+import { effectivePermissions } from '../authz/abilities.js';
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { AuditService } from '../audit/audit.service.js';
@@ -263,6 +264,8 @@ export class AuthService {
       principalId: ctx.principalId,
       ...(ctx.operatorId ? { operatorId: ctx.operatorId } : {}),
       memberships,
+      permissions: [...effectivePermissions(ctx)].sort(),
+      groups: [...(ctx.groups ?? [])],
     };
   }
 }

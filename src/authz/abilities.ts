@@ -1,7 +1,7 @@
 import { AbilityBuilder, createMongoAbility, type ForcedSubject, type MongoAbility } from '@casl/ability';
-import { features } from '../feature/registry.js';
 import type { TenantContext } from '../tenancy/request-store.js';
-import { roleAtLeast } from './roles.js';
+import { catalogue, forPrincipal, rolePermissions } from './permissions.js';
+import type { Role } from './roles.js';
 
 export const ACTIONS = [
   'read',
@@ -44,6 +44,8 @@ export const SUBJECTS = [
   'Session',
   /** The signed-in person's own account across their companies (`?scope=account` lists). */
   'Account',
+  /** The permission catalogue. */
+  'Permission',
 ] as const;
 export type SubjectName = (typeof SUBJECTS)[number] | Extract<keyof FeatureSubjects, string>;
 
@@ -61,70 +63,54 @@ export type TaggedRow = { [N in SubjectName]: SubjectRow & ForcedSubject<N> }[Su
 export type AppAbility = MongoAbility<[Action, SubjectName | TaggedRow | 'all']>;
 
 /**
- * The one ability factory: (principal, role) → rules. Deny by default; roles only ever add rights inside the
- * company of the context (a role never widens the tenant boundary). A switched-in platform operator holds
- * `admin` rights minus anything that reveals a secret, ownership and company deletion.
+ * The principal's effective permissions: what the context carries (role ∪ groups for a person, the scoped list of
+ * a credential, set by the guard) or, when it carries none, its role's named set. Always filtered by what this
+ * kind of principal may ever hold (a switched-in operator never holds `operator: false` permissions).
+ */
+export function effectivePermissions(ctx: TenantContext): readonly string[] {
+  return forPrincipal(ctx.permissions ?? rolePermissions(ctx.role), ctx.principalType);
+}
+
+/**
+ * The one ability factory: (principal, effective permissions) → rules. Deny by default; each permission adds its
+ * rules (see `permissions.ts`), inside the company of the context only (nothing widens the tenant boundary).
+ * Roles are named sets of permissions, so role logic and permission logic are one thing.
  */
 export function defineAbility(ctx: TenantContext): AppAbility {
-  const { can, cannot, build } = new AbilityBuilder<AppAbility>(createMongoAbility);
-  const role = ctx.role;
+  const { can, build } = new AbilityBuilder<AppAbility>(createMongoAbility);
   // A person through any of their credentials: a session, their API keys, their applications.
   const self = ctx.actingUserId;
-
-  // member
-  can('read', ['Company', 'Member', 'Template', 'Connector', 'Run', 'Draft', 'Session']);
-  can('delete', 'Session');
-  can('create', ['Draft', 'Run']);
-  can(['update', 'delete'], 'Draft', { createdBy: self });
-  can('cancel', 'Run', { startedBy: self });
-  // Leaving a company: a person may remove their own membership (the last owner rule still holds).
-  if (ctx.principalType !== 'system') can('delete', 'Member', { userId: self });
-  if (ctx.principalType === 'user') {
-    // A person reads across their own companies whatever their role in the active one; what each company
-    // contributes is decided per company, by the role there (e.g. `ApplicationsService.listForAccount`).
-    can('read', 'Account');
-  }
-
-  if (roleAtLeast(role, 'manager')) {
-    can(['verdict', 'cancel'], 'Run');
-    can(['publish', 'update', 'delete'], 'Draft');
-  }
-  if (roleAtLeast(role, 'admin')) {
-    can(['create', 'read', 'update', 'delete', 'test'], 'Connector');
-    can(['create', 'read', 'update', 'delete'], 'Invitation');
-    can(['update', 'delete'], 'Member');
-    can(['create', 'read', 'delete', 'rotate'], 'ApiKey');
-    can('update', 'Company');
-    can('read', ['AuditEvent', 'Application']);
-  }
-  if (roleAtLeast(role, 'owner')) {
-    can(['create', 'update', 'delete', 'rotate'], 'Application');
-    can('transfer', 'Ownership');
-    can(['delete', 'restore'], 'Company');
-  }
-  for (const feature of features()) {
-    for (const grant of feature.grants ?? []) {
-      if (!roleAtLeast(role, grant.role)) continue;
-      if (grant.operator === false && ctx.principalType === 'platform_admin') continue;
-      if (grant.own) can([...grant.actions], grant.subject, { [grant.own]: self });
-      else can([...grant.actions], grant.subject);
+  const { byName } = catalogue();
+  for (const name of effectivePermissions(ctx)) {
+    for (const rule of byName.get(name)?.rules ?? []) {
+      if (rule.own) can([...rule.actions], rule.subject, { [rule.own]: self });
+      else can([...rule.actions], rule.subject);
     }
   }
-  if (ctx.principalType === 'platform_admin') {
-    cannot(['create', 'rotate'], 'ApiKey');
-    cannot(['create', 'rotate'], 'Application');
-    cannot('transfer', 'Ownership');
-    cannot(['delete', 'restore'], 'Company');
-  }
   return build();
+}
+
+/** Whether the context holds `permission` (role, groups, or a credential's scoped list). */
+export function holds(ctx: TenantContext, permission: string): boolean {
+  return effectivePermissions(ctx).includes(permission);
+}
+
+/**
+ * `holds`, for a service that re-read the principal's role (`current`) after the guard: a demotion since the
+ * token was issued counts now. A permission the context holds through a group (not through its role) stays.
+ */
+export function holdsNow(ctx: TenantContext, current: Role, permission: string): boolean {
+  if (!holds(ctx, permission)) return false;
+  if (current === ctx.role) return true;
+  return rolePermissions(current).includes(permission) || !rolePermissions(ctx.role).includes(permission);
 }
 
 const cache = new Map<string, AppAbility>();
 const CACHE_LIMIT = 10_000;
 
-/** Abilities are pure functions of the context's principal, role and user: built once per combination. */
+/** Abilities are pure functions of the context's principal, role, user and permissions: built once per combination. */
 export function abilityFor(ctx: TenantContext): AppAbility {
-  const key = `${ctx.principalType}|${ctx.role}|${ctx.actingUserId}`;
+  const key = `${ctx.principalType}|${ctx.role}|${ctx.actingUserId}|${ctx.permissions?.join(',') ?? ''}`;
   let ability = cache.get(key);
   if (!ability) {
     ability = defineAbility(ctx);

@@ -16,6 +16,8 @@ import { Migration20261207030759_wall_three } from './Migration20261207030759_wa
 import { Migration20261207033141_analytics_rollups } from './Migration20261207033141_analytics_rollups.js';
 import { Migration20261207034312_wiki } from './Migration20261207034312_wiki.js';
 import { Migration20261207034359_boards } from './Migration20261207034359_boards.js';
+import { Migration20261207055320_credential_permissions } from './Migration20261207055320_credential_permissions.js';
+import { Migration20261207055540_groups } from './Migration20261207055540_groups.js';
 
 /**
  * Every migration, in order. Listed statically so the compiled app, the tests and the CLI run the same set;
@@ -45,4 +47,9 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261207033141_analytics_rollups', class: Migration20261207033141_analytics_rollups },
   { name: 'Migration20261207034312_wiki', class: Migration20261207034312_wiki },
   { name: 'Migration20261207034359_boards', class: Migration20261207034359_boards },
+  {
+    name: 'Migration20261207055320_credential_permissions',
+    class: Migration20261207055320_credential_permissions,
+  },
+  { name: 'Migration20261207055540_groups', class: Migration20261207055540_groups },
 ];
