@@ -1275,6 +1275,8 @@ export interface components {
              */
             maskedKey: string;
             name: string;
+            /** @description Scoped credential: the permissions it may use (null: its role alone) */
+            permissions: string[] | null;
             /**
              * Format: uuid
              * @description The key that replaced this one
@@ -1319,6 +1321,8 @@ export interface components {
             /** Format: uuid */
             id: string;
             name: string;
+            /** @description Scoped credential: the permissions its tokens may use (null: its role alone) */
+            permissions: string[] | null;
             /** @enum {string} */
             role: "owner" | "admin" | "manager" | "member";
             /** Format: date-time */
@@ -1342,6 +1346,8 @@ export interface components {
             /** Format: uuid */
             id: string;
             name: string;
+            /** @description Scoped credential: the permissions its tokens may use (null: its role alone) */
+            permissions: string[] | null;
             /** @enum {string} */
             role: "owner" | "admin" | "manager" | "member";
             /** Format: date-time */
@@ -1629,6 +1635,15 @@ export interface components {
             /** @description What the key is for (shown in lists). */
             name: string;
             /**
+             * @description A scoped credential: the permissions it may use (each held by you now, else 403). In use it acts with this
+             *     list ∩ your current effective permissions ∩ its role's. Absent: its role alone.
+             * @example [
+             *       "runs:read",
+             *       "runs:create"
+             *     ]
+             */
+            permissions?: string[];
+            /**
              * @description The most the key may do; no higher than the caller's own role (403 otherwise).
              * @enum {string}
              */
@@ -1637,6 +1652,14 @@ export interface components {
         CreateApplicationDto: {
             description?: string;
             name: string;
+            /**
+             * @description A scoped credential: the permissions its tokens may use (each held by you now, else 403). In use they act
+             *     with this list ∩ your current effective permissions ∩ the application's role's. Absent: its role alone.
+             * @example [
+             *       "runs:read"
+             *     ]
+             */
+            permissions?: string[];
             /**
              * @description The role of the application's access tokens (default `member`).
              * @default member
@@ -1735,6 +1758,8 @@ export interface components {
              */
             maskedKey: string;
             name: string;
+            /** @description Scoped credential: the permissions it may use (null: its role alone) */
+            permissions: string[] | null;
             /**
              * Format: uuid
              * @description The key that replaced this one
@@ -2333,6 +2358,8 @@ export interface components {
              */
             maskedKey: string;
             name: string;
+            /** @description Scoped credential: the permissions it may use (null: its role alone) */
+            permissions: string[] | null;
             /** @description The old key, valid until its new `expiresAt` */
             previous: components["schemas"]["ApiKeyDto"];
             /**
@@ -2472,6 +2499,8 @@ export interface components {
             userId: string | null;
         };
         RunStepDto: {
+            /** @description approval steps: a group's key whose members may decide too */
+            approverGroup?: string;
             /**
              * Format: int32
              * @description tool steps: attempts started
@@ -2711,6 +2740,8 @@ export interface components {
             to: string;
         };
         TemplateStepDto: {
+            /** @description approval steps: a group's key whose members may decide too, whatever their role */
+            approverGroup?: string;
             /** @description Unique within the definition */
             id: string;
             /** @description tool steps: the arguments of the call (JSON, may hold references) */

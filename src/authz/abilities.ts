@@ -1,6 +1,7 @@
 import { AbilityBuilder, createMongoAbility, type ForcedSubject, type MongoAbility } from '@casl/ability';
 import type { TenantContext } from '../tenancy/request-store.js';
-import { catalogue, forPrincipal, rolePermissions } from './permissions.js';
+import { Errors } from '../common/errors/app-error.js';
+import { catalogue, forPrincipal, isPermission, rolePermissions, unionPermissions } from './permissions.js';
 import type { Role } from './roles.js';
 
 export const ACTIONS = [
@@ -93,6 +94,26 @@ export function defineAbility(ctx: TenantContext): AppAbility {
 /** Whether the context holds `permission` (role, groups, or a credential's scoped list). */
 export function holds(ctx: TenantContext, permission: string): boolean {
   return effectivePermissions(ctx).includes(permission);
+}
+
+/**
+ * The `permissions` of a new scoped credential (API key, application), sorted and de-duplicated: each must be in
+ * the catalogue (400) and held by its creator now (403). Absent: null (the credential's role alone applies).
+ */
+export function credentialScope(
+  ctx: TenantContext,
+  requested: readonly string[] | undefined,
+): string[] | null {
+  if (requested === undefined) return null;
+  const list = unionPermissions(requested);
+  const unknown = list.filter((p) => !isPermission(p));
+  if (unknown.length > 0) throw Errors.field('permissions', `unknown permissions: ${unknown.join(', ')}`);
+  const held = new Set(effectivePermissions(ctx));
+  const missing = list.filter((p) => !held.has(p));
+  if (missing.length > 0) {
+    throw Errors.forbidden(`A credential cannot be given permissions you do not hold: ${missing.join(', ')}`);
+  }
+  return list;
 }
 
 /**

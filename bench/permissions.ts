@@ -1,0 +1,233 @@
+/**
+ * Per-request cost of permission checks (`npm run bench:permissions`; issue 17): R2 (`GET /v1/runs/{id}`) by a
+ * member holding 3 groups (effective permissions = role ∪ 3 groups: a union, an ability of its own, the groups
+ * read through the access cache) against a member with none, side by side in one run, alternating
+ * (none, groups, none, groups … `--rounds`), with the same load generator `npm run bench` uses (wrk, else
+ * autocannon).
+ *
+ * Against the PostgreSQL server of DATABASE_URL it creates a scratch database, migrates it, starts Tenantry in a
+ * child process (the application role, RLS on, the request path as in production minus the build: the TypeScript
+ * is run through @swc-node like the other bench scripts), registers `--companies` companies, each with one
+ * queued run and two members (one in 3 groups holding 2 permissions each), then loads R2 spread over the
+ * companies. Prints req/s, p50 and p99 per variant (medians over rounds) and the ratio. Drops the database after
+ * (`--keep` keeps it).
+ */
+import 'reflect-metadata';
+import { fork, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { cpus, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import pg from 'pg';
+import { newId } from '../src/common/ids.js';
+import { runMigrations } from '../src/database/migrate.js';
+import { deriveAppUrl, withDatabase } from '../src/database/urls.js';
+import { TEST_ENV } from '../test/setup/test-env.js';
+import { accessToken, say } from './lib/common.js';
+import { loadGenerator, runLoad, type LoadResult, type Target } from './lib/load.js';
+
+const { values: args } = parseArgs({
+  options: {
+    serve: { type: 'string' },
+    companies: { type: 'string', default: '20' },
+    rounds: { type: 'string', default: '3' },
+    duration: { type: 'string', default: '8' },
+    warmup: { type: 'string', default: '2' },
+    connections: { type: 'string', default: '16' },
+    keep: { type: 'boolean', default: false },
+  },
+});
+
+const JWT_SECRET = process.env.BENCH_JWT_SECRET ?? randomBytes(48).toString('base64url');
+const appPassword = TEST_ENV.DATABASE_APP_PASSWORD;
+
+/** Child mode: the application on `args.serve` (the app role's URL), on a free port it reports to the parent. */
+async function serve(appUrl: string): Promise<void> {
+  const { pino } = await import('pino');
+  const { createApp } = await import('../src/app.js');
+  const { loadConfig } = await import('../src/config/config.js');
+  const env = { ...process.env, ...TEST_ENV, NODE_ENV: 'test', LOG_LEVEL: 'error', JWT_SECRET };
+  const config = loadConfig(env, () => undefined);
+  const app = await createApp({ config, databaseUrl: appUrl, logger: pino({ level: 'error' }) });
+  await app.listen(0, '127.0.0.1');
+  const address = app.getHttpServer().address();
+  if (!address || typeof address === 'string') throw new Error('no TCP address');
+  process.send?.({ port: address.port });
+}
+
+async function startChild(appUrl: string): Promise<{ child: ChildProcess; base: string }> {
+  const child = fork(new URL(import.meta.url).pathname, ['--serve', appUrl], {
+    execArgv: ['--import', '@swc-node/register/esm-register'],
+    env: { ...process.env, BENCH_JWT_SECRET: JWT_SECRET },
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    child.once('message', (m: { port: number }) => resolve(m.port));
+    child.once('exit', (code) => reject(new Error(`server exited (${code})`)));
+  });
+  return { child, base: `http://127.0.0.1:${port}` };
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+async function main(): Promise<void> {
+  const serverUrl = process.env.DATABASE_URL;
+  if (!serverUrl) throw new Error('Set DATABASE_URL to a PostgreSQL server (owner/superuser)');
+  const database = `tenantry_bench_perm_${Date.now()}`;
+  const admin = new pg.Client({ connectionString: withDatabase(serverUrl, 'postgres') });
+  await admin.connect();
+  await admin.query(`create database ${database}`);
+  await admin.end();
+  const ownerUrl = withDatabase(serverUrl, database);
+  const appUrl = deriveAppUrl(ownerUrl, undefined, appPassword);
+  const owner = new pg.Pool({ connectionString: ownerUrl, max: 2 });
+  let server: ChildProcess | undefined;
+  try {
+    await runMigrations(ownerUrl, appPassword, () => undefined);
+    const started = await startChild(appUrl);
+    server = started.child;
+    const base = started.base;
+    const http = async (method: string, path: string, token: string | null, body?: unknown) => {
+      const res = await fetch(`${base}${path}`, {
+        method,
+        headers: {
+          ...(token ? { authorization: `Bearer ${token}` } : {}),
+          ...(body ? { 'content-type': 'application/json' } : {}),
+        },
+        body: body ? JSON.stringify(body) : undefined,
+      });
+      const json = (await res.json().catch(() => ({}))) as Record<string, unknown>;
+      if (res.status >= 300) throw new Error(`${method} ${path}: ${res.status} ${JSON.stringify(json)}`);
+      return json;
+    };
+
+    const plain: Target[] = [];
+    const grouped: Target[] = [];
+    const companies = Number(args.companies);
+    for (let c = 0; c < companies; c++) {
+      const reg = await http('POST', '/v1/auth/register', null, {
+        email: `bench-perm-${c}-${randomBytes(3).toString('hex')}@example.test`,
+        password: 'bench-password-not-secret',
+        name: 'Owner',
+        companyName: `Perm bench ${c}`,
+      });
+      const companyId = (reg.company as { id: string }).id;
+      const ownerToken = reg.accessToken as string;
+      const members: string[] = [];
+      for (let m = 0; m < 2; m++) {
+        const userId = newId();
+        await owner.query(
+          'insert into users (id, email, name, password_hash, platform_admin) values ($1, $2, $3, $4, false)',
+          [userId, `bench-perm-${c}-${m}-${randomBytes(3).toString('hex')}@example.test`, 'Member', 'x'],
+        );
+        await owner.query('insert into memberships (id, company_id, user_id, role) values ($1, $2, $3, $4)', [
+          newId(),
+          companyId,
+          userId,
+          'member',
+        ]);
+        members.push(userId);
+      }
+      const perms = [
+        ['runs:verdict', 'runs:cancel'],
+        ['connectors:write', 'audit:read'],
+        ['boards:write', 'wiki:delete'],
+      ];
+      for (let g = 0; g < 3; g++) {
+        const group = await http('POST', '/v1/groups', ownerToken, {
+          key: `bench-${g}`,
+          name: `Bench ${g}`,
+          permissions: perms[g],
+        });
+        await http('PUT', `/v1/groups/${group.id as string}/members/${members[1]}`, ownerToken);
+      }
+      const templates = await http('GET', '/v1/templates?limit=100', ownerToken);
+      const template = (templates.data as { id: string; key: string }[])[0];
+      const detail = await http('GET', `/v1/templates/${template.id}`, ownerToken);
+      const input: Record<string, unknown> = {};
+      const schema = detail.inputSchema as {
+        properties?: Record<string, { type?: string }>;
+        required?: string[];
+      };
+      for (const name of schema.required ?? []) {
+        const type = schema.properties?.[name]?.type;
+        input[name] = type === 'number' || type === 'integer' ? 1 : type === 'boolean' ? true : 'x';
+      }
+      const run = await http('POST', '/v1/runs', ownerToken, { templateId: template.id, input });
+      const path = `/v1/runs/${run.id as string}`;
+      plain.push({
+        method: 'GET',
+        path,
+        token: await accessToken(JWT_SECRET, { userId: members[0], companyId, role: 'member' }),
+      });
+      grouped.push({
+        method: 'GET',
+        path,
+        token: await accessToken(JWT_SECRET, { userId: members[1], companyId, role: 'member' }),
+      });
+    }
+
+    const load = {
+      connections: Number(args.connections),
+      durationSeconds: Number(args.duration),
+      threads: 1,
+    };
+    const warm = { ...load, durationSeconds: Number(args.warmup) };
+    say(`# Permission checks on R2 — ${new Date().toISOString()}`);
+    say(
+      `node ${process.version}, ${cpus().length} CPU(s), load ${loadavg()
+        .map((l) => l.toFixed(1))
+        .join(' ')}, ` +
+        `${loadGenerator()}, ${companies} companies, ${load.connections} connections, ${load.durationSeconds} s × ` +
+        `${args.rounds} rounds per variant, alternating`,
+    );
+    const results: Record<'none' | 'groups', LoadResult[]> = { none: [], groups: [] };
+    await runLoad(base, plain, warm);
+    await runLoad(base, grouped, warm);
+    for (let r = 0; r < Number(args.rounds); r++) {
+      for (const [name, targets] of [
+        ['none', plain],
+        ['groups', grouped],
+      ] as const) {
+        const res = await runLoad(base, targets, load);
+        if (res.errors > 0) throw new Error(`${name}: ${res.errors} errors`);
+        results[name].push(res);
+        say(
+          `round ${r + 1} ${name.padEnd(6)} ${res.rps.toFixed(0)} req/s p50 ${res.p50Ms} ms p99 ${res.p99Ms} ms`,
+        );
+      }
+    }
+    const row = (name: 'none' | 'groups') => ({
+      rps: median(results[name].map((x) => x.rps)),
+      p50: median(results[name].map((x) => x.p50Ms)),
+      p99: median(results[name].map((x) => x.p99Ms)),
+    });
+    const none = row('none');
+    const groups = row('groups');
+    say('');
+    say('| R2 by | req/s | p50 ms | p99 ms |');
+    say('| --- | ---: | ---: | ---: |');
+    say(`| member, no group | ${none.rps.toFixed(0)} | ${none.p50} | ${none.p99} |`);
+    say(`| member in 3 groups | ${groups.rps.toFixed(0)} | ${groups.p50} | ${groups.p99} |`);
+    say(`| ratio groups / none | ${(groups.rps / none.rps).toFixed(3)} | | |`);
+  } finally {
+    server?.kill('SIGTERM');
+    await owner.end();
+    if (!args.keep) {
+      const drop = new pg.Client({ connectionString: withDatabase(serverUrl, 'postgres') });
+      await drop.connect();
+      await drop.query(`drop database if exists ${database} with (force)`);
+      await drop.end();
+    }
+  }
+}
+
+if (args.serve) {
+  void serve(args.serve);
+} else {
+  main().then(
+    () => process.exit(0),
+    (e: unknown) => {
+      process.stderr.write(`${e instanceof Error ? e.stack : String(e)}\n`);
+      process.exit(1);
+    },
+  );
+}
