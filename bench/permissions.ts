@@ -139,19 +139,18 @@ async function main(): Promise<void> {
         });
         await http('PUT', `/v1/groups/${group.id as string}/members/${members[1]}`, ownerToken);
       }
-      const templates = await http('GET', '/v1/templates?limit=100', ownerToken);
-      const template = (templates.data as { id: string; key: string }[])[0];
-      const detail = await http('GET', `/v1/templates/${template.id}`, ownerToken);
-      const input: Record<string, unknown> = {};
-      const schema = detail.inputSchema as {
-        properties?: Record<string, { type?: string }>;
-        required?: string[];
-      };
-      for (const name of schema.required ?? []) {
-        const type = schema.properties?.[name]?.type;
-        input[name] = type === 'number' || type === 'integer' ? 1 : type === 'boolean' ? true : 'x';
-      }
-      const run = await http('POST', '/v1/runs', ownerToken, { templateId: template.id, input });
+      const draft = await http('POST', '/v1/drafts', ownerToken, {
+        name: 'Bench process',
+        description: 'One approval step',
+        category: 'finance',
+        inputSchema: { type: 'object', properties: {} },
+        steps: [{ id: 'ok', kind: 'approval', name: 'Approve', minRole: 'manager', prompt: 'Go?' }],
+      });
+      const published = await http('POST', `/v1/drafts/${draft.id as string}/publish`, ownerToken);
+      const run = await http('POST', '/v1/runs', ownerToken, {
+        draftVersionId: published.publishedVersionId,
+        input: {},
+      });
       const path = `/v1/runs/${run.id as string}`;
       plain.push({
         method: 'GET',

@@ -127,11 +127,22 @@ export function holdsNow(ctx: TenantContext, current: Role, permission: string):
 }
 
 const cache = new Map<string, AppAbility>();
+const keys = new WeakMap<readonly string[], string>();
+
+/** A permission list's cache key, computed once per list object (the access cache hands out the same list). */
+function permissionsKey(permissions: readonly string[]): string {
+  let key = keys.get(permissions);
+  if (key === undefined) {
+    key = permissions.join(',');
+    keys.set(permissions, key);
+  }
+  return key;
+}
 const CACHE_LIMIT = 10_000;
 
 /** Abilities are pure functions of the context's principal, role, user and permissions: built once per combination. */
 export function abilityFor(ctx: TenantContext): AppAbility {
-  const key = `${ctx.principalType}|${ctx.role}|${ctx.actingUserId}|${ctx.permissions?.join(',') ?? ''}`;
+  const key = `${ctx.principalType}|${ctx.role}|${ctx.actingUserId}|${ctx.permissions ? permissionsKey(ctx.permissions) : ''}`;
   let ability = cache.get(key);
   if (!ability) {
     ability = defineAbility(ctx);

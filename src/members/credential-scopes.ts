@@ -6,17 +6,24 @@ import type { TenantContext } from '../tenancy/request-store.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
 import { ACCESS_CACHE_TTL_MS as ACCESS_TTL, AccessCache, type UserGroups } from './access.cache.js';
 
+/** Unions computed once per cached groups entry and role (the hot path allocates no new list per request). */
+const unions = new WeakMap<UserGroups, Map<Role, readonly string[]>>();
+
 /** A person's context with their groups: permissions = role's ∪ groups' (unchanged when they have none). */
 export function withGroups(ctx: TenantContext, groups: UserGroups): TenantContext {
   if (groups.keys.length === 0) return ctx;
-  return {
-    ...ctx,
-    groups: groups.keys,
-    permissions:
-      groups.permissions.length === 0
-        ? undefined
-        : unionPermissions(rolePermissions(ctx.role), groups.permissions),
-  };
+  if (groups.permissions.length === 0) return { ...ctx, groups: groups.keys };
+  let byRole = unions.get(groups);
+  if (!byRole) {
+    byRole = new Map<Role, readonly string[]>();
+    unions.set(groups, byRole);
+  }
+  let permissions = byRole.get(ctx.role);
+  if (!permissions) {
+    permissions = unionPermissions(rolePermissions(ctx.role), groups.permissions);
+    byRole.set(ctx.role, permissions);
+  }
+  return { ...ctx, groups: groups.keys, permissions };
 }
 
 /**
