@@ -127,17 +127,30 @@ export function holdsNow(ctx: TenantContext, current: Role, permission: string):
 }
 
 const cache = new Map<string, AppAbility>();
-const keys = new WeakMap<readonly string[], string>();
+const keys = new WeakMap<readonly string[], number>();
+const interned = new Map<string, number>();
+/** Never reused (a cleared `interned` must not hand an old number to a different list). */
+let lastKey = 0;
 
-/** A permission list's cache key, computed once per list object (the access cache hands out the same list). */
-function permissionsKey(permissions: readonly string[]): string {
+/**
+ * A permission list's short cache key: equal lists share one number, computed once per list object (the access
+ * cache hands out the same list for its TTL), so the hot path neither joins nor hashes the whole list.
+ */
+function permissionsKey(permissions: readonly string[]): number {
   let key = keys.get(permissions);
   if (key === undefined) {
-    key = permissions.join(',');
+    const joined = permissions.join(',');
+    key = interned.get(joined);
+    if (key === undefined) {
+      if (interned.size >= CACHE_LIMIT) interned.clear();
+      key = ++lastKey;
+      interned.set(joined, key);
+    }
     keys.set(permissions, key);
   }
   return key;
 }
+
 const CACHE_LIMIT = 10_000;
 
 /** Abilities are pure functions of the context's principal, role, user and permissions: built once per combination. */
