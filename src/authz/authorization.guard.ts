@@ -51,7 +51,8 @@ export function isItemRoute(url: string): boolean {
  *    carries what was true when it was issued. Both are read through `AccessCache` (see its TTL);
  * 3. a `{companyId}` in the path must be the context's company (else 404);
  * 4. the company's rate limit is counted;
- * 5. the ability of (principal, role) must allow the action: on a single resource a denial answers 404 and is
+ * 5. the ability of (principal, effective permissions: role ∪ groups, or a credential's scope) must allow the
+ *    action (the route's one permission, see `permissions.ts`): on a single resource a denial answers 404 and is
  *    audited as `authorization.denied`; on a collection it answers 403.
  */
 @Injectable()
