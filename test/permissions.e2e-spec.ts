@@ -488,6 +488,12 @@ describe('permissions, groups and scoped credentials', () => {
       });
       expect(created.status).toBe(201);
       expect(created.body.permissions).toEqual(['runs:read']);
+      // A rotation keeps the scope.
+      const rotated = await as(a.admin).post(`/v1/api-keys/${created.body.id as string}/rotate`, {});
+      expect(rotated.status, JSON.stringify(rotated.body)).toBe(201);
+      expect(rotated.body.permissions).toEqual(['runs:read']);
+      expect((await as(rotated.body.key as string).get('/v1/runs')).status).toBe(200);
+      expectProblem(await as(rotated.body.key as string).get('/v1/connectors'), 403, 'FORBIDDEN');
     });
 
     it('a key acts with its list ∩ its creator’s current permissions ∩ its role’s, at every request', async () => {
