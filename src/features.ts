@@ -3,6 +3,7 @@ import { analyticsFeature } from './analytics/analytics.feature.js';
 import { boardsFeature } from './boards/boards.feature.js';
 import { dlpFeature } from './dlp/dlp.feature.js';
 import { registerFeatures } from './feature/registry.js';
+import { groupsFeature } from './groups/groups.feature.js';
 import { listingsFeature } from './listings/listings.feature.js';
 import { mcpFeature } from './mcp/mcp.feature.js';
 import { operatorAccessFeature } from './operator-access/operator-access.feature.js';
@@ -19,6 +20,7 @@ export const FEATURES = registerFeatures([
   analyticsFeature,
   boardsFeature,
   dlpFeature,
+  groupsFeature,
   listingsFeature,
   mcpFeature,
   operatorAccessFeature,

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RouteAuth } from '../src/authz/authorize.decorator.js';
 import { isItemRoute } from '../src/authz/authorization.guard.js';
+import { permissionForRule } from '../src/authz/permissions.js';
 import { startTestApp, type TestApp } from './harness/app.js';
 import { collectRoutes } from './harness/routes.js';
 
@@ -13,10 +14,11 @@ function describeAuth(auth: RouteAuth | undefined, path: string): string {
     : 'collection (403 on denial)';
   const principals = (p: string[] | undefined) => (p ? ` principals=${p.join(',')}` : '');
   const variant = auth.variant
-    ? `; ?${auth.variant.query}=${auth.variant.value}: can ${auth.variant.action} ${auth.variant.subject}` +
+    ? `; ?${auth.variant.query}=${auth.variant.value}: ${permissionForRule(auth.variant.action, auth.variant.subject) ?? 'NO PERMISSION'}` +
       principals(auth.variant.principals)
     : '';
-  return `can ${auth.action} ${auth.subject}, ${scope}${principals(auth.principals)}${variant}`;
+  const permission = permissionForRule(auth.action, auth.subject) ?? 'NO PERMISSION';
+  return `${permission} (can ${auth.action} ${auth.subject}), ${scope}${principals(auth.principals)}${variant}`;
 }
 
 /**
@@ -36,6 +38,10 @@ describe('route authorization declarations', () => {
     const lines = collectRoutes(t.app)
       .map((r) => `${r.method.padEnd(6)} ${r.path.padEnd(56)} ${describeAuth(r.auth, r.path)}`)
       .sort();
+    expect(
+      lines.filter((l) => l.includes('NO PERMISSION')),
+      'routes whose rule no permission grants unconditionally',
+    ).toEqual([]);
     expect(
       lines.filter((l) => l.endsWith('NONE')),
       'routes without an authorization declaration',

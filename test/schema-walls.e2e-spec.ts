@@ -116,6 +116,18 @@ describe('schema walls', () => {
         overlapHours: 1,
       });
       expect(rotated.status, JSON.stringify(rotated.body)).toBe(201);
+      // A group with a member (group_members → groups, memberships).
+      const group = await client(t, s.owner).post('/v1/groups', {
+        key: 'schema-group',
+        name: 'Schema group',
+        permissions: ['runs:verdict'],
+      });
+      expect(group.status, JSON.stringify(group.body)).toBe(201);
+      const joined = await client(t, s.owner).put(
+        `/v1/groups/${group.body.id as string}/members/${s.member.userId}`,
+        {},
+      );
+      expect(joined.status, JSON.stringify(joined.body)).toBe(200);
     }
     tenantTables = (
       await t.owner.query<{ table: string }>(

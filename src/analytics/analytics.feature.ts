@@ -14,5 +14,12 @@ export const analyticsFeature = defineFeature({
   module: AnalyticsModule,
   entities: [AnalyticsRunRollup, AnalyticsConnectorRollup],
   subjects: ['Analytics'],
-  grants: [{ role: 'member', actions: ['read'], subject: 'Analytics' }],
+  permissions: [
+    {
+      name: 'analytics:read',
+      description: "Read the company's analytics",
+      role: 'member',
+      rules: [{ actions: ['read'], subject: 'Analytics' }],
+    },
+  ],
 });

@@ -5,6 +5,7 @@ import type { ApiKeyAuthenticator } from '../authz/api-key-authenticator.js';
 import { weakerRole } from '../authz/roles.js';
 import { Errors } from '../common/errors/app-error.js';
 import { EventThrottle } from '../common/event-throttle.js';
+import { CredentialScopes } from '../members/credential-scopes.js';
 import { MembershipsService } from '../members/memberships.service.js';
 import { currentStore, type TenantContext } from '../tenancy/request-store.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
@@ -35,6 +36,7 @@ export class ApiKeyAuthenticatorService implements ApiKeyAuthenticator {
     private readonly memberships: MembershipsService,
     private readonly audit: AuditService,
     private readonly usage: ApiKeyUsageRecorder,
+    private readonly scopes: CredentialScopes,
   ) {}
 
   async authenticate(rawKey: string): Promise<TenantContext> {
@@ -58,7 +60,12 @@ export class ApiKeyAuthenticatorService implements ApiKeyAuthenticator {
     const membership = await this.tenancy.run(ctx, (em) => this.memberships.findInCompany(key.createdBy, em));
     if (!membership) return this.deny(ctx, 'creator_not_member');
     this.usage.touch(key.companyId, key.id);
-    return { ...ctx, role: weakerRole(key.role, membership.role) };
+    // A scoped key: its list ∩ its creator's current effective permissions ∩ its role's.
+    return this.scopes.narrow(
+      { ...ctx, role: weakerRole(key.role, membership.role) },
+      key.permissions,
+      membership.role,
+    );
   }
 
   /** Audits the refusal in the key's company (at most once a minute per key and reason), then answers 401. */

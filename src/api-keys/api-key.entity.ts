@@ -28,6 +28,13 @@ export class ApiKey extends TenantEntity {
   @Enum({ items: () => ROLES, nativeEnumName: undefined })
   role: Role;
 
+  /**
+   * A scoped credential's permissions (null: its role alone). At use: this list ∩ its creator's current
+   * effective permissions ∩ its role's (see `CredentialScopes`).
+   */
+  @Property({ type: 'text[]', nullable: true })
+  permissions: string[] | null = null;
+
   @Property({ type: 'text', unique: 'api_keys_key_hash_unique', hidden: true })
   keyHash: string;
 

@@ -1,3 +1,4 @@
+import { credentialScope } from '../authz/abilities.js';
 import { Injectable } from '@nestjs/common';
 import { EntityManager, LockMode } from '@mikro-orm/postgresql';
 import { AuditService } from '../audit/audit.service.js';
@@ -28,6 +29,7 @@ export function toApiKeyDto(key: ApiKey, now = new Date()): ApiKeyDto {
     id: key.id,
     name: key.name,
     role: key.role,
+    permissions: key.permissions ? [...key.permissions] : null,
     maskedKey: maskApiKey(key.last4),
     status: key.statusAt(now),
     createdBy: key.createdBy,
@@ -73,6 +75,7 @@ export class ApiKeysService {
       dto.expiresInDays === null
         ? null
         : new Date(Date.now() + (dto.expiresInDays ?? DEFAULT_EXPIRY_DAYS) * DAY_MS);
+    const permissions = credentialScope(ctx, dto.permissions);
     const raw = API_KEY_FORMAT.mint();
     const key = new ApiKey({
       name: dto.name,
@@ -82,6 +85,7 @@ export class ApiKeysService {
       createdBy: creator,
       expiresAt,
     });
+    key.permissions = permissions;
     const created: CreatedApiKeyDto = { ...toApiKeyDto(key), key: raw };
     return this.em.transactional(async (tx) => {
       const first = await this.idempotency.claimOrReplayResponse(
@@ -160,7 +164,15 @@ export class ApiKeysService {
       await this.audit.recordAlone({
         action: 'authorization.denied',
         target: { type: 'ApiKey', id },
-        metadata: { action: 'rotate', route: 'POST /v1/api-keys/:id/rotate', role: ctx.role },
+        metadata: {
+          permission: 'api-keys:write',
+          action: 'rotate',
+          route: 'POST /v1/api-keys/:id/rotate',
+          role: ctx.role,
+          reason: rotator
+            ? `a ${ctx.role} may not rotate a ${existing.role} key`
+            : 'credentials do not rotate keys',
+        },
       });
       throw Errors.notFound('ApiKey');
     }
@@ -186,6 +198,7 @@ export class ApiKeysService {
         expiresAt: lifetime === null ? null : new Date(now.getTime() + lifetime),
         rotatedFromId: old.id,
       });
+      key.permissions = old.permissions ? [...old.permissions] : null;
       const overlapEnd = new Date(now.getTime() + overlapHours * HOUR_MS);
       old.expiresAt = old.expiresAt && old.expiresAt < overlapEnd ? old.expiresAt : overlapEnd;
       old.replacedById = key.id;

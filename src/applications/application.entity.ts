@@ -30,6 +30,13 @@ export class Application extends TenantEntity {
   @Enum({ items: () => ROLES, nativeEnumName: undefined })
   role: Role;
 
+  /**
+   * A scoped credential's permissions (null: its role alone). At use: this list ∩ its creator's current
+   * effective permissions ∩ its role's (see `CredentialScopes`).
+   */
+  @Property({ type: 'text[]', nullable: true })
+  permissions: string[] | null = null;
+
   /** Public identifier (`app_…`). */
   @Property({ length: 64 })
   clientId: string;

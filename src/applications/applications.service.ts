@@ -1,3 +1,4 @@
+import { credentialScope } from '../authz/abilities.js';
 import { Injectable } from '@nestjs/common';
 import { EntityManager, LockMode } from '@mikro-orm/postgresql';
 import { AuditService } from '../audit/audit.service.js';
@@ -26,6 +27,7 @@ export function toApplicationDto(app: Application): ApplicationDto {
     name: app.name,
     description: app.description,
     role: app.role,
+    permissions: app.permissions ? [...app.permissions] : null,
     clientId: app.clientId,
     createdBy: app.createdBy,
     createdAt: app.createdAt.toISOString(),
@@ -63,6 +65,7 @@ export class ApplicationsService {
     if (!roleAtLeast(current, role)) {
       throw Errors.forbidden(`An application's role cannot be above your own role (${current})`);
     }
+    const permissions = credentialScope(ctx, dto.permissions);
     const clientId = newClientId();
     const secret = CLIENT_SECRET_FORMAT.mint();
     const app = new Application({
@@ -74,6 +77,7 @@ export class ApplicationsService {
       clientSecretHash: sha256Hex(secret),
       createdBy: creator,
     });
+    app.permissions = permissions;
     await this.em.transactional(async (tx) => {
       await this.idempotency.claim(tx, {
         scope: 'POST /v1/applications',
@@ -241,7 +245,14 @@ export class ApplicationsService {
     await this.audit.recordAlone({
       action: 'authorization.denied',
       target: { type: 'Application', id },
-      metadata: { action, route, role: ctx.role, principalType: ctx.principalType },
+      metadata: {
+        permission: 'applications:write',
+        action,
+        route,
+        role: ctx.role,
+        principalType: ctx.principalType,
+        reason: 'credentials do not manage applications',
+      },
     });
     throw Errors.notFound('Application');
   }

@@ -1,3 +1,4 @@
+import { effectivePermissions } from '../authz/abilities.js';
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Account } from '../accounts/account.entity.js';
@@ -270,6 +271,8 @@ export class AuthService {
       principalId: ctx.principalId,
       ...(ctx.operatorId ? { operatorId: ctx.operatorId, operatorMode: ctx.operatorMode ?? 'read' } : {}),
       memberships,
+      permissions: [...effectivePermissions(ctx)].sort(),
+      groups: [...(ctx.groups ?? [])],
     };
   }
 }

@@ -1,7 +1,8 @@
 import { AbilityBuilder, createMongoAbility, type ForcedSubject, type MongoAbility } from '@casl/ability';
-import { features } from '../feature/registry.js';
 import type { TenantContext } from '../tenancy/request-store.js';
-import { roleAtLeast } from './roles.js';
+import { Errors } from '../common/errors/app-error.js';
+import { catalogue, forPrincipal, isPermission, rolePermissions, unionPermissions } from './permissions.js';
+import type { Role } from './roles.js';
 
 export const ACTIONS = [
   'read',
@@ -44,6 +45,8 @@ export const SUBJECTS = [
   'Session',
   /** The signed-in person's own account across their companies (`?scope=account` lists). */
   'Account',
+  /** The permission catalogue. */
+  'Permission',
 ] as const;
 export type SubjectName = (typeof SUBJECTS)[number] | Extract<keyof FeatureSubjects, string>;
 
@@ -61,60 +64,29 @@ export type TaggedRow = { [N in SubjectName]: SubjectRow & ForcedSubject<N> }[Su
 export type AppAbility = MongoAbility<[Action, SubjectName | TaggedRow | 'all']>;
 
 /**
- * The one ability factory: (principal, role) → rules. Deny by default; roles only ever add rights inside the
- * company of the context (a role never widens the tenant boundary). A switched-in platform operator holds
- * `admin` rights minus anything that reveals a secret, ownership and company deletion.
+ * The principal's effective permissions: what the context carries (role ∪ groups for a person, the scoped list of
+ * a credential, set by the guard) or, when it carries none, its role's named set. Always filtered by what this
+ * kind of principal may ever hold (a switched-in operator never holds `operator: false` permissions).
+ */
+export function effectivePermissions(ctx: TenantContext): readonly string[] {
+  return forPrincipal(ctx.permissions ?? rolePermissions(ctx.role), ctx.principalType);
+}
+
+/**
+ * The one ability factory: (principal, effective permissions) → rules. Deny by default; each permission adds its
+ * rules (see `permissions.ts`), inside the company of the context only (nothing widens the tenant boundary).
+ * Roles are named sets of permissions, so role logic and permission logic are one thing.
  */
 export function defineAbility(ctx: TenantContext): AppAbility {
   const { can, cannot, build } = new AbilityBuilder<AppAbility>(createMongoAbility);
-  const role = ctx.role;
   // A person through any of their credentials: a session, their API keys, their applications.
   const self = ctx.actingUserId;
-
-  // member
-  can('read', ['Company', 'Member', 'Template', 'Connector', 'Run', 'Draft', 'Session']);
-  can('delete', 'Session');
-  can('create', ['Draft', 'Run']);
-  can(['update', 'delete'], 'Draft', { createdBy: self });
-  can('cancel', 'Run', { startedBy: self });
-  // Leaving a company: a person may remove their own membership (the last owner rule still holds).
-  if (ctx.principalType !== 'system') can('delete', 'Member', { userId: self });
-  if (ctx.principalType === 'user') {
-    // A person reads across their own companies whatever their role in the active one; what each company
-    // contributes is decided per company, by the role there (e.g. `ApplicationsService.listForAccount`).
-    can('read', 'Account');
-  }
-
-  if (roleAtLeast(role, 'manager')) {
-    can(['verdict', 'cancel'], 'Run');
-    can(['publish', 'update', 'delete'], 'Draft');
-  }
-  if (roleAtLeast(role, 'admin')) {
-    can(['create', 'read', 'update', 'delete', 'test'], 'Connector');
-    can(['create', 'read', 'update', 'delete'], 'Invitation');
-    can(['update', 'delete'], 'Member');
-    can(['create', 'read', 'delete', 'rotate'], 'ApiKey');
-    can('update', 'Company');
-    can('read', ['AuditEvent', 'Application']);
-  }
-  if (roleAtLeast(role, 'owner')) {
-    can(['create', 'update', 'delete', 'rotate'], 'Application');
-    can('transfer', 'Ownership');
-    can(['delete', 'restore'], 'Company');
-  }
-  for (const feature of features()) {
-    for (const grant of feature.grants ?? []) {
-      if (!roleAtLeast(role, grant.role)) continue;
-      if (grant.operator === false && ctx.principalType === 'platform_admin') continue;
-      if (grant.own) can([...grant.actions], grant.subject, { [grant.own]: self });
-      else can([...grant.actions], grant.subject);
+  const { byName } = catalogue();
+  for (const name of effectivePermissions(ctx)) {
+    for (const rule of byName.get(name)?.rules ?? []) {
+      if (rule.own) can([...rule.actions], rule.subject, { [rule.own]: self });
+      else can([...rule.actions], rule.subject);
     }
-  }
-  if (ctx.principalType === 'platform_admin') {
-    cannot(['create', 'rotate'], 'ApiKey');
-    cannot(['create', 'rotate'], 'Application');
-    cannot('transfer', 'Ownership');
-    cannot(['delete', 'restore'], 'Company');
   }
   // ── Operator access (issue 17, item 5): a switch-in is read-only unless it was granted `write`. ──────────
   if (ctx.principalType === 'platform_admin' && ctx.operatorMode !== 'write') {
@@ -131,20 +103,79 @@ export function defineAbility(ctx: TenantContext): AppAbility {
  */
 const LOOK_ACTIONS: ReadonlySet<string> = new Set(['read', 'use', 'manage']);
 
-/** Every action the core and the features declare, except those that only look (what a read-only switch-in loses). */
+/** Every action of the catalogue's rules, except those that only look (what a read-only switch-in loses). */
 function nonReadActions(): Action[] {
   const all = new Set<Action>(ACTIONS);
-  for (const feature of features())
-    for (const grant of feature.grants ?? []) for (const a of grant.actions) all.add(a);
+  for (const permission of catalogue().byName.values())
+    for (const rule of permission.rules) for (const a of rule.actions) all.add(a);
   return [...all].filter((a) => !LOOK_ACTIONS.has(a));
 }
 
+/** Whether the context holds `permission` (role, groups, or a credential's scoped list). */
+export function holds(ctx: TenantContext, permission: string): boolean {
+  return effectivePermissions(ctx).includes(permission);
+}
+
+/**
+ * The `permissions` of a new scoped credential (API key, application), sorted and de-duplicated: each must be in
+ * the catalogue (400) and held by its creator now (403). Absent: null (the credential's role alone applies).
+ */
+export function credentialScope(
+  ctx: TenantContext,
+  requested: readonly string[] | undefined,
+): string[] | null {
+  if (requested === undefined) return null;
+  const list = unionPermissions(requested);
+  const unknown = list.filter((p) => !isPermission(p));
+  if (unknown.length > 0) throw Errors.field('permissions', `unknown permissions: ${unknown.join(', ')}`);
+  const held = new Set(effectivePermissions(ctx));
+  const missing = list.filter((p) => !held.has(p));
+  if (missing.length > 0) {
+    throw Errors.forbidden(`A credential cannot be given permissions you do not hold: ${missing.join(', ')}`);
+  }
+  return list;
+}
+
+/**
+ * `holds`, for a service that re-read the principal's role (`current`) after the guard: a demotion since the
+ * token was issued counts now. A permission the context holds through a group (not through its role) stays.
+ */
+export function holdsNow(ctx: TenantContext, current: Role, permission: string): boolean {
+  if (!holds(ctx, permission)) return false;
+  if (current === ctx.role) return true;
+  return rolePermissions(current).includes(permission) || !rolePermissions(ctx.role).includes(permission);
+}
+
 const cache = new Map<string, AppAbility>();
+const keys = new WeakMap<readonly string[], number>();
+const interned = new Map<string, number>();
+/** Never reused (a cleared `interned` must not hand an old number to a different list). */
+let lastKey = 0;
+
+/**
+ * A permission list's short cache key: equal lists share one number, computed once per list object (the access
+ * cache hands out the same list for its TTL), so the hot path neither joins nor hashes the whole list.
+ */
+function permissionsKey(permissions: readonly string[]): number {
+  let key = keys.get(permissions);
+  if (key === undefined) {
+    const joined = permissions.join(',');
+    key = interned.get(joined);
+    if (key === undefined) {
+      if (interned.size >= CACHE_LIMIT) interned.clear();
+      key = ++lastKey;
+      interned.set(joined, key);
+    }
+    keys.set(permissions, key);
+  }
+  return key;
+}
+
 const CACHE_LIMIT = 10_000;
 
-/** Abilities are pure functions of the context's principal, role and user: built once per combination. */
+/** Abilities are pure functions of the context's principal, role, user and permissions: built once per combination. */
 export function abilityFor(ctx: TenantContext): AppAbility {
-  const key = `${ctx.principalType}|${ctx.role}|${ctx.actingUserId}|${ctx.operatorMode ?? ''}`;
+  const key = `${ctx.principalType}|${ctx.role}|${ctx.actingUserId}|${ctx.operatorMode ?? ''}|${ctx.permissions ? permissionsKey(ctx.permissions) : ''}`;
   let ability = cache.get(key);
   if (!ability) {
     ability = defineAbility(ctx);

@@ -17,12 +17,14 @@ import { rateLimitHeaders, type RateLimiter, type RateLimitPolicy } from '../com
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { AccessCache } from '../members/access.cache.js';
+import { CredentialScopes, withGroups } from '../members/credential-scopes.js';
 import type { TenantContext } from '../tenancy/request-store.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
 import { CALLS_OUT, WriteSlots } from '../tenancy/write-slots.js';
 import { abilityFor } from './abilities.js';
 import { API_KEY_AUTHENTICATOR, API_KEY_PREFIX, type ApiKeyAuthenticator } from './api-key-authenticator.js';
 import { ROUTE_AUTH, ruleFor, type RouteAuth } from './authorize.decorator.js';
+import { permissionForRule } from './permissions.js';
 import { weakerRole } from './roles.js';
 
 export const RATE_LIMITER = Symbol('RATE_LIMITER');
@@ -49,7 +51,8 @@ export function isItemRoute(url: string): boolean {
  *    carries what was true when it was issued. Both are read through `AccessCache` (see its TTL);
  * 3. a `{companyId}` in the path must be the context's company (else 404);
  * 4. the company's rate limit is counted, and the acting person's within the company when it sets one;
- * 5. the ability of (principal, role) must allow the action: on a single resource a denial answers 404 and is
+ * 5. the ability of (principal, effective permissions: role ∪ groups, or a credential's scope) must allow the
+ *    action (the route's one permission, see `permissions.ts`): on a single resource a denial answers 404 and is
  *    audited as `authorization.denied`; on a collection it answers 403.
  */
 @Injectable()
@@ -63,6 +66,7 @@ export class AuthorizationGuard implements CanActivate {
     private readonly audit: AuditService,
     private readonly companies: CompanySettingsCache,
     private readonly access: AccessCache,
+    private readonly scopes: CredentialScopes,
     @Inject(RATE_LIMITER) private readonly limiter: RateLimiter,
     private readonly writeSlots: WriteSlots,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -117,6 +121,7 @@ export class AuthorizationGuard implements CanActivate {
       throw Errors.forbidden('The company is scheduled for deletion; its owner can restore it');
     }
     const principalAllowed = !rule.principals || rule.principals.includes(tenant.principalType);
+    const permission = permissionForRule(rule.action, rule.subject) ?? `${rule.action}:${rule.subject}`;
     if (principalAllowed && abilityFor(tenant).can(rule.action, rule.subject)) {
       const callsOut = this.reflector.get<boolean | undefined>(CALLS_OUT, context.getHandler());
       if (!READ_METHODS.has(request.method) && !callsOut) {
@@ -130,6 +135,7 @@ export class AuthorizationGuard implements CanActivate {
         action: 'authorization.denied',
         target: { type: rule.subject, id: (params.id ?? params.userId ?? null)?.slice(0, 100) ?? null },
         metadata: {
+          permission,
           action: rule.action,
           route: `${request.method} ${request.routeOptions.url}`,
           role: tenant.role,
@@ -139,7 +145,9 @@ export class AuthorizationGuard implements CanActivate {
       throw Errors.notFound(rule.subject);
     }
     throw principalAllowed
-      ? Errors.forbidden(`Your role (${tenant.role}) may not ${rule.action} ${rule.subject}`)
+      ? Errors.forbidden(
+          `This needs the permission ${permission}, which your role (${tenant.role}) does not grant`,
+        )
       : Errors.forbidden(
           `This route is not available to ${tenant.principalType.replace('_', ' ')} credentials`,
         );
@@ -173,11 +181,16 @@ export class AuthorizationGuard implements CanActivate {
    */
   private async current(ctx: TenantContext): Promise<TenantContext> {
     if (ctx.principalType === 'user' && ctx.userId) {
-      const role = await this.access.membershipRole(ctx.companyId, ctx.userId);
+      const [role, groups] = await Promise.all([
+        this.access.membershipRole(ctx.companyId, ctx.userId),
+        this.access.userGroups(ctx.companyId, ctx.userId),
+      ]);
       if (!role) throw Errors.unauthenticated('Your membership of this company has ended');
       const effective = weakerRole(ctx.role, role);
-      return effective === ctx.role ? ctx : { ...ctx, role: effective };
+      // Effective permissions = the role's ∪ the groups' (a switched-in operator has no groups).
+      return withGroups(effective === ctx.role ? ctx : { ...ctx, role: effective }, groups);
     }
+    if (ctx.principalType === 'application') return this.scopes.application(ctx);
     if (ctx.principalType === 'platform_admin') {
       if (!ctx.operatorId || !(await this.access.isOperator(ctx.operatorId))) throw Errors.unauthenticated();
     }

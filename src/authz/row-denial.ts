@@ -2,6 +2,7 @@ import type { AuditService } from '../audit/audit.service.js';
 import { Errors } from '../common/errors/app-error.js';
 import { currentTenant } from '../tenancy/request-store.js';
 import type { Action, SubjectName } from './abilities.js';
+import { permissionForRule } from './permissions.js';
 
 /**
  * Thrown by a service when the loaded row may not be touched by the caller (an admin acting on an owner, a
@@ -36,7 +37,13 @@ export async function deniedAsNotFound<T>(
     await audit.recordAlone({
       action: 'authorization.denied',
       target: { type: e.subject, id: e.id },
-      metadata: { action: e.action, route, role: currentTenant().role, reason: e.reason },
+      metadata: {
+        permission: permissionForRule(e.action, e.subject) ?? null,
+        action: e.action,
+        route,
+        role: currentTenant().role,
+        reason: e.reason,
+      },
     });
     throw Errors.notFound(e.subject);
   }

@@ -59,12 +59,34 @@ export const boardsFeature = defineFeature({
   module: BoardsModule,
   entities: [Board, BoardColumn, Card],
   subjects: ['Board', 'Card'],
-  grants: [
-    { role: 'member', actions: ['read'], subject: 'Board' },
-    { role: 'member', actions: ['read', 'create', 'update'], subject: 'Card' },
-    { role: 'member', actions: ['delete'], subject: 'Card', own: 'createdBy' },
-    { role: 'manager', actions: ['create', 'update', 'delete'], subject: 'Board' },
-    { role: 'manager', actions: ['delete'], subject: 'Card' },
+  permissions: [
+    {
+      name: 'boards:read',
+      description: 'Read boards, their columns and cards',
+      role: 'member',
+      rules: [
+        { actions: ['read'], subject: 'Board' },
+        { actions: ['read'], subject: 'Card' },
+      ],
+    },
+    {
+      name: 'cards:write',
+      description: 'Create, edit and move cards, and delete the cards you created',
+      role: 'member',
+      rules: [
+        { actions: ['create', 'update'], subject: 'Card' },
+        { actions: ['delete'], subject: 'Card', own: 'createdBy' },
+      ],
+    },
+    {
+      name: 'boards:write',
+      description: "Manage boards and columns, and delete anyone's cards",
+      role: 'manager',
+      rules: [
+        { actions: ['create', 'update', 'delete'], subject: 'Board' },
+        { actions: ['delete'], subject: 'Card' },
+      ],
+    },
   ],
   auditActions: BOARD_AUDIT_ACTIONS,
 });

@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { AuditService } from '../audit/audit.service.js';
-import { roleAtLeast } from '../authz/roles.js';
+import { holdsNow } from '../authz/abilities.js';
 import { Errors } from '../common/errors/app-error.js';
 import { MembershipsService } from '../members/memberships.service.js';
 import { RunQueue } from '../runs/run-queue.js';
@@ -72,7 +72,7 @@ export class CompanyAdminService {
         { field: 'body', message: `must set at least one of ${SETTINGS.join(', ')}` },
       ]);
     }
-    await this.requireRole(ctx, 'admin');
+    await this.require(ctx, 'company:write');
     if (dto.operatorAccess !== undefined && ctx.principalType === 'platform_admin') {
       // The policy that governs operators is the company's own: an operator cannot loosen (or tighten) it.
       throw Errors.forbidden('A switched-in platform operator cannot change operatorAccess');
@@ -112,7 +112,7 @@ export class CompanyAdminService {
    * purge removes it and all its data after the grace window. Repeating it changes nothing.
    */
   async scheduleDeletion(ctx: TenantContext): Promise<CompanyDto> {
-    await this.requireRole(ctx, 'owner');
+    await this.require(ctx, 'company:delete');
     const result = await this.em.transactional(async (tx) => {
       const company = await this.companies.lockForAdministration(tx);
       if (!company) throw Errors.notFound('Company');
@@ -137,7 +137,7 @@ export class CompanyAdminService {
 
   /** Cancels a scheduled deletion, while the grace window lasts. */
   async restore(ctx: TenantContext): Promise<CompanyDto> {
-    await this.requireRole(ctx, 'owner');
+    await this.require(ctx, 'company:delete');
     const result = await this.em.transactional(async (tx) => {
       const company = await this.companies.lockForAdministration(tx);
       if (!company) throw Errors.notFound('Company');
@@ -163,11 +163,11 @@ export class CompanyAdminService {
     return toCompanyDto(result);
   }
 
-  /** The guard checked the token's role; a demotion (or removal) since the token was issued counts now. */
-  private async requireRole(ctx: TenantContext, minimum: 'admin' | 'owner'): Promise<void> {
+  /** The guard checked the token; a demotion (or removal) since the token was issued counts now. */
+  private async require(ctx: TenantContext, permission: string): Promise<void> {
     const role = await this.memberships.currentRole(ctx);
-    if (!roleAtLeast(role, minimum)) {
-      throw Errors.forbidden(`Your role (${role}) may not do this; it needs ${minimum}`);
+    if (!holdsNow(ctx, role, permission)) {
+      throw Errors.forbidden(`This needs the permission ${permission}, which you do not hold`);
     }
   }
 }

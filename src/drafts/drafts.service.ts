@@ -1,3 +1,4 @@
+import { permissionForRule } from '../authz/permissions.js';
 import { isDeepStrictEqual } from 'node:util';
 import { subject } from '@casl/ability';
 import { Injectable } from '@nestjs/common';
@@ -515,7 +516,13 @@ export class DraftsService {
         await this.audit.recordAlone({
           action: 'authorization.denied',
           target: { type: 'Draft', id },
-          metadata: { action, route, role: ctx.role },
+          metadata: {
+            permission: permissionForRule(action, 'Draft') ?? null,
+            action,
+            route,
+            role: ctx.role,
+            reason: 'not your draft',
+          },
         });
       }
       throw error;

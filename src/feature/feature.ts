@@ -1,6 +1,7 @@
 import type { EntityClass } from '@mikro-orm/core';
 import type { Type } from '@nestjs/common';
 import type { Action, SubjectName } from '../authz/abilities.js';
+import type { PermissionSpec } from '../authz/permissions.js';
 import type { Role } from '../authz/roles.js';
 
 /** One audit action a feature writes, with the version of its `metadata` shape. */
@@ -33,6 +34,9 @@ export interface FeatureManifest {
   module: Type<unknown>;
   entities?: readonly EntityClass<unknown>[];
   subjects?: readonly string[];
+  /** The feature's permissions (`<resource>:<action>`), each with its rules and least built-in role. */
+  permissions?: readonly PermissionSpec[];
+  /** @deprecated declare `permissions`; each grant becomes a permission named after the feature. */
   grants?: readonly AbilityGrant[];
   auditActions?: Readonly<Record<string, AuditActionSpec>>;
 }

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager, LockMode, type ObjectQuery } from '@mikro-orm/postgresql';
 import { actorOf, AuditService } from '../audit/audit.service.js';
 import { randomSecret, sha256Hex } from '../auth/secrets.js';
+import { holdsNow } from '../authz/abilities.js';
 import { roleAtLeast, type Role } from '../authz/roles.js';
 import { deniedAsNotFound, RowDenied } from '../authz/row-denial.js';
 import { CompaniesService } from '../companies/companies.service.js';
@@ -84,8 +85,8 @@ export class InvitationsService {
    */
   async create(ctx: TenantContext, dto: CreateInvitationDto): Promise<InvitationDto> {
     const actorRole = await this.memberships.currentRole(ctx);
-    if (!roleAtLeast(actorRole, 'admin')) {
-      throw Errors.forbidden(`Your role (${actorRole}) may not create Invitation`);
+    if (!holdsNow(ctx, actorRole, 'invitations:write')) {
+      throw Errors.forbidden('This needs the permission invitations:write, which you do not hold');
     }
     if (!roleAtLeast(actorRole, dto.role)) {
       throw Errors.forbidden(`You cannot invite with a role above your own (${actorRole})`);
@@ -138,7 +139,13 @@ export class InvitationsService {
     const actorRole = await this.memberships.currentRole(ctx);
     await deniedAsNotFound(this.audit, `DELETE ${ITEM_ROUTE}`, () =>
       this.em.transactional(async (tx) => {
-        const invitation = await this.lockInvitation(tx, id, actorRole, 'delete');
+        const invitation = await this.lockInvitation(
+          tx,
+          id,
+          actorRole,
+          'delete',
+          holdsNow(ctx, actorRole, 'invitations:write'),
+        );
         const status = invitation.status();
         if (status === 'accepted') {
           throw InvitationErrors.AlreadyAccepted(
@@ -173,7 +180,13 @@ export class InvitationsService {
     const invitation = await deniedAsNotFound(this.audit, `POST ${ITEM_ROUTE}/resend`, () =>
       this.em.transactional(async (tx) => {
         const company = await this.lockCompany(tx);
-        const found = await this.lockInvitation(tx, id, actorRole, 'update');
+        const found = await this.lockInvitation(
+          tx,
+          id,
+          actorRole,
+          'update',
+          holdsNow(ctx, actorRole, 'invitations:write'),
+        );
         const status = found.status();
         if (status === 'accepted') throw InvitationErrors.AlreadyAccepted();
         if (status === 'revoked') throw InvitationErrors.AlreadyRevoked();
@@ -231,10 +244,11 @@ export class InvitationsService {
     id: string,
     actorRole: Role,
     action: 'update' | 'delete',
+    mayManage: boolean,
   ): Promise<Invitation> {
     const invitation = await tx.findOne(Invitation, { id }, { lockMode: LockMode.PESSIMISTIC_WRITE });
     if (!invitation) throw Errors.notFound('Invitation');
-    if (!roleAtLeast(actorRole, 'admin') || !roleAtLeast(actorRole, invitation.role)) {
+    if (!mayManage || !roleAtLeast(actorRole, invitation.role)) {
       throw new RowDenied(
         action,
         'Invitation',

@@ -14,5 +14,12 @@ declare module '../authz/abilities.js' {
 export const mcpFeature = defineFeature({
   name: 'mcp',
   module: McpModule,
-  grants: [{ role: 'member', actions: ['use'], subject: 'Mcp' }],
+  permissions: [
+    {
+      name: 'mcp:use',
+      description: 'Use the MCP server (each tool still checks its own route permission)',
+      role: 'member',
+      rules: [{ actions: ['use'], subject: 'Mcp' }],
+    },
+  ],
 });

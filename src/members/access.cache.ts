@@ -18,6 +18,17 @@ export const ACCESS_CACHE_TTL_MS = 5_000;
 /** The most entries a cache keeps (least recently used go first): a burst of distinct callers cannot grow memory. */
 const MAX_ENTRIES = 50_000;
 
+/** A person's groups in a company: their keys (approver groups) and the union of their permissions. */
+export interface UserGroups {
+  keys: readonly string[];
+  permissions: readonly string[];
+}
+
+/** Reads a person's groups in a company (registered by the groups feature; none when it is absent). */
+export type GroupSource = (companyId: string, userId: string) => Promise<UserGroups>;
+
+const NO_GROUPS: UserGroups = Object.freeze({ keys: [], permissions: [] });
+
 interface Entry<T> {
   value: Promise<T>;
 }
@@ -41,6 +52,8 @@ function accessCache<T>(): LRUCache<string, Entry<T>> {
 export class AccessCache {
   private readonly roles = accessCache<Role | null>();
   private readonly operators = accessCache<boolean>();
+  private readonly groups = accessCache<UserGroups>();
+  private groupSource: GroupSource | undefined;
 
   constructor(
     private readonly tenancy: TenancyService,
@@ -81,15 +94,35 @@ export class AccessCache {
     );
   }
 
+  /** The groups feature tells where a person's groups are read (called once, when its module starts). */
+  setGroupSource(source: GroupSource): void {
+    this.groupSource = source;
+  }
+
+  /** The user's groups in the company now (keys and permissions), cached like the role. */
+  userGroups(companyId: string, userId: string): Promise<UserGroups> {
+    const source = this.groupSource;
+    if (!source) return Promise.resolve(NO_GROUPS);
+    return this.cached(this.groups, `${companyId}:${userId}`, () => source(companyId, userId));
+  }
+
   /** After a change of the user's membership in the company (role change, removal, transfer, join) committed. */
   forgetMember(companyId: string, userId: string): void {
     this.roles.delete(`${companyId}:${userId}`);
+    this.groups.delete(`${companyId}:${userId}`);
+  }
+
+  /** After a group of the company changed (its permissions, its members, or it was deleted) committed. */
+  forgetGroups(companyId: string): void {
+    const prefix = `${companyId}:`;
+    for (const key of [...this.groups.keys()]) if (key.startsWith(prefix)) this.groups.delete(key);
   }
 
   /** After every membership of the company went at once (purge). */
   forgetCompany(companyId: string): void {
     const prefix = `${companyId}:`;
     for (const key of [...this.roles.keys()]) if (key.startsWith(prefix)) this.roles.delete(key);
+    this.forgetGroups(companyId);
   }
 
   private cached<T>(map: LRUCache<string, Entry<T>>, key: string, load: () => Promise<T>): Promise<T> {

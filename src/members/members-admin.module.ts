@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { PermissionsController } from '../authz/permissions.controller.js';
 import { AuthModule } from '../auth/auth.module.js';
 import { BoardsModule } from '../boards/boards.module.js';
 import { UsersModule } from '../users/users.module.js';
@@ -12,7 +13,7 @@ import { MembersService } from './members.service.js';
  */
 @Module({
   imports: [MembersModule, UsersModule, AuthModule, BoardsModule],
-  controllers: [MembersController],
+  controllers: [MembersController, PermissionsController],
   providers: [MembersService],
 })
 export class MembersAdminModule {}

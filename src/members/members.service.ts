@@ -4,7 +4,7 @@ import { EntityManager, LockMode } from '@mikro-orm/postgresql';
 import { AuditService } from '../audit/audit.service.js';
 import { AuthService } from '../auth/auth.service.js';
 import { CardsService } from '../boards/cards.service.js';
-import { abilityFor } from '../authz/abilities.js';
+import { abilityFor, holdsNow } from '../authz/abilities.js';
 import { roleAtLeast, type Role } from '../authz/roles.js';
 import { deniedAsNotFound, RowDenied } from '../authz/row-denial.js';
 import { Errors } from '../common/errors/app-error.js';
@@ -66,16 +66,22 @@ export class MembersService {
   async changeRole(ctx: TenantContext, userId: string, role: Role): Promise<MemberDto> {
     const actorRole = await this.memberships.currentRole(ctx);
     // The member's access tokens act with the new role from their next request on (this instance: at once).
-    return this.forgettingAfter(ctx, [userId], () => this.changeRoleNow(userId, role, actorRole));
+    const mayChange = holdsNow(ctx, actorRole, 'members:write');
+    return this.forgettingAfter(ctx, [userId], () => this.changeRoleNow(userId, role, actorRole, mayChange));
   }
 
-  private changeRoleNow(userId: string, role: Role, actorRole: Role): Promise<MemberDto> {
+  private changeRoleNow(userId: string, role: Role, actorRole: Role, mayChange: boolean): Promise<MemberDto> {
     return deniedAsNotFound(this.audit, `PATCH ${MEMBER_ROUTE}`, () =>
       this.em.transactional(async (tx) => {
         const target = await this.lockMember(tx, userId);
         // The token's role passed the guard; a demotion since then counts from now on.
-        if (!roleAtLeast(actorRole, 'admin')) {
-          throw new RowDenied('update', 'Member', userId, `${actorRole} may not change roles`);
+        if (!mayChange) {
+          throw new RowDenied(
+            'update',
+            'Member',
+            userId,
+            `${actorRole} may not change roles (members:write)`,
+          );
         }
         if (!roleAtLeast(actorRole, target.role)) {
           throw new RowDenied('update', 'Member', userId, `${actorRole} may not change a ${target.role}`);
@@ -107,7 +113,10 @@ export class MembersService {
     const ability = abilityFor(ctx);
     const self = ctx.actingUserId === userId;
     const actorRole = await this.memberships.currentRole(ctx);
-    await this.forgettingAfter(ctx, [userId], () => this.removeNow(userId, self, actorRole, ability));
+    const mayRemove = holdsNow(ctx, actorRole, 'members:write');
+    await this.forgettingAfter(ctx, [userId], () =>
+      this.removeNow(userId, self, actorRole, ability, mayRemove),
+    );
   }
 
   private removeNow(
@@ -115,6 +124,7 @@ export class MembersService {
     self: boolean,
     actorRole: Role,
     ability: ReturnType<typeof abilityFor>,
+    mayRemove: boolean,
   ): Promise<void> {
     return deniedAsNotFound(this.audit, `DELETE ${MEMBER_ROUTE}`, () =>
       this.em.transactional(async (tx) => {
@@ -125,7 +135,7 @@ export class MembersService {
         if (!self && !roleAtLeast(actorRole, target.role)) {
           throw new RowDenied('delete', 'Member', userId, `${actorRole} may not remove a ${target.role}`);
         }
-        if (!self && !roleAtLeast(actorRole, 'admin')) {
+        if (!self && !mayRemove) {
           throw new RowDenied('delete', 'Member', userId, `${actorRole} may only remove themselves`);
         }
         if (target.role === 'owner') await this.ensureAnotherOwner(tx, userId);

@@ -7,6 +7,7 @@ import { abilityFor } from '../authz/abilities.js';
 import { deniedAsNotFound, RowDenied } from '../authz/row-denial.js';
 import { roleAtLeast } from '../authz/roles.js';
 import { Errors } from '../common/errors/app-error.js';
+import { AccessCache } from '../members/access.cache.js';
 import type { TenantContext } from '../tenancy/request-store.js';
 import type { CancelRunDto, RunDto, VerdictDto } from './dto/runs.dto.js';
 import { RunTransitions } from './run-transitions.js';
@@ -28,7 +29,22 @@ export class RunDecisionsService {
     private readonly transitions: RunTransitions,
     private readonly runs: RunsService,
     private readonly worker: RunWorker,
+    private readonly access: AccessCache,
   ) {}
+
+  /**
+   * Whether the principal may decide the parked step: its role is at least the step's `minRole`, or the person it
+   * acts for (a user, an API key's or an application's creator) belongs to the step's `approverGroup`.
+   */
+  private async mayDecide(ctx: TenantContext, run: Run): Promise<boolean> {
+    if (run.parkedMinRole && roleAtLeast(ctx.role, run.parkedMinRole)) return true;
+    const step = run.definition.steps.find((s) => s.id === run.parkedStepId);
+    const group = step?.kind === 'approval' ? step.approverGroup : undefined;
+    if (!group) return false;
+    if (!['user', 'api_key', 'application'].includes(ctx.principalType)) return false;
+    const groups = ctx.groups ?? (await this.access.userGroups(ctx.companyId, ctx.actingUserId)).keys;
+    return groups.includes(group);
+  }
 
   async verdict(ctx: TenantContext, id: string, dto: VerdictDto): Promise<RunDto> {
     const comment = dto.comment?.trim() || null;
@@ -39,7 +55,7 @@ export class RunDecisionsService {
           throw Errors.conflict(`The run is not waiting for a verdict (it is ${run.status})`);
         }
         const stepId = run.parkedStepId;
-        if (!roleAtLeast(ctx.role, run.parkedMinRole)) {
+        if (!(await this.mayDecide(ctx, run))) {
           throw new RowDenied('verdict', 'Run', run.id, `the step needs ${run.parkedMinRole} or above`);
         }
         const company = await this.transitions.company(tx, ctx.companyId);

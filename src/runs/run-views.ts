@@ -108,7 +108,9 @@ export function toRunDto(
         id: step.id,
         kind: step.kind,
         name: step.name,
-        ...(step.kind === 'tool' ? { toolId: step.toolId } : { minRole: step.minRole }),
+        ...(step.kind === 'tool'
+          ? { toolId: step.toolId }
+          : { minRole: step.minRole, ...(step.approverGroup ? { approverGroup: step.approverGroup } : {}) }),
         status: row?.status ?? 'pending',
         attempts: row?.attempts ?? 0,
         output: (row?.output ?? null) as RunStepDto['output'],

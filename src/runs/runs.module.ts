@@ -1,3 +1,4 @@
+import { MembersModule } from '../members/members.module.js';
 import { Module } from '@nestjs/common';
 import { AccountRunBudget } from '../accounts/account-run-budget.js';
 import { ConnectorsModule } from '../connectors/connectors.module.js';
@@ -20,7 +21,7 @@ import { RunsService } from './runs.service.js';
  * exact per-company caps, leases and the recovery of runs whose worker died), verdicts and cancellation, and the history.
  */
 @Module({
-  imports: [TemplatesModule, ConnectorsModule, IdempotencyModule, SchedulerModule],
+  imports: [TemplatesModule, ConnectorsModule, IdempotencyModule, SchedulerModule, MembersModule],
   controllers: [RunsController],
   providers: [
     RunsService,

@@ -53,6 +53,9 @@ export const RETRIES_RANGE = { min: 0, max: 5 } as const;
 
 export const KEY_PATTERN = /^[a-z][a-z0-9-]*(\.[a-z][a-z0-9-]*)+$/;
 export const STEP_ID_PATTERN = /^[a-z][a-z0-9-]{0,62}$/;
+/** An approval step's `approverGroup`: a group key (lowercase letters, digits and dashes, 1 to 64). */
+export const APPROVER_GROUP_PATTERN = /^[a-z0-9]([a-z0-9-]{0,62}[a-z0-9])?$/;
+
 export const TOOL_ID_PATTERN = /^[a-z][a-z0-9_-]*(\.[a-z][a-z0-9_-]*)+$/;
 
 /** String formats that an `inputSchema` may use (any other `format` is a compile error). */
@@ -93,6 +96,11 @@ export interface ApprovalStep {
   name: string;
   /** The weakest company role allowed to give the verdict. */
   minRole: Role;
+  /**
+   * A group's `key` (portable across companies): its members may give the verdict too, whatever their role
+   * (the route still needs `runs:verdict`, through the role or a group).
+   */
+  approverGroup?: string;
   /** Shown to the approver; may hold references. */
   prompt: string;
 }

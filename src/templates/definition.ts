@@ -20,6 +20,7 @@ import {
 } from './definition-checks.js';
 import {
   APPROVAL_ROLES,
+  APPROVER_GROUP_PATTERN,
   CATEGORIES,
   KEY_PATTERN,
   MAX_DEFINITION_BYTES,
@@ -53,7 +54,7 @@ export { interpolate, parseReference, referencedPaths, resolveReference } from '
 
 const COMMON_STEP_FIELDS = ['id', 'kind', 'name'] as const;
 const TOOL_STEP_FIELDS = [...COMMON_STEP_FIELDS, 'toolId', 'input', 'timeoutMs', 'retries'] as const;
-const APPROVAL_STEP_FIELDS = [...COMMON_STEP_FIELDS, 'minRole', 'prompt'] as const;
+const APPROVAL_STEP_FIELDS = [...COMMON_STEP_FIELDS, 'minRole', 'approverGroup', 'prompt'] as const;
 const TOP_LEVEL_FIELDS = [
   'key',
   'version',
@@ -161,6 +162,15 @@ function checkStep(
   } else if (kind === 'approval') {
     checkUnknownFields(errors, base, step, APPROVAL_STEP_FIELDS, 'an approval step');
     checkOneOf(errors, join(base, 'minRole'), step.minRole, APPROVAL_ROLES);
+    checkPattern(
+      errors,
+      join(base, 'approverGroup'),
+      step.approverGroup,
+      APPROVER_GROUP_PATTERN,
+      64,
+      'a group key',
+      false,
+    );
     checkText(errors, join(base, 'prompt'), step.prompt, MAX_PROMPT_LENGTH, true);
   } else {
     return; // fields depend on the kind; the kind error says it all

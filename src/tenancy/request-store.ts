@@ -37,6 +37,13 @@ export interface TenantContext {
    * (and, under the `approval` policy, an admin approved that). Read mode refuses every non-read action.
    */
   readonly operatorMode?: OperatorMode;
+  /**
+   * The effective permissions (sorted), when they are not just the role's: a person's role ∪ groups, a scoped
+   * credential's list ∩ its creator's ∩ its role's. Absent: the role's named set (see `effectivePermissions`).
+   */
+  readonly permissions?: readonly string[] | undefined;
+  /** The keys of the groups the acting person belongs to (approver groups), when known. */
+  readonly groups?: readonly string[] | undefined;
   /** The refresh family (session) an access token belongs to; `logout` revokes it. */
   readonly sessionId?: string | undefined;
 }

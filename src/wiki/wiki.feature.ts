@@ -38,10 +38,28 @@ export const wikiFeature = defineFeature({
   module: WikiModule,
   entities: [WikiPage, WikiPageRevision],
   subjects: ['WikiPage'],
-  grants: [
-    { role: 'member', actions: ['read', 'create', 'update'], subject: 'WikiPage' },
-    { role: 'member', actions: ['delete'], subject: 'WikiPage', own: 'createdBy' },
-    { role: 'manager', actions: ['delete'], subject: 'WikiPage' },
+  permissions: [
+    {
+      name: 'wiki:read',
+      description: 'Read and search wiki pages and their revisions',
+      role: 'member',
+      rules: [{ actions: ['read'], subject: 'WikiPage' }],
+    },
+    {
+      name: 'wiki:write',
+      description: 'Create and edit wiki pages, and delete the pages you created',
+      role: 'member',
+      rules: [
+        { actions: ['create', 'update'], subject: 'WikiPage' },
+        { actions: ['delete'], subject: 'WikiPage', own: 'createdBy' },
+      ],
+    },
+    {
+      name: 'wiki:delete',
+      description: "Delete anyone's wiki pages",
+      role: 'manager',
+      rules: [{ actions: ['delete'], subject: 'WikiPage' }],
+    },
   ],
   auditActions: WIKI_AUDIT_ACTIONS,
 });

@@ -406,7 +406,13 @@ export class WikiService {
         await this.audit.recordAlone({
           action: 'authorization.denied',
           target: { type: 'WikiPage', id },
-          metadata: { action: 'delete', route: 'DELETE /v1/wiki/pages/:id', role: ctx.role },
+          metadata: {
+            permission: 'wiki:delete',
+            action: 'delete',
+            route: 'DELETE /v1/wiki/pages/:id',
+            role: ctx.role,
+            reason: 'not your page',
+          },
         });
       }
       throw error;

@@ -12,6 +12,8 @@ export function client(t: TestApp, actor: Actor) {
     post: (path: string, body?: object, headers: Record<string, string> = {}) =>
       auth(t.http().post(path)).set(headers).send(body),
     patch: (path: string, body: object) => auth(t.http().patch(path)).send(body),
+    put: (path: string, body: object = {}) => auth(t.http().put(path)).send(body),
+    delete: (path: string) => auth(t.http().delete(path)),
   };
 }
 

@@ -1,6 +1,16 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsNotEmpty, IsString, Max, MaxLength, Min } from 'class-validator';
+import {
+  ArrayMaxSize,
+  IsArray,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsString,
+  Max,
+  MaxLength,
+  Min,
+} from 'class-validator';
 import { ROLES, type Role } from '../../authz/roles.js';
 import { Optional, OptionalOrNull } from '../../common/dto/optional.js';
 
@@ -40,6 +50,18 @@ export class CreateApiKeyDto {
   @Min(1, { message: 'expiresInDays must be an integer between 1 and 365, or null' })
   @Max(MAX_EXPIRY_DAYS, { message: 'expiresInDays must be an integer between 1 and 365, or null' })
   expiresInDays?: number | null;
+
+  /**
+   * A scoped credential: the permissions it may use (each held by you now, else 403). In use it acts with this
+   * list ∩ your current effective permissions ∩ its role's. Absent: its role alone.
+   */
+  @ApiPropertyOptional({ type: [String], maxItems: 200, example: ['runs:read', 'runs:create'] })
+  @Optional()
+  @IsArray()
+  @ArrayMaxSize(200)
+  @IsString({ each: true })
+  @MaxLength(100, { each: true })
+  permissions?: string[];
 }
 
 export class RevokeApiKeyDto {
@@ -84,6 +106,14 @@ export class ApiKeyDto {
     description: "The key's role; in use, never more than its creator's current role",
   })
   role: Role;
+
+  @ApiProperty({
+    type: [String],
+    nullable: true,
+    maxItems: 200,
+    description: 'Scoped credential: the permissions it may use (null: its role alone)',
+  })
+  permissions: string[] | null;
 
   @ApiProperty({
     maxLength: 64,

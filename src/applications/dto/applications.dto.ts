@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsNotEmpty, IsString, MaxLength, ValidateIf } from 'class-validator';
+import { ArrayMaxSize, IsArray, IsIn, IsNotEmpty, IsString, MaxLength, ValidateIf } from 'class-validator';
 import { CompanyRefDto } from '../../auth/dto/auth.dto.js';
 import { ROLES, type Role } from '../../authz/roles.js';
 import { PageQueryDto } from '../../common/pagination.js';
@@ -26,6 +26,18 @@ export class CreateApplicationDto {
   @Optional()
   @IsIn(ROLES, { message: `role must be one of ${ROLES.join(', ')}` })
   role?: Role;
+
+  /**
+   * A scoped credential: the permissions its tokens may use (each held by you now, else 403). In use they act
+   * with this list ∩ your current effective permissions ∩ the application's role's. Absent: its role alone.
+   */
+  @ApiPropertyOptional({ type: [String], maxItems: 200, example: ['runs:read'] })
+  @Optional()
+  @IsArray()
+  @ArrayMaxSize(200)
+  @IsString({ each: true })
+  @MaxLength(100, { each: true })
+  permissions?: string[];
 }
 
 export class UpdateApplicationDto {
@@ -74,6 +86,14 @@ export class ApplicationDto {
 
   @ApiProperty({ enum: ROLES })
   role: Role;
+
+  @ApiProperty({
+    type: [String],
+    nullable: true,
+    maxItems: 200,
+    description: 'Scoped credential: the permissions its tokens may use (null: its role alone)',
+  })
+  permissions: string[] | null;
 
   @ApiProperty({
     maxLength: 100,

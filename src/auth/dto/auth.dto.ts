@@ -179,4 +179,15 @@ export class MeDto {
 
   @ApiProperty({ maxItems: 1000, type: [MembershipRefDto] })
   memberships: MembershipRefDto[];
+
+  @ApiProperty({
+    type: [String],
+    maxItems: 500,
+    description:
+      "Effective permissions in the active company: the role's ∪ the groups' (or a credential's scope)",
+  })
+  permissions: string[];
+
+  @ApiProperty({ type: [String], maxItems: 500, description: 'Keys of the groups the caller belongs to' })
+  groups: string[];
 }

@@ -16,7 +16,9 @@ import { Migration20261207030759_wall_three } from './Migration20261207030759_wa
 import { Migration20261207033141_analytics_rollups } from './Migration20261207033141_analytics_rollups.js';
 import { Migration20261207034312_wiki } from './Migration20261207034312_wiki.js';
 import { Migration20261207034359_boards } from './Migration20261207034359_boards.js';
+import { Migration20261207055320_credential_permissions } from './Migration20261207055320_credential_permissions.js';
 import { Migration20261207055524_dlp } from './Migration20261207055524_dlp.js';
+import { Migration20261207055540_groups } from './Migration20261207055540_groups.js';
 import { Migration20261207055808_accounts } from './Migration20261207055808_accounts.js';
 import { Migration20261207060000_user_rate_limits } from './Migration20261207060000_user_rate_limits.js';
 import { Migration20261207061026_listings } from './Migration20261207061026_listings.js';
@@ -55,7 +57,12 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261207033141_analytics_rollups', class: Migration20261207033141_analytics_rollups },
   { name: 'Migration20261207034312_wiki', class: Migration20261207034312_wiki },
   { name: 'Migration20261207034359_boards', class: Migration20261207034359_boards },
+  {
+    name: 'Migration20261207055320_credential_permissions',
+    class: Migration20261207055320_credential_permissions,
+  },
   { name: 'Migration20261207055524_dlp', class: Migration20261207055524_dlp },
+  { name: 'Migration20261207055540_groups', class: Migration20261207055540_groups },
   { name: 'Migration20261207055808_accounts', class: Migration20261207055808_accounts },
   { name: 'Migration20261207060000_user_rate_limits', class: Migration20261207060000_user_rate_limits },
   { name: 'Migration20261207061026_listings', class: Migration20261207061026_listings },

@@ -233,6 +233,12 @@ export class RunStepDto {
   @ApiPropertyOptional({ enum: ROLES, description: 'approval steps' })
   minRole?: Role;
 
+  @ApiPropertyOptional({
+    maxLength: 64,
+    description: "approval steps: a group's key whose members may decide too",
+  })
+  approverGroup?: string;
+
   @ApiProperty({ enum: ['pending', ...RUN_STEP_STATUSES], description: '`pending`: not reached yet' })
   status: RunStepStatus | 'pending';
 

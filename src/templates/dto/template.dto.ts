@@ -71,6 +71,12 @@ export class TemplateStepDto {
   @ApiPropertyOptional({ enum: ROLES, description: 'approval steps: the weakest role allowed to decide' })
   minRole?: Role;
 
+  @ApiPropertyOptional({
+    maxLength: 64,
+    description: "approval steps: a group's key whose members may decide too, whatever their role",
+  })
+  approverGroup?: string;
+
   @ApiPropertyOptional({ maxLength: 1000, description: 'approval steps: shown to the approver' })
   prompt?: string;
 }

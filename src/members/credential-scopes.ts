@@ -1,0 +1,98 @@
+import { Injectable } from '@nestjs/common';
+import { intersectPermissions, rolePermissions, unionPermissions } from '../authz/permissions.js';
+import type { Role } from '../authz/roles.js';
+import { Application } from '../applications/application.entity.js';
+import type { TenantContext } from '../tenancy/request-store.js';
+import { TenancyService } from '../tenancy/tenancy.service.js';
+import { ACCESS_CACHE_TTL_MS as ACCESS_TTL, AccessCache, type UserGroups } from './access.cache.js';
+
+/** Unions computed once per cached groups entry and role (the hot path allocates no new list per request). */
+const unions = new WeakMap<UserGroups, Map<Role, readonly string[]>>();
+
+/** A person's context with their groups: permissions = role's ∪ groups' (unchanged when they have none). */
+export function withGroups(ctx: TenantContext, groups: UserGroups): TenantContext {
+  if (groups.keys.length === 0) return ctx;
+  if (groups.permissions.length === 0) return { ...ctx, groups: groups.keys };
+  let byRole = unions.get(groups);
+  if (!byRole) {
+    byRole = new Map<Role, readonly string[]>();
+    unions.set(groups, byRole);
+  }
+  let permissions = byRole.get(ctx.role);
+  if (!permissions) {
+    permissions = unionPermissions(rolePermissions(ctx.role), groups.permissions);
+    byRole.set(ctx.role, permissions);
+  }
+  return { ...ctx, groups: groups.keys, permissions };
+}
+
+/**
+ * Scoped machine credentials: an API key or an application created with `permissions` acts with that list ∩ its
+ * creator's current effective permissions (role ∪ groups) ∩ its own role's, evaluated at every request (the
+ * creator's role and groups through `AccessCache`, so within its TTL). Without a list, the role alone applies.
+ */
+@Injectable()
+export class CredentialScopes {
+  private readonly applications = new Map<string, { at: number; value: Promise<readonly string[] | null> }>();
+
+  constructor(
+    private readonly access: AccessCache,
+    private readonly tenancy: TenancyService,
+  ) {}
+
+  /** The creator's effective permissions now (role ∪ groups), or null when they are no longer a member. */
+  async creatorPermissions(
+    companyId: string,
+    userId: string,
+    role?: Role,
+  ): Promise<readonly string[] | null> {
+    const [current, groups] = await Promise.all([
+      role ? Promise.resolve(role) : this.access.membershipRole(companyId, userId),
+      this.access.userGroups(companyId, userId),
+    ]);
+    if (!current) return null;
+    return unionPermissions(rolePermissions(current), groups.permissions);
+  }
+
+  /** A credential's context narrowed to its scope (`scope` null: its role alone, as without permissions). */
+  async narrow(
+    ctx: TenantContext,
+    scope: readonly string[] | null,
+    creatorRole?: Role,
+  ): Promise<TenantContext> {
+    if (!scope) return ctx;
+    const creator = await this.creatorPermissions(ctx.companyId, ctx.actingUserId, creatorRole);
+    const permissions = intersectPermissions(
+      intersectPermissions(scope, creator ?? []),
+      rolePermissions(ctx.role),
+    );
+    return { ...ctx, permissions };
+  }
+
+  /** An application token's context: narrowed by the application's `permissions`, read at most once per TTL. */
+  async application(ctx: TenantContext): Promise<TenantContext> {
+    return this.narrow(ctx, await this.applicationScope(ctx));
+  }
+
+  /** After an application's permissions changed or it was deleted (this instance sees it at once). */
+  forgetApplication(applicationId: string): void {
+    this.applications.delete(applicationId);
+  }
+
+  private applicationScope(ctx: TenantContext): Promise<readonly string[] | null> {
+    const now = performance.now();
+    const hit = this.applications.get(ctx.principalId);
+    if (hit && now - hit.at < ACCESS_TTL) return hit.value;
+    const value = this.tenancy.run(ctx, async (em) => {
+      const app = await em.findOne(Application, { id: ctx.principalId }, { fields: ['permissions'] });
+      return app?.permissions ?? null;
+    });
+    if (this.applications.size >= 50_000) this.applications.clear();
+    const entry = { at: now, value };
+    this.applications.set(ctx.principalId, entry);
+    value.catch(() => {
+      if (this.applications.get(ctx.principalId) === entry) this.applications.delete(ctx.principalId);
+    });
+    return value;
+  }
+}
