@@ -41,8 +41,22 @@ export const accountsFeature = defineFeature({
   module: AccountsModule,
   entities: [Account, AccountRunUsage],
   subjects: ['BillingAccount'],
-  grants: [
-    { role: 'member', actions: ['read', 'create', 'transfer'], subject: 'BillingAccount', operator: false },
+  permissions: [
+    {
+      name: 'accounts:read',
+      description:
+        "Read the account of the current company, its limits and usage (answered to the account's owner only)",
+      role: 'member',
+      rules: [{ actions: ['read'], subject: 'BillingAccount' }],
+      operator: false,
+    },
+    {
+      name: 'accounts:write',
+      description: "Create a company in the account or transfer the account (the account's owner only)",
+      role: 'member',
+      rules: [{ actions: ['create', 'transfer'], subject: 'BillingAccount' }],
+      operator: false,
+    },
   ],
   auditActions: ACCOUNT_AUDIT_ACTIONS,
 });

@@ -253,16 +253,6 @@ export function catalogue(): Catalogue {
   const all: PermissionSpec[] = [...CORE_PERMISSIONS];
   for (const feature of list) {
     for (const p of feature.permissions ?? []) all.push(p);
-    // Legacy `grants`: each becomes a permission of its own, named after the feature.
-    for (const g of feature.grants ?? []) {
-      all.push({
-        name: `${feature.name}:${g.actions.join('-')}${g.own ? '-own' : ''}-${g.subject.toLowerCase()}`,
-        description: `${g.actions.join(', ')} ${g.subject}${g.own ? ' (own)' : ''}`,
-        role: g.role,
-        rules: [{ actions: g.actions, subject: g.subject, ...(g.own ? { own: g.own } : {}) }],
-        ...(g.operator === false ? { operator: false as const } : {}),
-      });
-    }
   }
   const byName = new Map<string, PermissionSpec>();
   const byRule = new Map<string, string>();

@@ -38,9 +38,19 @@ export const dlpFeature = defineFeature({
   module: DlpModule,
   entities: [DlpPolicy],
   subjects: ['DlpPolicy'],
-  grants: [
-    { role: 'member', actions: ['read'], subject: 'DlpPolicy' },
-    { role: 'admin', actions: ['update'], subject: 'DlpPolicy' },
+  permissions: [
+    {
+      name: 'dlp:read',
+      description: "Read the company's DLP policy and test text against it (findings as offsets only)",
+      role: 'member',
+      rules: [{ actions: ['read'], subject: 'DlpPolicy' }],
+    },
+    {
+      name: 'dlp:write',
+      description: "Set the company's DLP policy",
+      role: 'admin',
+      rules: [{ actions: ['update'], subject: 'DlpPolicy' }],
+    },
   ],
   auditActions: DLP_AUDIT_ACTIONS,
 });

@@ -1,8 +1,6 @@
 import type { EntityClass } from '@mikro-orm/core';
 import type { Type } from '@nestjs/common';
-import type { Action, SubjectName } from '../authz/abilities.js';
 import type { PermissionSpec } from '../authz/permissions.js';
-import type { Role } from '../authz/roles.js';
 
 /** One audit action a feature writes, with the version of its `metadata` shape. */
 export interface AuditActionSpec {
@@ -11,21 +9,8 @@ export interface AuditActionSpec {
 }
 
 /**
- * One rule a feature adds to the ability factory: from `role` up, `actions` on `subject`. `own` limits the rule
- * to rows whose field of that name is the acting person (`createdBy`, `startedBy`); `operator: false` keeps a
- * switched-in platform operator out of it.
- */
-export interface AbilityGrant {
-  role: Role;
-  actions: readonly Action[];
-  subject: SubjectName;
-  own?: 'createdBy' | 'startedBy' | 'userId';
-  operator?: false;
-}
-
-/**
  * What a feature declares next to its code, and everything central code learns about it: its entities (the ORM,
- * the CLI and the migrations), its subjects and ability rules (the ability factory), its audit actions (the
+ * the CLI and the migrations), its subjects and permissions (the catalogue and the ability factory), its audit actions (the
  * audit catalogue, the README check). Its isolation fixtures live beside it in `<feature>.isolation.ts`, which the
  * cross-tenant and audit-coverage suites discover.
  */
@@ -36,8 +21,6 @@ export interface FeatureManifest {
   subjects?: readonly string[];
   /** The feature's permissions (`<resource>:<action>`), each with its rules and least built-in role. */
   permissions?: readonly PermissionSpec[];
-  /** @deprecated declare `permissions`; each grant becomes a permission named after the feature. */
-  grants?: readonly AbilityGrant[];
   auditActions?: Readonly<Record<string, AuditActionSpec>>;
 }
 

@@ -52,11 +52,19 @@ export const operatorAccessFeature = defineFeature({
   module: OperatorAccessModule,
   entities: [OperatorAccessRequest],
   subjects: ['OperatorAccessRequest'],
-  grants: [
+  permissions: [
     {
+      name: 'operator-access:read',
+      description: "Read platform operators' requests to switch into the company",
       role: 'admin',
-      actions: ['read', 'approve', 'deny'],
-      subject: 'OperatorAccessRequest',
+      rules: [{ actions: ['read'], subject: 'OperatorAccessRequest' }],
+      operator: false,
+    },
+    {
+      name: 'operator-access:decide',
+      description: "Approve or deny a platform operator's request to switch into the company",
+      role: 'admin',
+      rules: [{ actions: ['approve', 'deny'], subject: 'OperatorAccessRequest' }],
       operator: false,
     },
   ],

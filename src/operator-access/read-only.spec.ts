@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-// The ability factory reads every registered feature's grants: register them as the app does.
+// The ability factory reads every registered feature's permissions: register them as the app does.
 import '../features.js';
 import { abilityFor, defineAbility } from '../authz/abilities.js';
 import type { OperatorMode, TenantContext } from '../tenancy/request-store.js';
