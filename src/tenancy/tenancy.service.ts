@@ -5,6 +5,7 @@ import { newId } from '../common/ids.js';
 import { applyScope, requestEntityManager } from './request-em.js';
 import { newStore, requestStorage, type RequestStore, type TenantContext } from './request-store.js';
 import { SESSION, TENANT_FILTER } from './tenant.entity.js';
+import { Unscoped, type UnscopedReason } from './unscoped.js';
 
 /** Sets the transaction's `app.company_id` (transaction-local; '' is nobody): `inCompany` only. */
 async function setCompanySetting(tx: EntityManager, companyId: string): Promise<void> {
@@ -17,7 +18,6 @@ async function setCompanySetting(tx: EntityManager, companyId: string): Promise<
       tx.getTransactionContext(),
     );
 }
-import { Unscoped, type UnscopedReason } from './unscoped.js';
 
 /**
  * The one place a verified credential becomes a tenant scope: it sets the request's context, the ORM filter
