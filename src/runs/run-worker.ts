@@ -11,7 +11,8 @@ import type { Job } from 'pg-boss';
 import { isUuid, newId } from '../common/ids.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { RunAbort, RunEngine, type RunExecutionSettings, type RunWorkerHandle } from './run-engine.js';
+import { RunEngine } from './run-engine.js';
+import { RunAbort, type RunExecutionSettings, type RunWorkerHandle } from './run-execution.js';
 import { RunQueue } from './run-queue.js';
 import { RUN_QUEUE_OPTIONS, type RunJob } from './run-queue.schema.js';
 

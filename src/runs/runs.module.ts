@@ -8,9 +8,12 @@ import { TemplatesModule } from '../templates/templates.module.js';
 import { RunBudget } from './run-budget.js';
 import { RunClaims } from './run-claims.js';
 import { RunDecisionsService } from './run-decisions.service.js';
+import { RunConnectorCall } from './run-connector-call.js';
 import { RunEngine } from './run-engine.js';
+import { RunLeases } from './run-leases.js';
 import { RunQueue } from './run-queue.js';
 import { RunReads } from './run-reads.js';
+import { RunStepper } from './run-stepper.js';
 import { RunTransitions } from './run-transitions.js';
 import { RunWorker } from './run-worker.js';
 import { RunsController } from './runs.controller.js';
@@ -31,6 +34,9 @@ import { RunsService } from './runs.service.js';
     RunClaims,
     RunTransitions,
     RunQueue,
+    RunLeases,
+    RunConnectorCall,
+    RunStepper,
     RunEngine,
     RunWorker,
     RunReads,

@@ -2,7 +2,7 @@ import { DeadlockException } from '@mikro-orm/core';
 import { describe, expect, it } from 'vitest';
 import { compileInputSchema, type TemplateStep } from '../templates/definition.js';
 import { monthOf } from './run-budget.js';
-import { retryTransient } from './run-engine.js';
+import { retryTransient } from './run-leases.js';
 import { DEFAULT_STEP_RETRIES, maxAttempts } from './run-transitions.js';
 import { inputFieldErrors } from './runs.service.js';
 
