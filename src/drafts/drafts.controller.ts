@@ -11,6 +11,7 @@ import { Tenant } from '../authz/tenant.decorator.js';
 import { IdParam } from '../common/id-param.js';
 import { PageDtoOf, PageQueryDto, type Page } from '../common/pagination.js';
 import type { TenantContext } from '../tenancy/request-store.js';
+import { DraftVersionsService } from './draft-versions.service.js';
 import { DraftsService } from './drafts.service.js';
 import {
   CreateDraftDto,
@@ -28,7 +29,10 @@ const DraftVersionPage = PageDtoOf(DraftVersionSummaryDto, 'DraftVersionPage');
 @ApiTags('Drafts')
 @Controller('v1/drafts')
 export class DraftsController {
-  constructor(private readonly drafts: DraftsService) {}
+  constructor(
+    private readonly drafts: DraftsService,
+    private readonly versions: DraftVersionsService,
+  ) {}
 
   @Get()
   @Authorize('read', 'Draft')
@@ -97,7 +101,7 @@ export class DraftsController {
   @ApiOkResponse({ type: DraftDto })
   @ProblemResponse(409, 'Already published with no changes since (CONFLICT)')
   publish(@Tenant() tenant: TenantContext, @IdParam() id: string): Promise<DraftDto> {
-    return this.drafts.publish(tenant, id);
+    return this.versions.publish(tenant, id);
   }
 
   @Post(':id/unpublish')
@@ -110,7 +114,7 @@ export class DraftsController {
   @ApiOkResponse({ type: DraftDto })
   @ProblemResponse(409, 'The draft is not published (CONFLICT)')
   unpublish(@Tenant() tenant: TenantContext, @IdParam() id: string): Promise<DraftDto> {
-    return this.drafts.unpublish(tenant, id);
+    return this.versions.unpublish(tenant, id);
   }
 
   @Get(':id/versions')
@@ -121,7 +125,7 @@ export class DraftsController {
   })
   @ApiOkResponse({ type: DraftVersionPage })
   listVersions(@IdParam() id: string, @Query() query: PageQueryDto): Promise<Page<DraftVersionSummaryDto>> {
-    return this.drafts.listVersions(id, query);
+    return this.versions.listVersions(id, query);
   }
 
   @Get(':id/versions/:versionId')
@@ -132,6 +136,6 @@ export class DraftsController {
   })
   @ApiOkResponse({ type: DraftVersionDto })
   getVersion(@IdParam() id: string, @IdParam('versionId') versionId: string): Promise<DraftVersionDto> {
-    return this.drafts.getVersion(id, versionId);
+    return this.versions.getVersion(id, versionId);
   }
 }

@@ -3,6 +3,8 @@ import { EntityManager, type FilterQuery } from '@mikro-orm/postgresql';
 import { AuditService } from '../audit/audit.service.js';
 import { AppError, Errors } from '../common/errors/app-error.js';
 import { isUuid } from '../common/ids.js';
+import { escapeLike } from '../common/like.js';
+import { DraftVersionsService } from '../drafts/draft-versions.service.js';
 import { DraftsService } from '../drafts/drafts.service.js';
 import type { TenantContext } from '../tenancy/request-store.js';
 import { scoped } from '../tenancy/scoped-sql.js';
@@ -11,10 +13,6 @@ import { DraftListing } from './draft-listing.entity.js';
 import type { CreateListingDto } from './dto/listings.dto.js';
 import { LISTING_SCANNER, type ListingFinding, type ListingScanner } from './listing-scanner.js';
 import { Listing, type ListingSnapshot } from './listing.entity.js';
-
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
 
 /** 422 `DLP_BLOCKED`: detectors and field paths, never the matched text. */
 function blocked(findings: ListingFinding[]): AppError {
@@ -50,12 +48,13 @@ export class ListingsService {
     private readonly em: EntityManager,
     private readonly audit: AuditService,
     private readonly drafts: DraftsService,
+    private readonly versions: DraftVersionsService,
     @Inject(LISTING_SCANNER) private readonly scanner: ListingScanner,
   ) {}
 
   /** Lists (or re-lists) a published version of a draft of the caller's company. */
   async list(ctx: TenantContext, draftId: string, dto: CreateListingDto): Promise<Listing> {
-    const source = await this.drafts.listableVersion(draftId, dto.versionId);
+    const source = await this.versions.listableVersion(draftId, dto.versionId);
     const d = source.definition;
     const snapshot: ListingSnapshot = structuredClone({
       name: d.name,

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { Errors } from '../common/errors/app-error.js';
 import { decodeCursor, DEFAULT_LIMIT, encodeCursor, type Page } from '../common/pagination.js';
-import { deriveKeyBase, DraftsService } from '../drafts/drafts.service.js';
+import { deriveKeyBase } from '../drafts/draft-keys.js';
+import { DraftsService } from '../drafts/drafts.service.js';
 import type { DraftDto } from '../drafts/dto/draft.dto.js';
 import { toCommunityListing, toCommunitySummary } from '../listings/listing.mapper.js';
 import { ListingsService } from '../listings/listings.service.js';

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { Errors } from '../common/errors/app-error.js';
-import { DraftsService } from '../drafts/drafts.service.js';
+import { DraftVersionsService } from '../drafts/draft-versions.service.js';
 import type { RunnableTemplate, TemplateSource } from './template-source.js';
 import { TemplateCatalog } from './template-catalog.js';
 
@@ -12,7 +12,7 @@ import { TemplateCatalog } from './template-catalog.js';
 export class TemplateSourceService implements TemplateSource {
   constructor(
     private readonly catalog: TemplateCatalog,
-    private readonly drafts: DraftsService,
+    private readonly drafts: DraftVersionsService,
   ) {}
 
   async forRun(ref: { templateId?: string; draftVersionId?: string }): Promise<RunnableTemplate> {
