@@ -5,7 +5,7 @@ import { TenantEntity } from '../tenancy/tenant.entity.js';
 
 /**
  * A company's connector calls of one tool id in one UTC quarter-hour, counted as each call's outcome is recorded
- * on its run step (`RunEngine`): calls, errors by reason, and a mergeable histogram of what the calls took.
+ * on its run step (`RunStepper`): calls, errors by reason, and a mergeable histogram of what the calls took.
  */
 @Entity({ tableName: 'analytics_connector_rollups' })
 @Unique({ name: 'analytics_connector_rollups_company_id_id_unique', properties: ['companyId', 'id'] })

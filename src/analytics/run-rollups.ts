@@ -41,7 +41,7 @@ function histogramWith(ms: number | undefined): string {
 
 /**
  * Keeps the analytics rollups as runs change, in the transaction of each transition (called by `RunTransitions`
- * and `RunEngine`, after the transition's audit event: every writer of a company's rollup rows then already holds
+ * and `RunStepper`, after the transition's audit event: every writer of a company's rollup rows then already holds
  * its audit chain head, so rollup rows are always locked in the same order). Stateless; the statements are in
  * src/tenancy/statements/analytics.ts.
  *
