@@ -40,6 +40,9 @@ import {
   WikiSearchQueryDto,
 } from './dto/wiki.dto.js';
 import { etagOf } from '../common/if-match.js';
+import { WikiRevisionsService } from './wiki-revisions.service.js';
+import { WikiSearchService } from './wiki-search.service.js';
+import { WikiTreeService } from './wiki-tree.service.js';
 import { WikiService } from './wiki.service.js';
 
 const WikiPageList = PageDtoOf(WikiPageSummaryDto, 'WikiPagePage');
@@ -58,7 +61,12 @@ function withEtag(reply: FastifyReply, page: WikiPageDto): WikiPageDto {
 @ApiTags('Wiki')
 @Controller('v1/wiki')
 export class WikiController {
-  constructor(private readonly wiki: WikiService) {}
+  constructor(
+    private readonly wiki: WikiService,
+    private readonly tree: WikiTreeService,
+    private readonly revisions: WikiRevisionsService,
+    private readonly searcher: WikiSearchService,
+  ) {}
 
   @Get('pages')
   @Authorize('read', 'WikiPage')
@@ -68,7 +76,7 @@ export class WikiController {
   })
   @ApiOkResponse({ type: WikiPageList })
   list(@Query() query: WikiListQueryDto): Promise<Page<WikiPageSummaryDto>> {
-    return this.wiki.list(query);
+    return this.tree.list(query);
   }
 
   @Post('pages')
@@ -152,7 +160,7 @@ export class WikiController {
     @IdParam() id: string,
     @Query() query: WikiDeleteQueryDto,
   ): Promise<void> {
-    await this.wiki.remove(tenant, id, query.cascade === 'true');
+    await this.tree.remove(tenant, id, query.cascade === 'true');
   }
 
   @Get('pages/:id/revisions')
@@ -160,7 +168,7 @@ export class WikiController {
   @ApiOperation({ operationId: 'Wiki_listRevisions', summary: 'Revisions of a page, newest first' })
   @ApiOkResponse({ type: WikiRevisionPage })
   listRevisions(@IdParam() id: string, @Query() query: PageQueryDto): Promise<Page<WikiRevisionSummaryDto>> {
-    return this.wiki.listRevisions(id, query);
+    return this.revisions.listRevisions(id, query);
   }
 
   @Get('pages/:id/revisions/:revisionId')
@@ -171,7 +179,7 @@ export class WikiController {
   })
   @ApiOkResponse({ type: WikiRevisionDto })
   getRevision(@IdParam() id: string, @IdParam('revisionId') revisionId: string): Promise<WikiRevisionDto> {
-    return this.wiki.getRevision(id, revisionId);
+    return this.revisions.getRevision(id, revisionId);
   }
 
   @Get('search')
@@ -183,6 +191,6 @@ export class WikiController {
   })
   @ApiOkResponse({ type: WikiSearchPage })
   search(@Query() query: WikiSearchQueryDto): Promise<Page<WikiSearchHitDto>> {
-    return this.wiki.search(query);
+    return this.searcher.search(query);
   }
 }

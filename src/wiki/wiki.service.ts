@@ -1,89 +1,35 @@
-import { subject } from '@casl/ability';
 import { Injectable } from '@nestjs/common';
-import {
-  EntityManager,
-  LockMode,
-  UniqueConstraintViolationException,
-  type FilterQuery,
-} from '@mikro-orm/postgresql';
+import { EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import { AuditService } from '../audit/audit.service.js';
-import { abilityFor } from '../authz/abilities.js';
 import { AppError, Errors } from '../common/errors/app-error.js';
-import { isUuid, newId } from '../common/ids.js';
+import { newId } from '../common/ids.js';
+import { escapeLike } from '../common/like.js';
 import { DlpService } from '../dlp/dlp.service.js';
 import type { Hit } from '../dlp/dlp-scan.js';
-import { DEFAULT_LIMIT, keysetFind, toPage, type Page, type PageQueryDto } from '../common/pagination.js';
 import { lockCompany } from '../tenancy/company-lock.js';
 import type { TenantContext } from '../tenancy/request-store.js';
-import { ScopedReader } from '../tenancy/scoped-reader.js';
-import { searchWikiPages } from '../tenancy/wiki-search.js';
 import {
   SLUG_PATTERN,
   type CreateWikiPageDto,
   type UpdateWikiPageDto,
-  type WikiListQueryDto,
   type WikiPageDto,
-  type WikiPageSummaryDto,
-  type WikiRevisionDto,
-  type WikiRevisionSummaryDto,
-  type WikiSearchHitDto,
-  type WikiSearchQueryDto,
 } from './dto/wiki.dto.js';
+import { findPage } from './wiki-page-lookup.js';
+import { toPageDto } from './wiki-page.mapper.js';
 import { WikiPageRevision } from './wiki-page-revision.entity.js';
 import { MAX_BODY_BYTES, MAX_SLUG_LENGTH, MAX_TITLE_LENGTH, WikiPage } from './wiki-page.entity.js';
 import { suffixedSlug } from '../companies/slug.js';
 import { freeSlug, slugBase } from './wiki-slug.js';
 import { requiredVersions } from '../common/if-match.js';
 import { preconditionFailed } from './wiki.errors.js';
+import { WikiTreeService } from './wiki-tree.service.js';
 
 const SLUG_UNIQUE = 'wiki_pages_company_slug_unique';
-
-/** Deepest search offset a cursor may ask for: ranked search is for the first pages of hits. */
-const MAX_SEARCH_OFFSET = 1000;
 
 /** Who a change is attributed to; the same identity the ability factory compares `createdBy` with. */
 function actorId(ctx: TenantContext): string {
   return ctx.userId ?? ctx.principalId;
 }
-
-function escapeLike(text: string): string {
-  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
-}
-
-function toSummary(p: Omit<WikiPage, 'body'>): WikiPageSummaryDto {
-  return {
-    id: p.id,
-    title: p.title,
-    slug: p.slug,
-    parentId: p.parentId,
-    version: p.version,
-    revisionId: p.revisionId,
-    createdBy: p.createdBy,
-    updatedBy: p.updatedBy,
-    createdAt: p.createdAt.toISOString(),
-    updatedAt: p.updatedAt.toISOString(),
-  };
-}
-
-function toPageDto(p: WikiPage): WikiPageDto {
-  return { ...toSummary(p), body: p.body };
-}
-
-function toRevisionSummary(r: Omit<WikiPageRevision, 'body'>): WikiRevisionSummaryDto {
-  return {
-    id: r.id,
-    pageId: r.pageId,
-    version: r.version,
-    title: r.title,
-    slug: r.slug,
-    parentId: r.parentId,
-    authorId: r.authorId,
-    createdAt: r.createdAt.toISOString(),
-  };
-}
-
-/** What deleting a subtree needs of each page. */
-type PageNode = Pick<WikiPage, 'id' | 'parentId' | 'slug' | 'createdBy'>;
 
 /** A title as stored: trimmed, and not empty once trimmed. */
 function cleanTitle(title: string): string {
@@ -110,53 +56,19 @@ function slugTaken(slug: string): AppError {
   return new AppError(409, 'CONFLICT', `slug ${message}`, [{ field: 'slug', message }]);
 }
 
-/** Keyset of the by-title list: the last row's (title, id). */
-function encodeTitleCursor(p: Pick<WikiPage, 'title' | 'id'>): string {
-  return Buffer.from(JSON.stringify([p.title, p.id]), 'utf8').toString('base64url');
-}
-
-function decodeTitleCursor(cursor: string | undefined): { title: string; id: string } | undefined {
-  if (cursor === undefined || cursor === '') return undefined;
-  try {
-    const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (
-      Array.isArray(value) &&
-      value.length === 2 &&
-      typeof value[0] === 'string' &&
-      typeof value[1] === 'string' &&
-      isUuid(value[1])
-    ) {
-      return { title: value[0], id: value[1] };
-    }
-  } catch {
-    // falls through to the error below
-  }
-  throw Errors.field('cursor', 'is not a cursor this API issued');
-}
-
-function decodeOffsetCursor(cursor: string | undefined): number {
-  if (cursor === undefined || cursor === '') return 0;
-  const match = /^o:(\d{1,6})$/.exec(Buffer.from(cursor, 'base64url').toString('utf8'));
-  const offset = match ? Number(match[1]) : NaN;
-  if (!(offset >= 0 && offset <= MAX_SEARCH_OFFSET)) {
-    throw Errors.field('cursor', 'is not a cursor this API issued');
-  }
-  return offset;
-}
-
 /**
- * The company's wiki: pages in a tree, unique slugs, a whole revision per change, optimistic concurrency
- * (`version` / `If-Match`) and full-text search. Changes to the shape of the tree (creating under a parent,
- * moving, deleting) hold the company's `wiki-tree` lock, so two moves can never make a cycle together and no
- * page is created under one being deleted. Members read, create and edit; the creator or a manager deletes.
+ * The company's wiki pages: reading them, creating them with unique slugs, and changing them with a whole
+ * revision per change under optimistic concurrency (`version` / `If-Match`); title and body pass DLP first. The
+ * tree (children, moves' cycle check, deleting a subtree) is {@link WikiTreeService}'s, the history
+ * {@link WikiRevisionsService}'s, search {@link WikiSearchService}'s. Members read, create and edit.
  */
 @Injectable()
 export class WikiService {
   constructor(
     private readonly em: EntityManager,
     private readonly audit: AuditService,
-    private readonly reader: ScopedReader,
     private readonly dlp: DlpService,
+    private readonly tree: WikiTreeService,
   ) {}
 
   /**
@@ -186,28 +98,8 @@ export class WikiService {
     return this.em.count(WikiPage, {});
   }
 
-  /** Children of `parentId` (top level without it), by title. */
-  async list(query: WikiListQueryDto): Promise<Page<WikiPageSummaryDto>> {
-    const parentId = query.parentId ?? null;
-    if (parentId !== null) await this.findPage(parentId);
-    const limit = query.limit ?? 100;
-    const after = decodeTitleCursor(query.cursor);
-    const where: FilterQuery<WikiPage> = { parentId };
-    if (after) {
-      where.$or = [{ title: { $gt: after.title } }, { title: after.title, id: { $gt: after.id } }];
-    }
-    const rows = await this.em.find(WikiPage, where, {
-      orderBy: { title: 'asc', id: 'asc' },
-      limit: limit + 1,
-      exclude: ['body'],
-    });
-    const more = rows.length > limit;
-    const page = more ? rows.slice(0, limit) : rows;
-    return { data: page.map(toSummary), nextCursor: more ? encodeTitleCursor(page[page.length - 1]) : null };
-  }
-
   async get(id: string): Promise<WikiPageDto> {
-    return toPageDto(await this.findPage(id));
+    return toPageDto(await findPage(this.em, id));
   }
 
   async getBySlug(slug: string): Promise<WikiPageDto> {
@@ -249,7 +141,7 @@ export class WikiService {
     return this.em.transactional(async (tx) => {
       if (parentId !== null) {
         await lockCompany(tx, 'wiki-tree');
-        await this.findPage(parentId, tx);
+        await findPage(tx, parentId);
       }
       let slug: string;
       if (dto.slug !== undefined) {
@@ -322,7 +214,7 @@ export class WikiService {
       const from = page.parentId;
       const to = dto.parentId === undefined ? from : dto.parentId;
       if (to !== from) {
-        if (to !== null) await this.assertNotDescendant(tx, page.id, to);
+        if (to !== null) await this.tree.assertNotDescendant(tx, page.id, to);
         page.parentId = to;
       }
       if (fields.length === 0 && to === from) return toPageDto(page);
@@ -350,158 +242,5 @@ export class WikiService {
       }
       return toPageDto(page);
     });
-  }
-
-  /**
-   * Deletes a page with its revisions (the creator or a manager). A page with children answers 409 unless
-   * `cascade`, which deletes the whole subtree (each page audited); a member may cascade only over pages they
-   * created themselves (403 otherwise: a manager can).
-   */
-  async remove(ctx: TenantContext, id: string, cascade: boolean): Promise<void> {
-    let denied = false;
-    try {
-      await this.em.transactional(async (tx) => {
-        await lockCompany(tx, 'wiki-tree');
-        const page = await tx.findOne(
-          WikiPage,
-          { id },
-          { lockMode: LockMode.PESSIMISTIC_WRITE, exclude: ['body'] },
-        );
-        if (!page) throw Errors.notFound('WikiPage');
-        const ability = abilityFor(ctx);
-        if (!ability.can('delete', subject('WikiPage', { createdBy: page.createdBy }))) {
-          denied = true;
-          throw Errors.notFound('WikiPage');
-        }
-        const descendants = await this.descendants(tx, page.id);
-        if (descendants.length > 0 && !cascade) {
-          throw Errors.conflict(
-            `The page has ${descendants.length} descendant page(s); delete them first or pass ?cascade=true`,
-          );
-        }
-        if (
-          descendants.some((d) => !ability.can('delete', subject('WikiPage', { createdBy: d.createdBy })))
-        ) {
-          throw Errors.forbidden(
-            'The subtree holds pages created by other people: only a manager may delete it at once',
-          );
-        }
-        // The schema cascades from the page to its subtree and to every revision: one statement.
-        tx.remove(page);
-        await tx.flush();
-        const gone: PageNode[] = [page, ...descendants];
-        for (const p of gone) {
-          await this.audit.record(
-            {
-              action: 'wiki_page.deleted',
-              target: { type: 'WikiPage', id: p.id },
-              metadata: { slug: p.slug, parentId: p.parentId, ...(p === page ? {} : { with: page.id }) },
-            },
-            tx,
-          );
-        }
-      });
-    } catch (error) {
-      if (denied) {
-        await this.audit.recordAlone({
-          action: 'authorization.denied',
-          target: { type: 'WikiPage', id },
-          metadata: {
-            permission: 'wiki:delete',
-            action: 'delete',
-            route: 'DELETE /v1/wiki/pages/:id',
-            role: ctx.role,
-            reason: 'not your page',
-          },
-        });
-      }
-      throw error;
-    }
-  }
-
-  async listRevisions(id: string, query: PageQueryDto): Promise<Page<WikiRevisionSummaryDto>> {
-    await this.findPage(id);
-    const page = keysetFind(query);
-    const rows = await this.em.find(
-      WikiPageRevision,
-      { ...page.where, pageId: id },
-      { ...page.options, exclude: ['body'] },
-    );
-    return toPage(rows, page.limit, toRevisionSummary);
-  }
-
-  async getRevision(id: string, revisionId: string): Promise<WikiRevisionDto> {
-    await this.findPage(id);
-    const revision = await this.em.findOne(WikiPageRevision, { id: revisionId, pageId: id });
-    if (!revision) throw Errors.notFound('WikiPageRevision');
-    return { ...toRevisionSummary(revision), body: revision.body };
-  }
-
-  /** Ranked full-text hits over the company's pages (see `searchWikiPages`). */
-  async search(query: WikiSearchQueryDto): Promise<Page<WikiSearchHitDto>> {
-    const limit = query.limit ?? DEFAULT_LIMIT;
-    const offset = decodeOffsetCursor(query.cursor);
-    // No text is a valid query too: it matches nothing.
-    if (query.q === undefined || query.q.trim() === '') return { data: [], nextCursor: null };
-    const rows = await searchWikiPages(this.reader, { text: query.q, limit: limit + 1, offset });
-    const more = rows.length > limit && offset + limit <= MAX_SEARCH_OFFSET;
-    const data = rows.slice(0, limit).map((r) => ({
-      id: r.id,
-      title: r.title,
-      slug: r.slug,
-      parentId: r.parent_id,
-      rank: Number(r.rank),
-      snippet: r.snippet.replace(/\s+/g, ' ').trim(),
-      updatedAt: new Date(r.updated_at).toISOString(),
-    }));
-    const nextCursor = more ? Buffer.from(`o:${offset + limit}`, 'utf8').toString('base64url') : null;
-    return { data, nextCursor };
-  }
-
-  // -------------------------------------------------------------------------------------------
-
-  private async findPage(id: string, em: EntityManager = this.em): Promise<WikiPage> {
-    const page = await em.findOne(WikiPage, { id });
-    if (!page) throw Errors.notFound('WikiPage');
-    return page;
-  }
-
-  /**
-   * 404 when the new parent is not a page of the company; 409 when it is the page itself or lies below it
-   * (walking up from the new parent, under the tree lock, so the tree cannot change meanwhile).
-   */
-  private async assertNotDescendant(tx: EntityManager, pageId: string, parentId: string): Promise<void> {
-    const seen = new Set<string>();
-    let current: string | null = parentId;
-    while (current !== null) {
-      if (current === pageId) {
-        throw Errors.conflict('A page cannot be moved under itself or one of its descendants');
-      }
-      if (seen.has(current)) break; // never expected: the tree has no cycle to walk
-      seen.add(current);
-      const node: Pick<WikiPage, 'parentId'> | null = await tx.findOne(
-        WikiPage,
-        { id: current },
-        { fields: ['id', 'parentId'] },
-      );
-      if (!node) throw Errors.notFound('WikiPage');
-      current = node.parentId;
-    }
-  }
-
-  /** Every page below `pageId`, level by level. */
-  private async descendants(tx: EntityManager, pageId: string): Promise<PageNode[]> {
-    const out: PageNode[] = [];
-    let level = [pageId];
-    while (level.length > 0) {
-      const rows = await tx.find(
-        WikiPage,
-        { parentId: { $in: level } },
-        { fields: ['id', 'parentId', 'slug', 'createdBy'] },
-      );
-      out.push(...rows);
-      level = rows.map((r) => r.id);
-    }
-    return out;
   }
 }
