@@ -180,6 +180,33 @@ describe('per-user rate limits', () => {
     const d = await createCompanySession(t2, 'User limits other company');
     expect((await me(t2, d.member.accessToken)).status).toBe(200);
   });
+  it('counts a wide limit in memory between batches: the database and the other instance learn the counts', async () => {
+    const c = await createCompanySession(t1, 'User limits batches');
+    expect((await patch(t1, c, c.admin.accessToken, { rateLimitPerMinute: 100 })).status).toBe(200);
+    let remaining = -1;
+    for (let i = 0; i < 30; i++) {
+      const res = await me(t1, c.member.accessToken);
+      expect(res.status).toBe(200);
+      const left = Number(res.headers['ratelimit-remaining']);
+      if (remaining >= 0) expect(left).toBe(remaining - 1); // one instance sees its own counts at once
+      remaining = left;
+    }
+    // Within a batch interval (100 ms) the counts reach the database…
+    await new Promise((r) => setTimeout(r, 300));
+    const row = await t1.owner.query('select count from rate_limits.counters where key = $1', [
+      `company:${c.companyId}`,
+    ]);
+    expect(row.rows[0]?.count).toBe(100 - remaining);
+    // …and the other instance admits exactly what is left of the limit, the last tenth counted request by request.
+    let admitted = 0;
+    for (;;) {
+      const res = await me(t2, c.member.accessToken);
+      if (res.status === 429) break;
+      expect(res.status).toBe(200);
+      admitted++;
+    }
+    expect(admitted).toBe(remaining);
+  });
 });
 
 describe('per-user rate limits with Redis', () => {

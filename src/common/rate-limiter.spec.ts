@@ -1,11 +1,67 @@
 import { Redis } from 'ioredis';
-import { describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   MemoryRateLimiter,
   PostgresRateLimiter,
   rateLimitHeaders,
   RedisRateLimiter,
+  type CounterStore,
+  type StoredCount,
 } from './rate-limiter.js';
+
+/** `rate_limits.hit` and `rate_limits.add` as the migrations define them, in memory, on the (fake) clock. */
+class FakeCounterStore implements CounterStore {
+  readonly calls: string[] = [];
+  failing = false;
+  private readonly rows = new Map<string, StoredCount>();
+
+  hit(keys: readonly string[], limits: readonly number[]): Promise<StoredCount[]> {
+    this.calls.push('hit');
+    const now = Date.now();
+    const out: StoredCount[] = [];
+    for (const [i, key] of keys.entries()) {
+      const row = this.rows.get(key);
+      const next =
+        !row || row.windowStart <= now - 60_000
+          ? { count: 1, windowStart: now }
+          : { count: row.count + 1, windowStart: row.windowStart };
+      this.rows.set(key, next);
+      out.push({ ...next });
+      if (next.count > limits[i]) break;
+    }
+    return Promise.resolve(out);
+  }
+
+  add(keys: readonly string[], counts: readonly number[], starts: readonly number[]): Promise<StoredCount[]> {
+    this.calls.push('add');
+    if (this.failing) return Promise.reject(new Error('down'));
+    return Promise.resolve(
+      keys.map((key, i) => {
+        const row = this.rows.get(key);
+        if (row && row.windowStart === starts[i]) row.count += counts[i];
+        return row ? { ...row } : { count: 0, windowStart: 0 };
+      }),
+    );
+  }
+
+  sweep(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  count(key: string): number {
+    return this.rows.get(key)?.count ?? 0;
+  }
+
+  set(key: string, count: number): void {
+    const row = this.rows.get(key);
+    if (row) row.count = count;
+  }
+
+  /** Opens a new window for `key`, as the next request after the minute would. */
+  open(key: string): void {
+    this.rows.set(key, { count: 0, windowStart: Date.now() });
+  }
+}
 
 describe('rate limiters', () => {
   it('memory: counts per key and limits beyond the limit', async () => {
@@ -38,7 +94,11 @@ describe('rate limiters', () => {
   it('postgres: maps the store’s counts, peeks the uncounted, falls back to memory when the store fails', async () => {
     const start = Date.now() - 10_000;
     const limiter = new PostgresRateLimiter(
-      { hit: async () => [{ count: 3, windowStart: start }], sweep: async () => undefined },
+      {
+        hit: async () => [{ count: 3, windowStart: start }],
+        add: async () => [],
+        sweep: async () => undefined,
+      },
       () => undefined,
     );
     const [user, company] = await limiter.hitAll([
@@ -55,12 +115,85 @@ describe('rate limiters', () => {
     const failing = new PostgresRateLimiter(
       {
         hit: () => Promise.reject(new Error('down')),
+        add: () => Promise.reject(new Error('down')),
         sweep: () => Promise.reject(new Error('down')),
       },
       (m) => warnings.push(m),
     );
     expect((await failing.hit('k', 1)).remaining).toBe(0);
     expect(warnings.some((w) => w.includes('counting in memory'))).toBe(true);
+  });
+
+  describe('postgres batches', () => {
+    beforeEach(() => {
+      vi.useFakeTimers({ now: 1_800_000_000_000 });
+    });
+    afterEach(() => {
+      vi.useRealTimers();
+    });
+
+    it('counts far from the limit in memory and sends the counts in one batch; the last tenth is exact', async () => {
+      const store = new FakeCounterStore();
+      const limiter = new PostgresRateLimiter(store, () => undefined);
+      const remaining: number[] = [];
+      for (let i = 0; i < 5; i++) remaining.push((await limiter.hit('k', 1000)).remaining);
+      expect(remaining).toEqual([999, 998, 997, 996, 995]);
+      expect(store.calls).toEqual(['hit']); // the window's first request only
+      await vi.advanceTimersByTimeAsync(100);
+      expect(store.calls).toEqual(['hit', 'add']);
+      expect(store.count('k')).toBe(5);
+
+      // Near the limit (the last 100 of 1000), every request is counted in the store.
+      store.set('k', 899);
+      await limiter.hit('k', 1000); // still counted here: the store's 899 is not known yet
+      await vi.advanceTimersByTimeAsync(100); // the batch answers 900
+      store.calls.length = 0;
+      expect((await limiter.hit('k', 1000)).remaining).toBe(99);
+      expect((await limiter.hit('k', 1000)).remaining).toBe(98);
+      expect(store.calls).toEqual(['hit', 'hit']);
+      await limiter.close();
+    });
+
+    it('keeps two instances within a batch of the limit, and small limits exact', async () => {
+      const store = new FakeCounterStore();
+      const a = new PostgresRateLimiter(store, () => undefined);
+      const b = new PostgresRateLimiter(store, () => undefined);
+      let admitted = 0;
+      for (let i = 0; i < 400; i++) {
+        if (!(await (i % 2 ? a : b).hit('k', 200)).limited) admitted++;
+        if (i % 10 === 9) await vi.advanceTimersByTimeAsync(100);
+      }
+      // Each instance counts at most 5 requests between batches that the other does not know of.
+      expect(admitted).toBeGreaterThanOrEqual(200);
+      expect(admitted).toBeLessThanOrEqual(205);
+
+      let small = 0;
+      for (let i = 0; i < 30; i++) if (!(await (i % 2 ? a : b).hit('s', 15)).limited) small++;
+      expect(small).toBe(15);
+      await Promise.all([a.close(), b.close()]);
+    });
+
+    it('drops counts of a window that ended, and sends a failed batch again', async () => {
+      const store = new FakeCounterStore();
+      const warnings: string[] = [];
+      const limiter = new PostgresRateLimiter(store, (m) => warnings.push(m));
+      await limiter.hit('k', 1000);
+      store.failing = true;
+      await limiter.hit('k', 1000);
+      await vi.advanceTimersByTimeAsync(100);
+      expect(warnings.some((w) => w.includes('retrying'))).toBe(true);
+      store.failing = false;
+      await vi.advanceTimersByTimeAsync(100);
+      expect(store.count('k')).toBe(2);
+
+      await limiter.hit('k', 1000);
+      vi.setSystemTime(Date.now() + 60_000); // the window ends before its batch is sent
+      store.open('k');
+      await vi.advanceTimersByTimeAsync(100);
+      expect(store.count('k')).toBe(0);
+      expect((await limiter.hit('k', 1000)).remaining).toBe(999); // the new window, from the store
+      await limiter.close();
+    });
   });
 
   it('redis: two instances share one window', async () => {

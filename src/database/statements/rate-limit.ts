@@ -1,14 +1,14 @@
 import pg from 'pg';
 import type { CounterStore } from '../../common/rate-limiter.js';
 
-/** Connections of the limiter's own pool: one statement per request, a fraction of a millisecond each. */
+/** Connections of the limiter's own pool: a statement per window's first request and per batch, sub-millisecond. */
 const POOL_MAX = 2;
 
 /**
  * The rate-limit counters shared by every instance on this database (`rate_limits`, see the migration
  * `user_rate_limits`): not tenant data, so no company scope. They run on a small pool of their own (as the
- * application role, `databaseUrl`), outside any request transaction, as a named prepared statement: one round
- * trip per request without the ORM's query path, and never waiting behind the request pool.
+ * application role, `databaseUrl`), outside any request transaction, as named prepared statements, without the ORM's query path,
+ * and never waiting behind the request pool.
  */
 export function postgresCounterStore(
   databaseUrl: string,
@@ -22,6 +22,14 @@ export function postgresCounterStore(
         name: 'rate_limits_hit',
         text: 'select n, started from rate_limits.hit($1::jsonb, $2::jsonb)',
         values: [JSON.stringify(keys), JSON.stringify(limits)],
+      });
+      return rows.map((r) => ({ count: r.n, windowStart: Number(r.started) }));
+    },
+    async add(keys, counts, starts) {
+      const { rows } = await pool.query<{ n: number; started: string }>({
+        name: 'rate_limits_add',
+        text: 'select n, started from rate_limits.add($1::jsonb, $2::jsonb, $3::jsonb)',
+        values: [JSON.stringify(keys), JSON.stringify(counts), JSON.stringify(starts)],
       });
       return rows.map((r) => ({ count: r.n, windowStart: Number(r.started) }));
     },
