@@ -20,7 +20,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { newId } from '../src/common/ids.js';
-import type { UserGroups } from '../src/members/access.cache.js';
+import type { UserGroups } from '../src/authz/access-ports.js';
 import { runMigrations } from '../src/database/migrate.js';
 import { deriveAppUrl, withDatabase } from '../src/database/urls.js';
 import { TEST_ENV } from '../test/setup/test-env.js';
@@ -78,8 +78,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
  */
 async function micro(n: number, rounds: number): Promise<void> {
   await import('../src/features.js');
-  const { abilityFor } = await import('../src/authz/abilities.js');
-  const { withGroups } = await import('../src/members/credential-scopes.js');
+  const { abilityFor, withGroups } = await import('../src/authz/abilities.js');
   const base = {
     companyId: newId(),
     principalId: newId(),

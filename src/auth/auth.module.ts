@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { JwtModule } from '@nestjs/jwt';
 import { PassportModule } from '@nestjs/passport';
+import { ACCESS_TOKEN_VERIFIER } from '../authz/access-ports.js';
 import { CompaniesModule } from '../companies/companies.module.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
@@ -30,7 +31,14 @@ import { TokenService } from './token.service.js';
     MembersModule,
   ],
   controllers: [AuthController],
-  providers: [AuthService, TokenService, PasswordService, JwtStrategy, JwtAuthGuard],
-  exports: [AuthService, TokenService, PasswordService, JwtAuthGuard],
+  providers: [
+    AuthService,
+    TokenService,
+    PasswordService,
+    JwtStrategy,
+    // The global guard's JWT check (authz declares the ports it needs: see access-ports.ts).
+    { provide: ACCESS_TOKEN_VERIFIER, useClass: JwtAuthGuard },
+  ],
+  exports: [AuthService, TokenService, PasswordService, ACCESS_TOKEN_VERIFIER],
 })
 export class AuthModule {}

@@ -1,6 +1,7 @@
 import { AbilityBuilder, createMongoAbility, type ForcedSubject, type MongoAbility } from '@casl/ability';
 import type { TenantContext } from '../tenancy/request-store.js';
 import { Errors } from '../common/errors/app-error.js';
+import type { UserGroups } from './access-ports.js';
 import { catalogue, forPrincipal, isPermission, rolePermissions, unionPermissions } from './permissions.js';
 import type { Role } from './roles.js';
 
@@ -109,6 +110,26 @@ function nonReadActions(): Action[] {
   for (const permission of catalogue().byName.values())
     for (const rule of permission.rules) for (const a of rule.actions) all.add(a);
   return [...all].filter((a) => !LOOK_ACTIONS.has(a));
+}
+
+/** Unions computed once per cached groups entry and role (the hot path allocates no new list per request). */
+const unions = new WeakMap<UserGroups, Map<Role, readonly string[]>>();
+
+/** A person's context with their groups: permissions = role's ∪ groups' (unchanged when they have none). */
+export function withGroups(ctx: TenantContext, groups: UserGroups): TenantContext {
+  if (groups.keys.length === 0) return ctx;
+  if (groups.permissions.length === 0) return { ...ctx, groups: groups.keys };
+  let byRole = unions.get(groups);
+  if (!byRole) {
+    byRole = new Map<Role, readonly string[]>();
+    unions.set(groups, byRole);
+  }
+  let permissions = byRole.get(ctx.role);
+  if (!permissions) {
+    permissions = unionPermissions(rolePermissions(ctx.role), groups.permissions);
+    byRole.set(ctx.role, permissions);
+  }
+  return { ...ctx, groups: groups.keys, permissions };
 }
 
 /** Whether the context holds `permission` (role, groups, or a credential's scoped list). */

@@ -9,19 +9,26 @@ import {
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AuditService } from '../audit/audit.service.js';
-import { JwtAuthGuard } from '../auth/jwt-auth.guard.js';
-import { CompanySettingsCache, type CompanyRuntimeSettings } from '../companies/company-settings.cache.js';
 import { AppError, Errors } from '../common/errors/app-error.js';
 import { isInternalCall } from '../common/internal-call.js';
 import { rateLimitHeaders, type RateLimiter, type RateLimitPolicy } from '../common/rate-limiter.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { AccessCache } from '../members/access.cache.js';
-import { CredentialScopes, withGroups } from '../members/credential-scopes.js';
 import type { TenantContext } from '../tenancy/request-store.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
 import { CALLS_OUT, WriteSlots } from '../tenancy/write-slots.js';
-import { abilityFor } from './abilities.js';
+import { abilityFor, withGroups } from './abilities.js';
+import {
+  ACCESS_RESOLVER,
+  ACCESS_TOKEN_VERIFIER,
+  APPLICATION_SCOPES,
+  COMPANY_RUNTIME_SETTINGS,
+  type AccessResolver,
+  type AccessTokenVerifier,
+  type ApplicationScopes,
+  type CompanyRuntimeSettings,
+  type CompanyRuntimeSettingsSource,
+} from './access-ports.js';
 import { API_KEY_AUTHENTICATOR, API_KEY_PREFIX, type ApiKeyAuthenticator } from './api-key-authenticator.js';
 import { ROUTE_AUTH, ruleFor, type RouteAuth } from './authorize.decorator.js';
 import { permissionForRule } from './permissions.js';
@@ -48,7 +55,7 @@ export function isItemRoute(url: string): boolean {
  * 2. the credential (access JWT or API key) is verified and becomes the request's tenant context. A user's
  *    role is the weaker of the token's and their current membership's, and a user who is no longer a member
  *    (or a switched-in operator whose `platform:admin` flag was revoked) is refused with 401: an access token
- *    carries what was true when it was issued. Both are read through `AccessCache` (see its TTL);
+ *    carries what was true when it was issued. Both are read through the `ACCESS_RESOLVER` port;
  * 3. a `{companyId}` in the path must be the context's company (else 404);
  * 4. the company's rate limit is counted, and the acting person's within the company when it sets one;
  * 5. the ability of (principal, effective permissions: role ∪ groups, or a credential's scope) must allow the
@@ -61,12 +68,12 @@ export class AuthorizationGuard implements CanActivate {
 
   constructor(
     private readonly reflector: Reflector,
-    private readonly jwt: JwtAuthGuard,
+    @Inject(ACCESS_TOKEN_VERIFIER) private readonly jwt: AccessTokenVerifier,
     private readonly tenancy: TenancyService,
     private readonly audit: AuditService,
-    private readonly companies: CompanySettingsCache,
-    private readonly access: AccessCache,
-    private readonly scopes: CredentialScopes,
+    @Inject(COMPANY_RUNTIME_SETTINGS) private readonly companies: CompanyRuntimeSettingsSource,
+    @Inject(ACCESS_RESOLVER) private readonly access: AccessResolver,
+    @Inject(APPLICATION_SCOPES) private readonly scopes: ApplicationScopes,
     @Inject(RATE_LIMITER) private readonly limiter: RateLimiter,
     private readonly writeSlots: WriteSlots,
     @Inject(APP_CONFIG) private readonly config: AppConfig,

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { COMPANY_RUNTIME_SETTINGS } from '../authz/access-ports.js';
 import { MembersModule } from '../members/members.module.js';
 import { RunsModule } from '../runs/runs.module.js';
 import { SchedulerModule } from '../scheduler/scheduler.module.js';
@@ -12,7 +13,13 @@ import { CompanySettingsCache } from './company-settings.cache.js';
   // RunsModule: a new `maxConcurrentRuns` moves the company's waiting run jobs to its tier (`RunQueue.retier`).
   imports: [MembersModule, SchedulerModule, RunsModule],
   controllers: [CompaniesController],
-  providers: [CompaniesService, CompanySettingsCache, CompanyAdminService, CompanyPurgeService],
-  exports: [CompaniesService, CompanySettingsCache, CompanyPurgeService],
+  providers: [
+    CompaniesService,
+    CompanySettingsCache,
+    CompanyAdminService,
+    CompanyPurgeService,
+    { provide: COMPANY_RUNTIME_SETTINGS, useExisting: CompanySettingsCache },
+  ],
+  exports: [CompaniesService, CompanyPurgeService, COMPANY_RUNTIME_SETTINGS],
 })
 export class CompaniesModule {}

@@ -1,26 +1,21 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
+import type { CompanyRuntimeSettings, CompanyRuntimeSettingsSource } from '../authz/access-ports.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
 import { Unscoped } from '../tenancy/unscoped.js';
 import { Company } from './company.entity.js';
 
-export interface CompanyRuntimeSettings {
-  rateLimitPerMinute: number;
-  /** Per person in the company; null: no per-person limit. */
-  userRateLimitPerMinute: number | null;
-  deletionScheduled: boolean;
-}
-
 const TTL_MS = 30_000;
 
 /**
  * What the request path needs of a company on every call (its rate limit, whether it is being deleted),
- * cached briefly per process so the hot path does not query the registry each time.
+ * cached briefly per process so the hot path does not query the registry each time. The global guard reads it as
+ * `COMPANY_RUNTIME_SETTINGS`.
  */
 @Injectable()
-export class CompanySettingsCache {
+export class CompanySettingsCache implements CompanyRuntimeSettingsSource {
   /** Companies read in the last `TTL_MS`, the 50 000 most recently used (an entry wraps a null: no such company). */
   private readonly entries = new LRUCache<string, { value: CompanyRuntimeSettings | null }>({
     max: 50_000,

@@ -1,5 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
+import type { AccessResolver, UserGroups } from '../authz/access-ports.js';
 import type { Role } from '../authz/roles.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
 import { Unscoped } from '../tenancy/unscoped.js';
@@ -17,12 +18,6 @@ export const ACCESS_CACHE_TTL_MS = 5_000;
 
 /** The most entries a cache keeps (least recently used go first): a burst of distinct callers cannot grow memory. */
 const MAX_ENTRIES = 50_000;
-
-/** A person's groups in a company: their keys (approver groups) and the union of their permissions. */
-export interface UserGroups {
-  keys: readonly string[];
-  permissions: readonly string[];
-}
 
 /** Reads a person's groups in a company (registered by the groups feature; none when it is absent). */
 export type GroupSource = (companyId: string, userId: string) => Promise<UserGroups>;
@@ -49,7 +44,7 @@ function accessCache<T>(): LRUCache<string, Entry<T>> {
  * failed read is not remembered.
  */
 @Injectable()
-export class AccessCache {
+export class AccessCache implements AccessResolver {
   private readonly roles = accessCache<Role | null>();
   private readonly operators = accessCache<boolean>();
   private readonly groups = accessCache<UserGroups>();

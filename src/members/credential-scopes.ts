@@ -2,29 +2,10 @@ import { Injectable } from '@nestjs/common';
 import { intersectPermissions, rolePermissions, unionPermissions } from '../authz/permissions.js';
 import type { Role } from '../authz/roles.js';
 import { Application } from '../applications/application.entity.js';
+import type { ApplicationScopes } from '../authz/access-ports.js';
 import type { TenantContext } from '../tenancy/request-store.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
-import { ACCESS_CACHE_TTL_MS as ACCESS_TTL, AccessCache, type UserGroups } from './access.cache.js';
-
-/** Unions computed once per cached groups entry and role (the hot path allocates no new list per request). */
-const unions = new WeakMap<UserGroups, Map<Role, readonly string[]>>();
-
-/** A person's context with their groups: permissions = role's ∪ groups' (unchanged when they have none). */
-export function withGroups(ctx: TenantContext, groups: UserGroups): TenantContext {
-  if (groups.keys.length === 0) return ctx;
-  if (groups.permissions.length === 0) return { ...ctx, groups: groups.keys };
-  let byRole = unions.get(groups);
-  if (!byRole) {
-    byRole = new Map<Role, readonly string[]>();
-    unions.set(groups, byRole);
-  }
-  let permissions = byRole.get(ctx.role);
-  if (!permissions) {
-    permissions = unionPermissions(rolePermissions(ctx.role), groups.permissions);
-    byRole.set(ctx.role, permissions);
-  }
-  return { ...ctx, groups: groups.keys, permissions };
-}
+import { ACCESS_CACHE_TTL_MS as ACCESS_TTL, AccessCache } from './access.cache.js';
 
 /**
  * Scoped machine credentials: an API key or an application created with `permissions` acts with that list ∩ its
@@ -32,7 +13,7 @@ export function withGroups(ctx: TenantContext, groups: UserGroups): TenantContex
  * creator's role and groups through `AccessCache`, so within its TTL). Without a list, the role alone applies.
  */
 @Injectable()
-export class CredentialScopes {
+export class CredentialScopes implements ApplicationScopes {
   private readonly applications = new Map<string, { at: number; value: Promise<readonly string[] | null> }>();
 
   constructor(
