@@ -6,7 +6,8 @@ import { ApiKeysModule } from './api-keys/api-keys.module.js';
 import { ApplicationsModule } from './applications/applications.module.js';
 import { AuditModule } from './audit/audit.module.js';
 import { AuthModule } from './auth/auth.module.js';
-import { AuthorizationGuard, RATE_LIMITER } from './authz/authorization.guard.js';
+import { AUTHORIZATION_PROVIDERS, AuthorizationGuard } from './authz/authorization.guard.js';
+import { RATE_LIMITER } from './authz/request-limits.js';
 import { ProblemFilter, ROOT_LOGGER } from './common/errors/problem.filter.js';
 import { createRateLimiter } from './common/rate-limiter.factory.js';
 import type { RateLimiter } from './common/rate-limiter.js';
@@ -68,7 +69,8 @@ export class AppModule implements OnApplicationShutdown {
         MembersModule,
         AuthModule,
         PlatformModule,
-        // Exports API_KEY_AUTHENTICATOR to the global guard below.
+        // Exports API_KEY_AUTHENTICATOR to the global guard below (as MembersModule, CompaniesModule and AuthModule
+        // export the other ports of authz/access-ports.ts).
         ApiKeysModule,
         ApplicationsModule,
         TemplatesModule,
@@ -88,6 +90,7 @@ export class AppModule implements OnApplicationShutdown {
           provide: RATE_LIMITER,
           useFactory: () => createRateLimiter(options.config, options.logger, options.databaseUrl),
         },
+        ...AUTHORIZATION_PROVIDERS,
         { provide: APP_GUARD, useClass: AuthorizationGuard },
         { provide: APP_GUARD, useClass: UndeclaredBodyGuard },
         { provide: APP_FILTER, useClass: ProblemFilter },

@@ -6,7 +6,7 @@ import { SwaggerModule } from '@nestjs/swagger';
 import { MikroORM } from '@mikro-orm/postgresql';
 import type { FastifyRequest } from 'fastify';
 import { AppModule, type AppOptions } from './app.module.js';
-import { RATE_LIMITER } from './authz/authorization.guard.js';
+import { RATE_LIMITER } from './authz/request-limits.js';
 import { drainRefusedBodies } from './common/drain-refused-body.js';
 import { BODY_LIMIT_BYTES, registerBodyParsers } from './common/json-body.js';
 import { NestPinoLogger } from './common/logger.js';

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Response } from 'supertest';
 import type { AbilityRule } from '../src/authz/authorize.decorator.js';
-import { isItemRoute } from '../src/authz/authorization.guard.js';
+import { isItemRoute } from '../src/authz/access-policy.js';
 import {
   catalogue,
   permissionForRule,

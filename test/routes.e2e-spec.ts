@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RouteAuth } from '../src/authz/authorize.decorator.js';
-import { isItemRoute } from '../src/authz/authorization.guard.js';
+import { isItemRoute } from '../src/authz/access-policy.js';
 import { permissionForRule } from '../src/authz/permissions.js';
 import { startTestApp, type TestApp } from './harness/app.js';
 import { collectRoutes } from './harness/routes.js';

@@ -1,8 +1,7 @@
 import { request as httpRequest, type ClientRequest } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { WRITE_GATE } from '../src/authz/authorization.guard.js';
-import type { CompanyWriteGate } from '../src/tenancy/company-write-gate.js';
+import { WRITE_GATE, type CompanyWriteGate } from '../src/tenancy/company-write-gate.js';
 import { startTestApp, type TestApp } from './harness/app.js';
 import { startTestEndpoint } from './harness/endpoint.js';
 import { createCompanySession, type CompanySession } from './harness/session.js';
