@@ -10,24 +10,7 @@ export type RunStatuses = Map<string, RunStatus>;
 export type CardRow = Omit<BoardCardRow, 'runStatus'>;
 
 export function toCardDto(c: Card, runs: RunStatuses): CardDto {
-  const status = c.runId ? runs.get(c.runId) : undefined;
-  return {
-    id: c.id,
-    boardId: c.boardId,
-    columnId: c.columnId,
-    rank: c.rank,
-    title: c.title,
-    description: c.description,
-    labels: c.labels,
-    dueAt: c.dueAt ? c.dueAt.toISOString() : null,
-    assigneeId: c.assigneeId,
-    run: c.runId && status ? { id: c.runId, status } : null,
-    version: c.version,
-    createdBy: c.createdBy,
-    updatedBy: c.updatedBy,
-    createdAt: c.createdAt.toISOString(),
-    updatedAt: c.updatedAt.toISOString(),
-  };
+  return toCardRowDto({ ...c, runStatus: c.runId ? (runs.get(c.runId) ?? null) : null });
 }
 
 export function toCardRowDto(c: BoardCardRow): CardDto {
