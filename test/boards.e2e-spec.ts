@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { Response } from 'supertest';
+import { MikroORM } from '@mikro-orm/postgresql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { newId } from '../src/common/ids.js';
 import { CompanyPurgeService } from '../src/companies/company-purge.service.js';
@@ -383,6 +384,52 @@ describe('boards, columns and cards', () => {
     expect(read).toMatchObject({ title: 'First edit', version: 3, columnId: board.columns[1].id });
     // A missing card answers 404 whatever the If-Match.
     expectProblem(await patch(newId(), 1, { title: 'x' }), 404, 'NOT_FOUND');
+  });
+
+  it("scopes every statement of a move to the company (the ORM's own wall, whatever row-level security does)", async () => {
+    const board = await newBoard();
+    const [todo, doing] = board.columns as Json[];
+    ok(
+      await req('PATCH', `/v1/boards/${board.id}/columns/${doing.id}`, s.manager, { body: { wipLimit: 5 } }),
+    );
+    const [a, b, c] = [
+      await newCard(board.id, todo.id),
+      await newCard(board.id, todo.id),
+      await newCard(board.id, todo.id),
+    ];
+    // Every statement the ORM sends during these moves (`onQuery` sees each one before it is sent).
+    const config = t.app.get(MikroORM).config;
+    const onQuery = config.get('onQuery');
+    const statements: { sql: string; params: readonly unknown[] }[] = [];
+    config.set('onQuery', (sql: string, params: readonly unknown[]) => {
+      statements.push({ sql, params });
+      return sql;
+    });
+    try {
+      ok(await move(c.id, 1, { columnId: doing.id })); // into a column with a WIP limit: lock and count
+      ok(await move(a.id, 1, { columnId: todo.id, beforeCardId: b.id }));
+      ok(await move(b.id, 1, { columnId: todo.id, afterCardId: a.id }));
+      ok(await move(c.id, 2, { columnId: todo.id, afterCardId: a.id, beforeCardId: b.id }));
+    } finally {
+      config.set('onQuery', onQuery);
+    }
+    const tables = statements.filter((q) => /"(cards|board_columns)"/.test(q.sql));
+    expect(tables.length).toBeGreaterThanOrEqual(10);
+    expect(tables.some((q) => /"board_columns".* for update/.test(q.sql))).toBe(true);
+    for (const { sql, params } of tables) {
+      // Each select of a card or column (subqueries included) and the update filter on the company.
+      const aliases = [...sql.matchAll(/"(?:cards|board_columns)" as "([^"]+)"/g)].map((m) => `"${m[1]}".`);
+      if (sql.startsWith('update "cards"')) aliases.push('');
+      expect(aliases.length, sql).toBeGreaterThan(0);
+      // The outer statement binds its values; the subqueries' are inlined (escaped) by the ORM.
+      for (const alias of aliases) {
+        expect(sql).toMatch(
+          new RegExp(`${alias.replaceAll('.', '\\.')}"company_id" = (\\?|'${s.companyId}')`),
+        );
+      }
+      expect([sql, ...params.map(String)].join(' ')).toContain(s.companyId);
+      expect([sql, ...params.map(String)].join(' ')).not.toContain(other.companyId);
+    }
   });
 
   it('races two movers on one card: exactly one wins, the other gets 412', async () => {

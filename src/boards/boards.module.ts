@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { MembersModule } from '../members/members.module.js';
 import { BoardsController } from './boards.controller.js';
 import { BoardsService } from './boards.service.js';
+import { CardMovesService } from './card-moves.service.js';
 import { CardsController } from './cards.controller.js';
 import { CardsService } from './cards.service.js';
 
@@ -9,7 +10,7 @@ import { CardsService } from './cards.service.js';
 @Module({
   imports: [MembersModule],
   controllers: [BoardsController, CardsController],
-  providers: [BoardsService, CardsService],
+  providers: [BoardsService, CardsService, CardMovesService],
   exports: [CardsService],
 })
 export class BoardsModule {}

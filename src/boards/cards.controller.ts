@@ -25,6 +25,7 @@ import { Tenant } from '../authz/tenant.decorator.js';
 import { IdParam } from '../common/id-param.js';
 import { PageDtoOf, type Page } from '../common/pagination.js';
 import type { TenantContext } from '../tenancy/request-store.js';
+import { CardMovesService } from './card-moves.service.js';
 import { CardsService } from './cards.service.js';
 import {
   BoardCardsQueryDto,
@@ -59,7 +60,10 @@ function RequiresIfMatch(): MethodDecorator {
 @ApiTags('Cards')
 @Controller('v1')
 export class CardsController {
-  constructor(private readonly cards: CardsService) {}
+  constructor(
+    private readonly cards: CardsService,
+    private readonly moves: CardMovesService,
+  ) {}
 
   @Get('boards/:id/cards')
   @Authorize('read', 'Card')
@@ -146,7 +150,7 @@ export class CardsController {
     @Body() dto: MoveCardDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<CardDto> {
-    const card = await this.cards.move(tenant, id, ifMatch, dto);
+    const card = await this.moves.move(tenant, id, ifMatch, dto);
     void reply.header('ETag', etagOf(card.version));
     return card;
   }

@@ -1,6 +1,6 @@
 import { subject } from '@casl/ability';
 import { Injectable } from '@nestjs/common';
-import { OptimisticLockError, type FilterQuery } from '@mikro-orm/core';
+import type { FilterQuery } from '@mikro-orm/core';
 import { EntityManager, LockMode } from '@mikro-orm/postgresql';
 import { AuditService } from '../audit/audit.service.js';
 import { abilityFor } from '../authz/abilities.js';
@@ -9,14 +9,15 @@ import { Errors } from '../common/errors/app-error.js';
 import { DlpService } from '../dlp/dlp.service.js';
 import { keysetFind, toPage, type Page } from '../common/pagination.js';
 import { MembershipsService } from '../members/memberships.service.js';
-import { Run, type RunStatus } from '../runs/run.entity.js';
-import { boardCards, type BoardCardRow } from '../tenancy/board-cards.js';
+import { boardCards } from '../tenancy/board-cards.js';
 import type { TenantContext } from '../tenancy/request-store.js';
 import { ScopedReader } from '../tenancy/scoped-reader.js';
 import { BoardColumn } from './board-column.entity.js';
 import { Board } from './board.entity.js';
 import { actorId } from './boards.service.js';
 import { Card } from './card.entity.js';
+import { toCardDto, toCardRowDto, type RunStatuses } from './card-views.js';
+import { assertRoom, conditional, findRun, runStatuses } from './card-writes.js';
 import {
   MAX_DESCRIPTION_BYTES,
   MAX_LABEL,
@@ -25,54 +26,10 @@ import {
   type CardDto,
   type CardQueryDto,
   type CreateCardDto,
-  type MoveCardDto,
   type UpdateCardDto,
 } from './dto/card.dto.js';
 import { assertVersion, requiredVersions } from './if-match.js';
 import { compareRanks, rankBetween } from './ranks.js';
-
-type RunStatuses = Map<string, RunStatus>;
-
-function toCardDto(c: Card, runs: RunStatuses): CardDto {
-  const status = c.runId ? runs.get(c.runId) : undefined;
-  return {
-    id: c.id,
-    boardId: c.boardId,
-    columnId: c.columnId,
-    rank: c.rank,
-    title: c.title,
-    description: c.description,
-    labels: c.labels,
-    dueAt: c.dueAt ? c.dueAt.toISOString() : null,
-    assigneeId: c.assigneeId,
-    run: c.runId && status ? { id: c.runId, status } : null,
-    version: c.version,
-    createdBy: c.createdBy,
-    updatedBy: c.updatedBy,
-    createdAt: c.createdAt.toISOString(),
-    updatedAt: c.updatedAt.toISOString(),
-  };
-}
-
-function toCardRowDto(c: BoardCardRow): CardDto {
-  return {
-    id: c.id,
-    boardId: c.boardId,
-    columnId: c.columnId,
-    rank: c.rank,
-    title: c.title,
-    description: c.description,
-    labels: c.labels,
-    dueAt: c.dueAt ? new Date(c.dueAt).toISOString() : null,
-    assigneeId: c.assigneeId,
-    run: c.runId && c.runStatus ? { id: c.runId, status: c.runStatus as RunStatus } : null,
-    version: c.version,
-    createdBy: c.createdBy,
-    updatedBy: c.updatedBy,
-    createdAt: new Date(c.createdAt).toISOString(),
-    updatedAt: new Date(c.updatedAt).toISOString(),
-  };
-}
 
 function checkDescription(description: string | null | undefined): void {
   if (typeof description === 'string' && Buffer.byteLength(description, 'utf8') > MAX_DESCRIPTION_BYTES) {
@@ -87,10 +44,10 @@ function uniqueLabels(labels: string[]): string[] {
 const CARD_ROUTE = '/v1/cards/:id';
 
 /**
- * Cards: create, edit, move, delete, in board order. Every write of an existing card is conditional on its
- * `version` (the ORM's optimistic lock: the version is in the UPDATE's WHERE), so of two concurrent writers one
- * wins and the other gets 412 with the current version. A card entering a column locks the column row first:
- * the WIP limit count and the neighbours' ranks are then read by one writer at a time.
+ * Cards: create, edit, delete, in board order (moves: `CardMovesService`). Every write of an existing card is
+ * conditional on its `version` (the ORM's optimistic lock: the version is in the UPDATE's WHERE), so of two
+ * concurrent writers one wins and the other gets 412 with the current version. A card created in a column locks
+ * the column row first: the WIP limit count and the last rank are then read by one writer at a time.
  */
 @Injectable()
 export class CardsService {
@@ -163,14 +120,17 @@ export class CardsService {
     if (query.assigneeId !== undefined) where.assigneeId = query.assigneeId;
     if (query.label !== undefined) where.labels = { $contains: [query.label] };
     const rows = await this.em.find(Card, where, page.options);
-    const runs = await this.runStatuses(this.em, rows);
+    const runs = await runStatuses(
+      this.em,
+      rows.map((c) => c.runId),
+    );
     return toPage(rows, page.limit, (c) => toCardDto(c, runs));
   }
 
   async get(id: string): Promise<CardDto> {
     const card = await this.em.findOne(Card, { id });
     if (!card) throw Errors.notFound('Card');
-    return toCardDto(card, await this.runStatuses(this.em, [card]));
+    return toCardDto(card, await runStatuses(this.em, [card.runId]));
   }
 
   async create(ctx: TenantContext, boardId: string, sent: CreateCardDto): Promise<CardDto> {
@@ -180,9 +140,9 @@ export class CardsService {
       const board = await tx.findOne(Board, { id: boardId }, { fields: ['id'] });
       if (!board) throw Errors.notFound('Board');
       const column = await this.lockColumn(tx, boardId, dto.columnId);
-      await this.assertRoom(tx, column);
+      await assertRoom(tx, column);
       if (dto.assigneeId !== undefined) await this.assertMember(tx, dto.assigneeId);
-      const runs = dto.runId !== undefined ? await this.findRun(tx, dto.runId) : new Map<string, RunStatus>();
+      const runs = dto.runId !== undefined ? await findRun(tx, dto.runId) : (new Map() as RunStatuses);
       const last = await tx.findOne(
         Card,
         { columnId: column.id },
@@ -223,7 +183,7 @@ export class CardsService {
   ): Promise<CardDto> {
     checkDescription(sent.description);
     const { dto, hits } = await this.scanText(sent);
-    return this.conditional(id, async (tx) => {
+    return conditional(this.em, id, async (tx) => {
       const card = await tx.findOne(Card, { id });
       // A missing (or another company's) card answers 404 before any precondition is looked at.
       if (!card) throw Errors.notFound('Card');
@@ -250,7 +210,7 @@ export class CardsService {
         set('assigneeId', dto.assigneeId);
       }
       if (dto.runId !== undefined) {
-        if (dto.runId !== null && dto.runId !== card.runId) await this.findRun(tx, dto.runId);
+        if (dto.runId !== null && dto.runId !== card.runId) await findRun(tx, dto.runId);
         set('runId', dto.runId);
       }
       if (fields.length > 0) {
@@ -266,43 +226,7 @@ export class CardsService {
         );
         await this.dlp.record(tx, 'workspace', { hits }, { type: 'Card', id });
       }
-      return toCardDto(card, await this.runStatuses(tx, [card]));
-    });
-  }
-
-  /**
-   * Moves a card to a column of its board, between `afterCardId` and `beforeCardId` (cards of that column;
-   * neither: the top). Writes the card's row only: its column and a rank between its new neighbours.
-   */
-  async move(
-    ctx: TenantContext,
-    id: string,
-    ifMatch: string | undefined,
-    dto: MoveCardDto,
-  ): Promise<CardDto> {
-    if (dto.afterCardId === id || dto.beforeCardId === id) {
-      throw Errors.field(dto.afterCardId === id ? 'afterCardId' : 'beforeCardId', 'must be another card');
-    }
-    return this.conditional(id, async (tx) => {
-      const card = await tx.findOne(Card, { id });
-      if (!card) throw Errors.notFound('Card');
-      assertVersion(requiredVersions(ifMatch), card.version);
-      const column = await this.lockColumn(tx, card.boardId, dto.columnId);
-      const fromColumnId = card.columnId;
-      if (column.id !== fromColumnId) await this.assertRoom(tx, column);
-      card.rank = await this.rankIn(tx, column.id, id, dto);
-      card.columnId = column.id;
-      card.updatedBy = actorId(ctx);
-      await tx.flush();
-      await this.audit.record(
-        {
-          action: 'card.moved',
-          target: { type: 'Card', id },
-          metadata: { fromColumnId, toColumnId: column.id, version: card.version },
-        },
-        tx,
-      );
-      return toCardDto(card, await this.runStatuses(tx, [card]));
+      return toCardDto(card, await runStatuses(tx, [card.runId]));
     });
   }
 
@@ -356,19 +280,6 @@ export class CardsService {
     return cards.length;
   }
 
-  /** Runs a conditional write; a lost race on the version (the UPDATE matched no row) answers 412. */
-  private async conditional<T>(id: string, fn: (tx: EntityManager) => Promise<T>): Promise<T> {
-    try {
-      return await this.em.transactional(fn);
-    } catch (error) {
-      if (!(error instanceof OptimisticLockError)) throw error;
-      const current = await this.em.findOne(Card, { id }, { disableIdentityMap: true, fields: ['version'] });
-      if (!current) throw Errors.notFound('Card');
-      assertVersion([], current.version);
-      throw error;
-    }
-  }
-
   private async lockColumn(tx: EntityManager, boardId: string, columnId: string): Promise<BoardColumn> {
     const column = await tx.findOne(
       BoardColumn,
@@ -379,69 +290,7 @@ export class CardsService {
     return column;
   }
 
-  /** 409 WIP_LIMIT when the (locked) column is full. */
-  private async assertRoom(tx: EntityManager, column: BoardColumn): Promise<void> {
-    if (column.wipLimit === null) return;
-    const count = await tx.count(Card, { columnId: column.id });
-    if (count >= column.wipLimit) {
-      throw Errors.wipLimit(`The column "${column.name}" is at its WIP limit of ${column.wipLimit} card(s)`);
-    }
-  }
-
   private async assertMember(tx: EntityManager, userId: string): Promise<void> {
     if (!(await this.memberships.findInCompany(userId, tx))) throw Errors.notFound('Member');
-  }
-
-  private async findRun(tx: EntityManager, runId: string): Promise<RunStatuses> {
-    const run = await tx.findOne(Run, { id: runId }, { fields: ['id', 'status'] });
-    if (!run) throw Errors.notFound('Run');
-    return new Map([[run.id, run.status]]);
-  }
-
-  /** The current status of the cards' runs, in one query. */
-  private async runStatuses(em: EntityManager, cards: Card[]): Promise<RunStatuses> {
-    const ids = [...new Set(cards.map((c) => c.runId).filter((r): r is string => r !== null))];
-    if (ids.length === 0) return new Map();
-    const runs = await em.find(Run, { id: { $in: ids } }, { fields: ['id', 'status'] });
-    return new Map(runs.map((r) => [r.id, r.status]));
-  }
-
-  /** A rank in `columnId` (locked) between the given neighbours, which must be cards of that column. */
-  private async rankIn(tx: EntityManager, columnId: string, id: string, dto: MoveCardDto): Promise<string> {
-    const neighbour = async (cardId: string) => {
-      const card = await tx.findOne(Card, { id: cardId, columnId }, { fields: ['id', 'rank'] });
-      if (!card) throw Errors.notFound('Card');
-      return card;
-    };
-    const after = dto.afterCardId !== undefined ? await neighbour(dto.afterCardId) : null;
-    const before = dto.beforeCardId !== undefined ? await neighbour(dto.beforeCardId) : null;
-    if (after && before) {
-      if (compareRanks(after, before) >= 0) {
-        throw Errors.field('beforeCardId', 'must come after afterCardId in the column');
-      }
-      return rankBetween(after.rank, before.rank);
-    }
-    if (after) {
-      const next = await tx.findOne(
-        Card,
-        { columnId, id: { $ne: id }, rank: { $gt: after.rank } },
-        { orderBy: { rank: 'asc', id: 'asc' }, fields: ['id', 'rank'] },
-      );
-      return rankBetween(after.rank, next?.rank ?? null);
-    }
-    const previous = before
-      ? await tx.findOne(
-          Card,
-          { columnId, id: { $ne: id }, rank: { $lt: before.rank } },
-          { orderBy: { rank: 'desc', id: 'desc' }, fields: ['id', 'rank'] },
-        )
-      : null;
-    if (before) return rankBetween(previous?.rank ?? null, before.rank);
-    const first = await tx.findOne(
-      Card,
-      { columnId, id: { $ne: id } },
-      { orderBy: { rank: 'asc', id: 'asc' }, fields: ['id', 'rank'] },
-    );
-    return rankBetween(null, first?.rank ?? null);
   }
 }
