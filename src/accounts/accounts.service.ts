@@ -137,25 +137,13 @@ export class AccountsService {
         }
         const user = await this.users.findById(userId, tx);
         if (!user) throw Errors.unauthenticated();
-        const company = await this.companies.createWithUniqueSlug(tx, {
-          id: companyId,
-          name: dto.name,
-          accountId,
-        });
-        this.memberships.add(tx, user, 'owner');
+        const company = await this.companies.foundWithOwner(
+          tx,
+          { id: companyId, name: dto.name, accountId },
+          user,
+          'account',
+        );
         const target = { type: 'Company', id: companyId };
-        await this.audit.record(
-          { action: 'company.created', target, metadata: { name: company.name, slug: company.slug } },
-          tx,
-        );
-        await this.audit.record(
-          {
-            action: 'member.joined',
-            target: { type: 'Member', id: userId },
-            metadata: { role: 'owner', via: 'account' },
-          },
-          tx,
-        );
         await this.audit.record(
           {
             action: 'account.company_created',

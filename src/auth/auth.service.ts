@@ -76,30 +76,13 @@ export class AuthService {
         const account = new Account(dto.companyName, userId);
         tx.persist(account);
         await tx.flush();
-        const company = await this.companies.createWithUniqueSlug(tx, {
-          id: companyId,
-          name: dto.companyName,
-          accountId: account.id,
-        });
-        const slug = company.slug;
-        this.memberships.add(tx, user, 'owner');
+        const company = await this.companies.foundWithOwner(
+          tx,
+          { id: companyId, name: dto.companyName, accountId: account.id },
+          user,
+          'registration',
+        );
         const tokens = this.tokens.issuePair(tx, user, 'owner');
-        await this.audit.record(
-          {
-            action: 'company.created',
-            target: { type: 'Company', id: companyId },
-            metadata: { name: company.name, slug },
-          },
-          tx,
-        );
-        await this.audit.record(
-          {
-            action: 'member.joined',
-            target: { type: 'Member', id: userId },
-            metadata: { role: 'owner', via: 'registration' },
-          },
-          tx,
-        );
         return session(user, company, 'owner', tokens);
       }),
     );
