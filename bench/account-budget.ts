@@ -18,7 +18,6 @@ import { say } from './lib/common.js';
 import {
   freshDatabase,
   IN_PROCESS_ENV,
-  jsonApi,
   startInProcessApp,
   startRuns,
   type JsonApi,
@@ -104,8 +103,7 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 async function main(): Promise<void> {
   const db = await freshDatabase('tenantry_bench_accounts');
-  const { app, url } = await startInProcessApp(ENV, db.appUrl);
-  const call = jsonApi(url);
+  const { app, call } = await startInProcessApp(ENV, db.appUrl);
   try {
     say(`# Account run budget benchmark (${new Date().toISOString()})`);
     say(`2 companies × ${RUNS} starts, ${PARALLEL} requests at a time per company, ${ROUNDS} rounds`);

@@ -24,7 +24,6 @@ import { say, sleep } from './lib/common.js';
 import {
   freshDatabase,
   IN_PROCESS_ENV,
-  jsonApi,
   startInProcessApp,
   startRuns,
   type JsonApi,
@@ -192,8 +191,7 @@ async function main(): Promise<void> {
   const { name: database, ownerUrl, appUrl } = db;
   const owner = new pg.Pool({ connectionString: ownerUrl, max: 2 });
 
-  const { app, url } = await startInProcessApp(ENV, appUrl);
-  const call = jsonApi(url);
+  const { app, call } = await startInProcessApp(ENV, appUrl);
   const stub = await startStub((path) => (path.startsWith('/fair/') ? STEP_MS : 0));
   const workers: ChildProcess[] = [];
 

@@ -59,15 +59,19 @@ export async function freshDatabase(prefix: string): Promise<FreshDatabase> {
   };
 }
 
-/** The API in this process on `appUrl` with `env` (over the process's own), listening on a free loopback port. */
+/**
+ * The API in this process on `appUrl` with `env` (over the process's own), listening on a free loopback port;
+ * `call` is a {@link jsonApi} client of it.
+ */
 export async function startInProcessApp(
   env: Record<string, string>,
   appUrl: string,
-): Promise<{ app: NestFastifyApplication; url: string }> {
+): Promise<{ app: NestFastifyApplication; url: string; call: JsonApi }> {
   const config = loadConfig({ ...process.env, ...env }, () => undefined);
   const app = await createApp({ config, databaseUrl: appUrl, logger: pino({ level: 'warn' }) });
   await app.listen({ port: 0, host: '127.0.0.1' });
-  return { app, url: `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}` };
+  const url = `http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`;
+  return { app, url, call: jsonApi(url) };
 }
 
 /** A tiny JSON client of the API: the parsed answer, or an error naming the call and the status. */
