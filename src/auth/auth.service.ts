@@ -10,7 +10,7 @@ import { Errors } from '../common/errors/app-error.js';
 import { newId } from '../common/ids.js';
 import { MembershipsService } from '../members/memberships.service.js';
 import type { Membership } from '../members/membership.entity.js';
-import type { TenantContext } from '../tenancy/request-store.js';
+import { userContext, type TenantContext } from '../tenancy/request-store.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
 import type { User } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
@@ -22,19 +22,6 @@ import { REFRESH_PREFIX, TokenService } from './token.service.js';
 
 const BAD_LOGIN = 'Invalid email, password or company';
 const BAD_REFRESH = 'The refresh token is invalid, expired or revoked';
-
-function userContext(companyId: string, userId: string, role: Role, sessionId?: string): TenantContext {
-  return {
-    companyId,
-    principalId: userId,
-    principalType: 'user',
-    role,
-    userId,
-    actingUserId: userId,
-    operatorId: undefined,
-    sessionId,
-  };
-}
 
 function session(user: User, company: Company, role: Role, tokens: TokenPairDto): SessionDto {
   return {
