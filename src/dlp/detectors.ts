@@ -199,92 +199,123 @@ function pemKeys(text: string): Span[] {
  * The secret kinds: one list for DLP's `secret` detector (every kind's spans) and for the marketplace's listing
  * check (`findSecrets` in src/listings/listing-scanner.ts names the kinds a string holds). Each format starts with a
  * literal (so the engine searches for it rather than trying every position) and its repetitions are bounded
- * (≤ 250 characters per attempt) or start only at a token boundary. That the literal starts a token is checked on
- * the match, except where the expression says what may precede it (a look-behind: the JWT's long repetitions are
- * entered once per run of key-like characters; formats that may follow a `-`, as in `key-sk_live_…`).
+ * (≤ 250 characters per attempt) or entered once per token. Where a match may start is checked on the match:
+ * at the start of a token (`token`: no `[A-Za-z0-9_-]` before it), of a word (`word`: no `[A-Za-z0-9_]` before
+ * it, so `key-sk_live_…` counts, as `\b` allows), or as the expression itself says (`any`: the JWT's look-behind,
+ * which lets its long repetitions be entered once per run of key-like characters; a named AWS secret key).
  */
 const B = '(?<![A-Za-z0-9_-])';
-/** The start of a word (`\b` before a word character): a `-` may precede it. */
-const W = '(?<![A-Za-z0-9_])';
 const TOKEN_CHAR = /[A-Za-z0-9_-]/;
-const atTokenStart = (text: string, index: number) => index === 0 || !TOKEN_CHAR.test(text[index - 1]);
+const WORD_CHAR = /[A-Za-z0-9_]/;
+type Start = 'token' | 'word' | 'any';
+const STARTS: Record<Start, (text: string, index: number) => boolean> = {
+  token: (text, index) => index === 0 || !TOKEN_CHAR.test(text[index - 1]),
+  word: (text, index) => index === 0 || !WORD_CHAR.test(text[index - 1]),
+  any: () => true,
+};
 
-/** The spans of `re` (global): at the start of a token unless it has a look-behind or ignores case. */
-function patternSpans(re: RegExp, text: string): Span[] {
-  return re.source.startsWith('(?<!') || re.ignoreCase
-    ? spans(re, text)
-    : spans(re, text, (m) => atTokenStart(text, m.index));
+/** A format: a global expression and where its matches may start. */
+interface Format {
+  re: RegExp;
+  start: Start;
+}
+const at = (start: Start, re: RegExp): Format => ({ start, re });
+
+/** Whether the scan of `format` finds a match (the same scan as `spans`, ending at the first accepted match). */
+function occurs({ re, start }: Format, text: string): boolean {
+  const accept = STARTS[start];
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    if (accept(text, m.index)) return true;
+    re.lastIndex = m.index + 1;
+  }
+  return false;
 }
 
-const formats =
-  (...patterns: RegExp[]): SpanFinder =>
-  (text) =>
-    patterns.flatMap((re) => patternSpans(re, text));
-
-/** A kind of secret: its name (`aws_access_key`, reported by the listing check; never the value) and its finder. */
+/** A kind of secret: its name (`aws_access_key`, reported by the listing check; never the value) and its finders. */
 export interface SecretKind {
   kind: string;
   find: SpanFinder;
+  /** Whether `find` finds anything (without collecting every span). */
+  occursIn: (text: string) => boolean;
 }
+
+const formats = (...list: Format[]): Pick<SecretKind, 'find' | 'occursIn'> => ({
+  find: (text) => list.flatMap(({ re, start }) => spans(re, text, (m) => STARTS[start](text, m.index))),
+  occursIn: (text) => list.some((format) => occurs(format, text)),
+});
 
 export const SECRET_KINDS: readonly SecretKind[] = [
   // Tenantry's own API keys and Stripe's live keys (secret and restricted)
-  { kind: 'live_api_key', find: formats(new RegExp(`${W}[rs]k_live_[0-9A-Za-z_-]{8,250}`, 'g')) },
-  { kind: 'pem_private_key', find: pemKeys },
+  { kind: 'live_api_key', ...formats(at('word', /[rs]k_live_[0-9A-Za-z_-]{8,250}/g)) },
+  {
+    kind: 'pem_private_key',
+    find: pemKeys,
+    occursIn: (text) => {
+      PEM_BEGIN.lastIndex = 0;
+      return PEM_BEGIN.test(text);
+    },
+  },
   // AWS access key ids
   {
     kind: 'aws_access_key',
-    find: formats(
-      new RegExp(`${W}(?:AKIA|ASIA|ABIA|ACCA|AROA|AIDA|AGPA|ANPA|ANVA|AIPA)[0-9A-Z]{16}(?![0-9A-Za-z])`, 'g'),
+    ...formats(
+      at('word', /(?:AKIA|ASIA|ABIA|ACCA|AROA|AIDA|AGPA|ANPA|ANVA|AIPA)[0-9A-Z]{16}(?![0-9A-Za-z])/g),
     ),
   },
   // JSON Web Tokens (header and payload are base64url JSON objects: `eyJ`)
   {
     kind: 'jwt',
-    find: formats(
-      new RegExp(`${B}eyJ[A-Za-z0-9_-]{5,8000}\\.eyJ[A-Za-z0-9_-]{5,64000}\\.[A-Za-z0-9_-]{10,1000}`, 'g'),
+    ...formats(
+      at(
+        'any',
+        new RegExp(`${B}eyJ[A-Za-z0-9_-]{5,8000}\\.eyJ[A-Za-z0-9_-]{5,64000}\\.[A-Za-z0-9_-]{10,1000}`, 'g'),
+      ),
     ),
   },
   // GitHub tokens (classic and fine-grained)
   {
     kind: 'github_token',
-    find: formats(
-      new RegExp(`${W}gh[pousr]_[A-Za-z0-9]{36,}(?![A-Za-z0-9])`, 'g'),
-      new RegExp(`${W}github_pat_[A-Za-z0-9_]{40,}`, 'g'),
+    ...formats(
+      at('word', /gh[pousr]_[A-Za-z0-9]{36,}(?![A-Za-z0-9])/g),
+      at('word', /github_pat_[A-Za-z0-9_]{40,}/g),
     ),
   },
   // Slack tokens
-  { kind: 'slack_token', find: formats(new RegExp(`${W}xox[abposr]-[A-Za-z0-9-]{10,}`, 'g')) },
+  { kind: 'slack_token', ...formats(at('word', /xox[abposr]-[A-Za-z0-9-]{10,}/g)) },
   // Google API keys
-  {
-    kind: 'google_api_key',
-    find: formats(new RegExp(`${W}AIza[0-9A-Za-z_-]{35}(?:(?![0-9A-Za-z_-])|\\b)`, 'g')),
-  },
+  { kind: 'google_api_key', ...formats(at('word', /AIza[0-9A-Za-z_-]{35}(?:(?![0-9A-Za-z_-])|\b)/g)) },
   // Stripe test keys (secret and restricted)
-  { kind: 'test_api_key', find: formats(/[rs]k_test_[0-9A-Za-z]{16,247}(?![0-9A-Za-z])/g) },
+  { kind: 'test_api_key', ...formats(at('token', /[rs]k_test_[0-9A-Za-z]{16,247}(?![0-9A-Za-z])/g)) },
   // AWS secret access keys, where they are named
   {
     kind: 'aws_secret_key',
-    find: formats(
-      /aws_?secret_?(?:access_?)?key["']?\s{0,5}[:=]\s{0,5}["']?[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+])/gi,
+    ...formats(
+      at(
+        'any',
+        /aws_?secret_?(?:access_?)?key["']?\s{0,5}[:=]\s{0,5}["']?[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+])/gi,
+      ),
     ),
   },
   // GitLab personal access tokens
-  { kind: 'gitlab_token', find: formats(/glpat-[A-Za-z0-9_-]{20}(?![A-Za-z0-9_-])/g) },
+  { kind: 'gitlab_token', ...formats(at('token', /glpat-[A-Za-z0-9_-]{20}(?![A-Za-z0-9_-])/g)) },
   // OpenAI and Anthropic API keys
   {
     kind: 'ai_api_key',
-    find: formats(/sk-(?:proj-|ant-(?:api|admin)\d\d-)?[A-Za-z0-9_-]{32,250}(?![A-Za-z0-9_-])/g),
+    ...formats(at('token', /sk-(?:proj-|ant-(?:api|admin)\d\d-)?[A-Za-z0-9_-]{32,250}(?![A-Za-z0-9_-])/g)),
   },
   // SendGrid
-  { kind: 'sendgrid_api_key', find: formats(/SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/g) },
+  {
+    kind: 'sendgrid_api_key',
+    ...formats(at('token', /SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/g)),
+  },
   // npm access tokens
-  { kind: 'npm_token', find: formats(/npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])/g) },
+  { kind: 'npm_token', ...formats(at('token', /npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])/g)) },
 ];
 
 /** The kinds of secret in `text`, in list order. */
 export function secretKinds(text: string): string[] {
-  return SECRET_KINDS.filter(({ find }) => find(text).length > 0).map(({ kind }) => kind);
+  return SECRET_KINDS.filter(({ occursIn }) => occursIn(text)).map(({ kind }) => kind);
 }
 
 function secrets(text: string): Span[] {
