@@ -13,14 +13,15 @@
  * Options: `-- --runs 150 --parallel 8 --rounds 3`.
  */
 import 'reflect-metadata';
-import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
-import { pino } from 'pino';
-import { createApp } from '../src/app.js';
-import { loadConfig } from '../src/config/config.js';
-import { runMigrations } from '../src/database/migrate.js';
-import { deriveAppUrl, withDatabase } from '../src/database/urls.js';
+import { say } from './lib/common.js';
+import {
+  freshDatabase,
+  IN_PROCESS_ENV,
+  startInProcessApp,
+  startRuns,
+  type JsonApi,
+} from './lib/in-process.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -33,19 +34,9 @@ const RUNS = Number(args.runs);
 const PARALLEL = Number(args.parallel);
 const ROUNDS = Number(args.rounds);
 
-const APP_PASSWORD = process.env.DATABASE_APP_PASSWORD ?? 'tenantry-app-test-password';
 const ENV: Record<string, string> = {
-  NODE_ENV: 'test',
-  LOG_LEVEL: 'warn',
-  DATA_DIR: '.data/bench',
-  JWT_SECRET: 'bench-only-jwt-secret-0123456789abcdefghijklmnop',
-  TENANTRY_MASTER_KEY: Buffer.alloc(32, 9).toString('base64'),
-  DATABASE_APP_PASSWORD: APP_PASSWORD,
+  ...IN_PROCESS_ENV,
   DATABASE_POOL_MAX: '20',
-  RATE_LIMIT_PER_MINUTE: '1000000',
-  PUBLIC_RATE_LIMIT_PER_MINUTE: '1000000',
-  WORKER_MODE: 'off',
-  MIGRATE_ON_START: 'false',
   // Budgets out of the way: only the locking is measured.
   ACCOUNT_PLANS: JSON.stringify({
     bench: { maxCompanies: null, maxMembersPerCompany: null, monthlyRunBudget: null },
@@ -53,32 +44,13 @@ const ENV: Record<string, string> = {
   }),
 };
 
-const say = (line: string) => process.stdout.write(`${line}\n`);
-
-function api(base: string) {
-  return async (method: string, path: string, token?: string, body?: unknown) => {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: {
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    const json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-    if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status}: ${text.slice(0, 500)}`);
-    return json;
-  };
-}
-type Api = ReturnType<typeof api>;
 interface Co {
   token: string;
   version: string;
 }
 
 let seq = 0;
-async function publish(call: Api, token: string): Promise<string> {
+async function publish(call: JsonApi, token: string): Promise<string> {
   const draft = await call('POST', '/v1/drafts', token, {
     name: `Bench process ${++seq}`,
     description: 'One approval step',
@@ -90,7 +62,7 @@ async function publish(call: Api, token: string): Promise<string> {
   return published.publishedVersionId as string;
 }
 
-async function register(call: Api): Promise<{ token: string; companyId: string }> {
+async function register(call: JsonApi): Promise<{ token: string; companyId: string }> {
   const reg = await call('POST', '/v1/auth/register', undefined, {
     email: `bench-${Date.now()}-${++seq}@bench.test`,
     password: 'correct horse battery staple',
@@ -100,7 +72,7 @@ async function register(call: Api): Promise<{ token: string; companyId: string }
   return { token: reg.accessToken as string, companyId: (reg.company as { id: string }).id };
 }
 
-async function separate(call: Api): Promise<Co[]> {
+async function separate(call: JsonApi): Promise<Co[]> {
   const out: Co[] = [];
   for (let i = 0; i < 2; i++) {
     const { token } = await register(call);
@@ -109,7 +81,7 @@ async function separate(call: Api): Promise<Co[]> {
   return out;
 }
 
-async function shared(call: Api): Promise<Co[]> {
+async function shared(call: JsonApi): Promise<Co[]> {
   const { token } = await register(call);
   const made = await call('POST', '/v1/account/companies', token, { name: `Bench Co ${++seq}` });
   const switched = await call('POST', '/v1/auth/switch-company', token, { companyId: made.id });
@@ -121,40 +93,17 @@ async function shared(call: Api): Promise<Co[]> {
 }
 
 /** Starts RUNS runs in each company at once, PARALLEL requests at a time per company; starts per second. */
-async function load(call: Api, companies: Co[]): Promise<number> {
+async function load(call: JsonApi, companies: Co[]): Promise<number> {
   const started = performance.now();
-  await Promise.all(
-    companies.map(async (c) => {
-      let next = 0;
-      await Promise.all(
-        Array.from({ length: PARALLEL }, async () => {
-          while (next < RUNS) {
-            next += 1;
-            await call('POST', '/v1/runs', c.token, { draftVersionId: c.version, input: {} });
-          }
-        }),
-      );
-    }),
-  );
+  await Promise.all(companies.map((c) => startRuns(call, c, RUNS, PARALLEL)));
   return (companies.length * RUNS * 1000) / (performance.now() - started);
 }
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 async function main(): Promise<void> {
-  const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const database = `tenantry_bench_accounts_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: withDatabase(serverUrl, 'postgres') });
-  await admin.connect();
-  await admin.query(`create database ${database}`);
-  await admin.end();
-  const ownerUrl = withDatabase(serverUrl, database);
-  const appUrl = deriveAppUrl(ownerUrl, undefined, APP_PASSWORD);
-  await runMigrations(ownerUrl, APP_PASSWORD, () => undefined);
-  const config = loadConfig({ ...process.env, ...ENV }, () => undefined);
-  const app = await createApp({ config, databaseUrl: appUrl, logger: pino({ level: 'warn' }) });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const call = api(`http://127.0.0.1:${(app.getHttpServer().address() as AddressInfo).port}`);
+  const db = await freshDatabase('tenantry_bench_accounts');
+  const { app, call } = await startInProcessApp(ENV, db.appUrl);
   try {
     say(`# Account run budget benchmark (${new Date().toISOString()})`);
     say(`2 companies × ${RUNS} starts, ${PARALLEL} requests at a time per company, ${ROUNDS} rounds`);
@@ -178,10 +127,7 @@ async function main(): Promise<void> {
     );
   } finally {
     await app.close();
-    const cleanup = new pg.Client({ connectionString: withDatabase(serverUrl, 'postgres') });
-    await cleanup.connect();
-    await cleanup.query(`drop database if exists ${database} with (force)`);
-    await cleanup.end();
+    await db.drop();
   }
 }
 

@@ -10,22 +10,15 @@ import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { BENCH_DATABASE_URL, say } from './lib/common.js';
 import { loadGenerator, runLoad, type LoadResult } from './lib/load.js';
+import { LOAD_ARGS, loadSettings } from './lib/measure.js';
 import { startServer, type ServerProcess } from './lib/servers.js';
 
 const { values: args } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '3' },
-    duration: { type: 'string', default: '10' },
-    warmup: { type: 'string', default: '3' },
-    connections: { type: 'string', default: '32' },
-    threads: { type: 'string', default: '1' },
+    ...LOAD_ARGS,
   },
 });
-const LOAD = {
-  connections: Number(args.connections),
-  durationSeconds: Number(args.duration),
-  threads: Number(args.threads),
-};
+const { load: LOAD, warmup: WARMUP } = loadSettings(args);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor((xs.length - 1) / 2)];
 
@@ -62,7 +55,7 @@ async function main(): Promise<void> {
       for (let round = 0; round < Number(args.rounds); round++) {
         for (const server of servers) {
           const targets = [{ method: 'GET' as const, path }];
-          await runLoad(server.url, targets, { ...LOAD, durationSeconds: Number(args.warmup) });
+          await runLoad(server.url, targets, WARMUP);
           results.get(server.name)!.push(await runLoad(server.url, targets, LOAD));
         }
       }

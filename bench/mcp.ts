@@ -16,41 +16,25 @@
 import 'reflect-metadata';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { runMigrations } from '../src/database/migrate.js';
 import { accessToken, BENCH_APP_PASSWORD, BENCH_DATABASE_URL, say } from './lib/common.js';
-import { loadGenerator, runLoad, type LoadResult, type Target } from './lib/load.js';
-import { startServer, type ServerProcess } from './lib/servers.js';
+import { loadGenerator, type Target } from './lib/load.js';
+import { LOAD_ARGS, loadSettings, measure, summarise, type Measured } from './lib/measure.js';
+import { startTenantry } from './lib/servers.js';
 
 const { values: args } = parseArgs({
   options: {
-    rounds: { type: 'string', default: '3' },
-    duration: { type: 'string', default: '10' },
-    warmup: { type: 'string', default: '3' },
-    connections: { type: 'string', default: '32' },
-    threads: { type: 'string', default: '1' },
+    ...LOAD_ARGS,
     build: { type: 'boolean', default: true },
     profile: { type: 'string' },
   },
   allowNegative: true,
 });
-const ROUNDS = Number(args.rounds);
-const LOAD = {
-  connections: Number(args.connections),
-  durationSeconds: Number(args.duration),
-  threads: Number(args.threads),
-};
-const WARMUP = { ...LOAD, durationSeconds: Number(args.warmup) };
+const { rounds: ROUNDS, load: LOAD, warmup: WARMUP } = loadSettings(args);
 const JWT_SECRET = randomBytes(48).toString('base64url');
-const NODE_FLAGS: string[] = (
-  JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }
-).scripts['start:prod']
-  .split(/\s+/)
-  .filter((token) => token.startsWith('--'));
-
 interface Sample {
   token: string;
   runIds: string[];
@@ -92,35 +76,6 @@ function targets(companies: Sample[], kind: 'HTTP' | 'MCP'): Target[] {
   );
 }
 
-interface Measured extends LoadResult {
-  cpuMsPerRequest: number;
-}
-
-async function measure(server: ServerProcess, load: Target[]): Promise<Measured> {
-  await runLoad(server.url, load, WARMUP);
-  const cpu = server.cpuMs();
-  const result = await runLoad(server.url, load, LOAD);
-  return { ...result, cpuMsPerRequest: (server.cpuMs() - cpu) / Math.max(1, result.requests) };
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-function summarise(runs: Measured[]): Measured {
-  return {
-    rps: median(runs.map((r) => r.rps)),
-    p50Ms: median(runs.map((r) => r.p50Ms)),
-    p90Ms: median(runs.map((r) => r.p90Ms)),
-    p99Ms: median(runs.map((r) => r.p99Ms)),
-    maxMs: Math.max(...runs.map((r) => r.maxMs)),
-    requests: runs.reduce((a, r) => a + r.requests, 0),
-    errors: runs.reduce((a, r) => a + r.errors, 0),
-    cpuMsPerRequest: median(runs.map((r) => r.cpuMsPerRequest)),
-  };
-}
-
 async function main(): Promise<void> {
   const ownerUrl = BENCH_DATABASE_URL;
   await runMigrations(ownerUrl, BENCH_APP_PASSWORD, () => undefined);
@@ -130,28 +85,12 @@ async function main(): Promise<void> {
   const db = new pg.Pool({ connectionString: ownerUrl, max: 2 });
   const companies = await sample(db);
   await db.end();
-  const server = await startServer(
-    'tenantry',
-    [
-      ...NODE_FLAGS,
-      ...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : []),
-      'dist/src/main.js',
-    ],
-    {
-      NODE_ENV: 'production',
-      HOST: '127.0.0.1',
-      PORT: '3103',
-      DATABASE_URL: ownerUrl,
-      DATABASE_APP_PASSWORD: BENCH_APP_PASSWORD,
-      JWT_SECRET,
-      TENANTRY_MASTER_KEY: randomBytes(32).toString('base64'),
-      RATE_LIMIT_PER_MINUTE: '1000000',
-      PUBLIC_RATE_LIMIT_PER_MINUTE: '1000000',
-      DATA_DIR: '.data/bench',
-    },
-    3103,
-    '/health/ready',
-  );
+  const server = await startTenantry('tenantry', 'dist/src/main.js', {
+    port: 3103,
+    ownerUrl,
+    jwtSecret: JWT_SECRET,
+    nodeFlags: args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : [],
+  });
   try {
     // One call of each first: a tool error (isError) would be a 200 and pass unnoticed under load.
     const probe = await fetch(`${server.url}/mcp`, {
@@ -181,8 +120,8 @@ async function main(): Promise<void> {
     const http: Measured[] = [];
     const mcp: Measured[] = [];
     for (let round = 0; round < ROUNDS; round++) {
-      http.push(await measure(server, targets(companies, 'HTTP')));
-      mcp.push(await measure(server, targets(companies, 'MCP')));
+      http.push(await measure(server, () => Promise.resolve(targets(companies, 'HTTP')), LOAD, WARMUP));
+      mcp.push(await measure(server, () => Promise.resolve(targets(companies, 'MCP')), LOAD, WARMUP));
       say(
         `  round ${round + 1}: HTTP ${Math.round(http[round].rps)} req/s, MCP ${Math.round(mcp[round].rps)} req/s`,
       );

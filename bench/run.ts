@@ -39,7 +39,7 @@
 import 'reflect-metadata';
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
@@ -48,19 +48,21 @@ import { encodeCursor } from '../src/common/pagination.js';
 import { runMigrations } from '../src/database/migrate.js';
 import { withDatabase } from '../src/database/urls.js';
 import { accessToken, BENCH_APP_PASSWORD, BENCH_DATABASE_URL, say } from './lib/common.js';
-import { loadGenerator, runLoad, type LoadResult, type Target } from './lib/load.js';
+import { loadGenerator, type Target } from './lib/load.js';
 import { generateNKeysBetween } from 'fractional-indexing';
 import { newId } from '../src/common/ids.js';
-import { startServer, type ServerProcess } from './lib/servers.js';
+import { LOAD_ARGS, measure as measureLoad, loadSettings, summarise, type Measured } from './lib/measure.js';
+import {
+  PRODUCTION_NODE_FLAGS,
+  startServer,
+  startTenantry as startProductionTenantry,
+  type ServerProcess,
+} from './lib/servers.js';
 
 const { values: args } = parseArgs({
   options: {
     only: { type: 'string' },
-    rounds: { type: 'string', default: '3' },
-    duration: { type: 'string', default: '10' },
-    warmup: { type: 'string', default: '3' },
-    connections: { type: 'string', default: '32' },
-    threads: { type: 'string', default: '1' },
+    ...LOAD_ARGS,
     build: { type: 'boolean', default: true },
     rls: { type: 'boolean', default: true },
     scaling: { type: 'boolean', default: false },
@@ -70,24 +72,11 @@ const { values: args } = parseArgs({
   },
   allowNegative: true,
 });
-const ROUNDS = Number(args.rounds);
-const LOAD = {
-  connections: Number(args.connections),
-  durationSeconds: Number(args.duration),
-  threads: Number(args.threads),
-};
-const WARMUP = { ...LOAD, durationSeconds: Number(args.warmup) };
+const { rounds: ROUNDS, load: LOAD, warmup: WARMUP } = loadSettings(args);
 const JWT_SECRET = randomBytes(48).toString('base64url');
 const RLS_TABLES = ['runs', 'run_steps', 'run_verdicts'];
 /** Tenantry's port (the baseline's is the next): BENCH_PORT moves both when another run uses 3101 / 3102. */
 const TENANTRY_PORT = Number(process.env.BENCH_PORT ?? 3101);
-
-/** Node's flags of `npm run start:prod` (package.json), so Tenantry runs here exactly as it is started there. */
-const PRODUCTION_NODE_FLAGS: string[] = (
-  JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }
-).scripts['start:prod']
-  .split(/\s+/)
-  .filter((token) => token.startsWith('--'));
 
 // ---------------------------------------------------------------------------------------------------------------
 // Data and scenarios
@@ -243,59 +232,8 @@ async function seedBoards(
 // ---------------------------------------------------------------------------------------------------------------
 // Measuring
 
-interface Measured extends LoadResult {
-  peakRssMb: number;
-  /** Server CPU time per request (user + system), ms. */
-  cpuMsPerRequest: number;
-  /** Share of the machine's CPU time stolen by the hypervisor during the measurement (a shared VM's noise). */
-  stealPct: number;
-}
-
-/** Total and stolen CPU ticks of the machine so far (`/proc/stat`; zeros elsewhere). */
-function cpuTicks(): { total: number; steal: number } {
-  try {
-    const fields = readFileSync('/proc/stat', 'utf8').split('\n')[0].trim().split(/\s+/).slice(1).map(Number);
-    return { total: fields.slice(0, 8).reduce((a, b) => a + b, 0), steal: fields[7] ?? 0 };
-  } catch {
-    return { total: 0, steal: 0 };
-  }
-}
-
-const median = (xs: number[]): number => {
-  const s = [...xs].sort((a, b) => a - b);
-  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-};
-
-function summarise(runs: Measured[]): Measured {
-  return {
-    rps: median(runs.map((r) => r.rps)),
-    p50Ms: median(runs.map((r) => r.p50Ms)),
-    p90Ms: median(runs.map((r) => r.p90Ms)),
-    p99Ms: median(runs.map((r) => r.p99Ms)),
-    maxMs: Math.max(...runs.map((r) => r.maxMs)),
-    requests: runs.reduce((a, r) => a + r.requests, 0),
-    errors: runs.reduce((a, r) => a + r.errors, 0),
-    peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)),
-    cpuMsPerRequest: median(runs.map((r) => r.cpuMsPerRequest)),
-    stealPct: Math.max(...runs.map((r) => r.stealPct)),
-  };
-}
-
-async function measure(server: ServerProcess, build: () => Promise<Target[]>): Promise<Measured> {
-  await runLoad(server.url, await build(), WARMUP);
-  const load = await build();
-  server.resetPeak();
-  const cpu = server.cpuMs();
-  const ticks = cpuTicks();
-  const result = await runLoad(server.url, load, LOAD);
-  const after = cpuTicks();
-  return {
-    ...result,
-    peakRssMb: server.peakRssMb(),
-    cpuMsPerRequest: (server.cpuMs() - cpu) / Math.max(1, result.requests),
-    stealPct: (100 * (after.steal - ticks.steal)) / Math.max(1, after.total - ticks.total),
-  };
-}
+const measure = (server: ServerProcess, build: () => Promise<Target[]>): Promise<Measured> =>
+  measureLoad(server, build, LOAD, WARMUP);
 
 interface Row {
   label: string;
@@ -361,30 +299,16 @@ interface Pair {
 
 /** Tenantry as in production, from `mainJs` (this checkout's build, or another's with `--against`). */
 function startTenantry(name: string, mainJs: string, port: number, ownerUrl: string): Promise<ServerProcess> {
-  return startServer(
-    name,
-    [
-      ...PRODUCTION_NODE_FLAGS,
+  return startProductionTenantry(name, mainJs, {
+    port,
+    ownerUrl,
+    jwtSecret: JWT_SECRET,
+    nodeFlags: [
       ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
       ...(args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : []),
-      mainJs,
     ],
-    {
-      NODE_ENV: 'production',
-      HOST: '127.0.0.1',
-      PORT: String(port),
-      DATABASE_URL: ownerUrl,
-      DATABASE_APP_PASSWORD: BENCH_APP_PASSWORD,
-      JWT_SECRET,
-      TENANTRY_MASTER_KEY: randomBytes(32).toString('base64'),
-      RATE_LIMIT_PER_MINUTE: '1000000',
-      PUBLIC_RATE_LIMIT_PER_MINUTE: '1000000',
-      DATA_DIR: '.data/bench',
-      ...(process.env.BENCH_LOG_LEVEL ? { LOG_LEVEL: process.env.BENCH_LOG_LEVEL } : {}),
-    },
-    port,
-    '/health/ready',
-  );
+    env: process.env.BENCH_LOG_LEVEL ? { LOG_LEVEL: process.env.BENCH_LOG_LEVEL } : {},
+  });
 }
 
 async function startPair(ownerUrl: string): Promise<Pair> {

@@ -20,11 +20,14 @@ import { createServer, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { pino } from 'pino';
-import { createApp } from '../src/app.js';
-import { loadConfig } from '../src/config/config.js';
-import { runMigrations } from '../src/database/migrate.js';
-import { deriveAppUrl, withDatabase } from '../src/database/urls.js';
+import { say, sleep } from './lib/common.js';
+import {
+  freshDatabase,
+  IN_PROCESS_ENV,
+  startInProcessApp,
+  startRuns,
+  type JsonApi,
+} from './lib/in-process.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -45,25 +48,7 @@ const COMPANIES = Number(args.companies);
 const CONCURRENCY = Number(args.concurrency);
 const CAP = 2;
 
-// `tenantry_app` is a role of the whole PostgreSQL server and migrating sets its password: use the one the test
-// suite uses (or DATABASE_APP_PASSWORD), so that a benchmark never locks out test runs on the same server.
-const APP_PASSWORD = process.env.DATABASE_APP_PASSWORD ?? 'tenantry-app-test-password';
-const ENV: Record<string, string> = {
-  NODE_ENV: 'test',
-  LOG_LEVEL: 'warn',
-  DATA_DIR: '.data/bench',
-  JWT_SECRET: 'bench-only-jwt-secret-0123456789abcdefghijklmnop',
-  TENANTRY_MASTER_KEY: Buffer.alloc(32, 9).toString('base64'),
-  DATABASE_APP_PASSWORD: APP_PASSWORD,
-  RATE_LIMIT_PER_MINUTE: '1000000',
-  PUBLIC_RATE_LIMIT_PER_MINUTE: '1000000',
-  CONNECTOR_ALLOWED_HOSTS: '127.0.0.1',
-  WORKER_MODE: 'off',
-  MIGRATE_ON_START: 'false',
-};
-
-const say = (line: string) => process.stdout.write(`${line}\n`);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const ENV: Record<string, string> = { ...IN_PROCESS_ENV, CONNECTOR_ALLOWED_HOSTS: '127.0.0.1' };
 
 /** The stub connector endpoint: answers after `delay(path)`, counting requests in flight per path. */
 interface Stub {
@@ -114,27 +99,9 @@ async function startStub(delay: (path: string) => number): Promise<Stub> {
   };
 }
 
-/** A tiny JSON client of the API. */
-function api(base: string) {
-  return async (method: string, path: string, token?: string, body?: unknown) => {
-    const res = await fetch(`${base}${path}`, {
-      method,
-      headers: {
-        ...(body !== undefined ? { 'content-type': 'application/json' } : {}),
-        ...(token ? { authorization: `Bearer ${token}` } : {}),
-      },
-      ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-    });
-    const text = await res.text();
-    const json = text ? (JSON.parse(text) as Record<string, unknown>) : {};
-    if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status}: ${text.slice(0, 500)}`);
-    return json;
-  };
-}
-
 /** A company (its owner's token) with a cap, `svc.step` bound to `path`, and a one-step process. */
 async function setupCompany(
-  call: ReturnType<typeof api>,
+  call: JsonApi,
   stub: Stub,
   name: string,
   cap: number,
@@ -164,26 +131,6 @@ async function setupCompany(
   });
   const published = await call('POST', `/v1/drafts/${draft.id as string}/publish`, token);
   return { id, token, version: published.publishedVersionId as string };
-}
-
-/** Starts `count` runs, `parallel` requests at a time; returns the elapsed milliseconds. */
-async function startRuns(
-  call: ReturnType<typeof api>,
-  company: { token: string; version: string },
-  count: number,
-  parallel = 16,
-): Promise<number> {
-  const started = Date.now();
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: parallel }, async () => {
-      while (next < count) {
-        next += 1;
-        await call('POST', '/v1/runs', company.token, { draftVersionId: company.version, input: {} });
-      }
-    }),
-  );
-  return Date.now() - started;
 }
 
 function startWorker(ownerUrl: string, appUrl: string, name: string): Promise<ChildProcess> {
@@ -240,22 +187,11 @@ async function waitUntil(check: () => Promise<boolean>, what: string, timeoutMs 
 }
 
 async function main(): Promise<void> {
-  const serverUrl = process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
-  const database = `tenantry_bench_runs_${Date.now()}`;
-  const admin = new pg.Client({ connectionString: withDatabase(serverUrl, 'postgres') });
-  await admin.connect();
-  await admin.query(`create database ${database}`);
-  await admin.end();
-  const ownerUrl = withDatabase(serverUrl, database);
-  const appUrl = deriveAppUrl(ownerUrl, undefined, APP_PASSWORD);
-  await runMigrations(ownerUrl, APP_PASSWORD, () => undefined);
+  const db = await freshDatabase('tenantry_bench_runs');
+  const { name: database, ownerUrl, appUrl } = db;
   const owner = new pg.Pool({ connectionString: ownerUrl, max: 2 });
 
-  const config = loadConfig({ ...process.env, ...ENV }, () => undefined);
-  const app = await createApp({ config, databaseUrl: appUrl, logger: pino({ level: 'warn' }) });
-  await app.listen({ port: 0, host: '127.0.0.1' });
-  const address = app.getHttpServer().address() as AddressInfo;
-  const call = api(`http://127.0.0.1:${address.port}`);
+  const { app, call } = await startInProcessApp(ENV, appUrl);
   const stub = await startStub((path) => (path.startsWith('/fair/') ? STEP_MS : 0));
   const workers: ChildProcess[] = [];
 
@@ -411,12 +347,7 @@ async function main(): Promise<void> {
     await app.close();
     await stub.close();
     await owner.end();
-    if (!args.keep) {
-      const cleanup = new pg.Client({ connectionString: withDatabase(serverUrl, 'postgres') });
-      await cleanup.connect();
-      await cleanup.query(`drop database if exists ${database} with (force)`);
-      await cleanup.end();
-    }
+    if (!args.keep) await db.drop();
   }
 }
 

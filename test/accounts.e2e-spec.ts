@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import type { CliContext } from '../src/cli/command.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { accountCommand } from '../src/cli/commands/account.command.js';
 import { companiesCommand } from '../src/cli/commands/companies.command.js';
 import { Membership } from '../src/members/membership.entity.js';
@@ -9,6 +8,7 @@ import { systemContext } from '../src/tenancy/request-store.js';
 import { TenancyService } from '../src/tenancy/tenancy.service.js';
 import { Unscoped } from '../src/tenancy/unscoped.js';
 import { startTestApp, type TestApp } from './harness/app.js';
+import { cliContext } from './harness/cli.js';
 import { drainMail, invitationLink, tempOutbox } from './harness/mail.js';
 import { expectProblem } from './harness/problem.js';
 import { client, publishDraft } from './harness/runs.js';
@@ -44,13 +44,7 @@ describe('accounts and plans', () => {
   /** Runs the CLI's `account` command in-process against the suite's database. */
   const cli = async (args: string[]) => {
     const out: string[] = [];
-    const ctx: CliContext = {
-      config: t.config,
-      ownerUrl: () => Promise.resolve(inject('ownerUrl')),
-      out: (l) => out.push(l),
-      err: (l) => out.push(l),
-    };
-    const code = await accountCommand.run(args, ctx);
+    const code = await accountCommand.run(args, cliContext(t.config, out));
     return { code, out: out.join('\n') };
   };
   const get = (actor: { accessToken: string }, path: string) =>
@@ -398,13 +392,7 @@ describe('accounts and plans', () => {
       "update companies set deletion_requested_at = now() - interval '31 days', purge_after = now() - interval '1 day' where id = $1",
       [s.companyId],
     );
-    const ctx: CliContext = {
-      config: t.config,
-      ownerUrl: () => Promise.resolve(inject('ownerUrl')),
-      out: () => undefined,
-      err: () => undefined,
-    };
-    expect(await companiesCommand.run(['purge'], ctx)).toBe(0);
+    expect(await companiesCommand.run(['purge'], cliContext(t.config))).toBe(0);
     const rows = await t.owner.query(
       'select a.id, (select count(*)::int from companies c where c.account_id = a.id) as companies from accounts a where a.id = $1',
       [accountId],

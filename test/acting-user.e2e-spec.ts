@@ -4,7 +4,13 @@ import { RunWorker } from '../src/runs/run-worker.js';
 import { startTestApp, type TestApp } from './harness/app.js';
 import { expectProblem } from './harness/problem.js';
 import { publishDraft, waitForRun } from './harness/runs.js';
-import { addMember, createCompanySession, login, type CompanySession } from './harness/session.js';
+import {
+  addMember,
+  applicationToken,
+  createCompanySession,
+  login,
+  type CompanySession,
+} from './harness/session.js';
 
 /**
  * Every principal acts on behalf of a person (a user; an API key's or an application's creator), and every
@@ -36,17 +42,7 @@ describe('principals act on behalf of their creator', () => {
   async function application(ownerToken: string, role: Role): Promise<string> {
     const res = await bearer(ownerToken).post('/v1/applications', { name: `acting ${role}`, role });
     expect(res.status, JSON.stringify(res.body)).toBe(201);
-    const basic = Buffer.from(`${res.body.clientId as string}:${res.body.clientSecret as string}`).toString(
-      'base64',
-    );
-    const token = await t
-      .http()
-      .post('/v1/oauth/token')
-      .type('form')
-      .set('Authorization', `Basic ${basic}`)
-      .send('grant_type=client_credentials');
-    expect(token.status, JSON.stringify(token.body)).toBe(200);
-    return token.body.access_token as string;
+    return applicationToken(t, res.body as { clientId: string; clientSecret: string });
   }
 
   async function parkedRun(token: string): Promise<string> {

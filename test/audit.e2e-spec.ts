@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Response } from 'supertest';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditQueryService } from '../src/audit/audit-query.service.js';
 import { AuditService } from '../src/audit/audit.service.js';
 import type { AuditRecord } from '../src/audit/audit-record.js';
@@ -14,7 +14,6 @@ import { verifyChain } from '../src/audit/chain-verifier.js';
 import { AUDIT_EXPORT_TASK, AuditExportService } from '../src/audit/audit-export.job.js';
 import type { ExportTrailer } from '../src/audit/export-trailer.js';
 import { verifyExport } from '../src/audit/offline-verifier.js';
-import type { CliContext } from '../src/cli/command.js';
 import { auditCommand, systemContext } from '../src/cli/commands/audit.command.js';
 import { loadConfig } from '../src/config/config.js';
 import { Scheduler } from '../src/scheduler/scheduler.service.js';
@@ -22,6 +21,7 @@ import type { TenantContext } from '../src/tenancy/request-store.js';
 import { SESSION } from '../src/tenancy/tenant.entity.js';
 import { TenancyService } from '../src/tenancy/tenancy.service.js';
 import { startTestApp, type TestApp } from './harness/app.js';
+import { cliContext } from './harness/cli.js';
 import { seedAuditChain } from './harness/audit-chain.js';
 import { startFakeS3 } from './harness/fake-s3.js';
 import { expectProblem } from './harness/problem.js';
@@ -61,13 +61,14 @@ const trailerOf = (res: Response): ExportTrailer =>
 async function runCli(args: string[], env: Record<string, string> = {}) {
   const out: string[] = [];
   const err: string[] = [];
-  const ctx: CliContext = {
-    config: loadConfig({ ...process.env, ...env }, () => undefined),
-    ownerUrl: () => Promise.resolve(inject('ownerUrl')),
-    out: (l) => out.push(l),
-    err: (l) => err.push(l),
-  };
-  const code = await auditCommand.run(args, ctx);
+  const code = await auditCommand.run(
+    args,
+    cliContext(
+      loadConfig({ ...process.env, ...env }, () => undefined),
+      out,
+      err,
+    ),
+  );
   return { code, out: out.join('\n'), err: err.join('\n') };
 }
 

@@ -1,9 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
-import type { CliContext } from '../src/cli/command.js';
 import { companiesCommand } from '../src/cli/commands/companies.command.js';
 import { CompanyPurgeService } from '../src/companies/company-purge.service.js';
 import { startTestApp, type TestApp } from './harness/app.js';
+import { cliContext } from './harness/cli.js';
 import { drainMail, invitationLink, readOutbox, tempOutbox } from './harness/mail.js';
 import { expectProblem } from './harness/problem.js';
 import { client, publishDraft } from './harness/runs.js';
@@ -400,12 +399,7 @@ describe('companies', () => {
       [doomed.companyId],
     );
     const out: string[] = [];
-    const ctx: CliContext = {
-      config: t.config,
-      ownerUrl: async () => inject('ownerUrl'),
-      out: (line) => out.push(line),
-      err: (line) => out.push(line),
-    };
+    const ctx = cliContext(t.config, out);
     expect(await companiesCommand.run(['purge'], ctx)).toBe(0);
     expect(out.join('\n')).toContain(`purged company ${doomed.companyId}`);
     const rows = await t.owner.query('select count(*)::int as n from memberships where company_id = $1', [

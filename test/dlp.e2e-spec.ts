@@ -1,14 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
-import pg from 'pg';
 import { pino } from 'pino';
-import request, { type Response } from 'supertest';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { createApp } from '../src/app.js';
-import { loadConfig } from '../src/config/config.js';
+import type { Response } from 'supertest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RunEngine } from '../src/runs/run-engine.js';
 import type { RunWorkerHandle } from '../src/runs/run-execution.js';
-import type { TestApp } from './harness/app.js';
+import { startTestApp, type TestApp } from './harness/app.js';
 import { sendJson, startTestEndpoint, type TestEndpoint } from './harness/endpoint.js';
 import { expectProblem } from './harness/problem.js';
 import { bindTool, publishDraft } from './harness/runs.js';
@@ -22,32 +19,14 @@ const logLines: string[] = [];
 /** Every response body this suite received. */
 const responses: string[] = [];
 
-async function startCapturingApp(): Promise<TestApp> {
-  const config = loadConfig({ ...process.env, LOG_LEVEL: 'trace' }, () => undefined);
+function startCapturingApp(): Promise<TestApp> {
   const sink = new Writable({
     write(chunk: Buffer | string, _enc, done) {
       logLines.push(chunk.toString());
       done();
     },
   });
-  const logger = pino({ level: 'trace' }, sink);
-  const app = await createApp({ config, databaseUrl: inject('appUrl'), logger });
-  await app.getHttpAdapter().getInstance().ready();
-  const owner = new pg.Pool({ connectionString: inject('ownerUrl'), max: 3 });
-  const appRole = new pg.Pool({ connectionString: inject('appUrl'), max: 3 });
-  return {
-    app,
-    config,
-    http: () => request(app.getHttpServer()),
-    owner,
-    appRole,
-    listen: () => Promise.reject(new Error('not used')),
-    close: async () => {
-      await app.close();
-      await owner.end();
-      await appRole.end();
-    },
-  };
+  return startTestApp({ LOG_LEVEL: 'trace' }, pino({ level: 'trace' }, sink));
 }
 
 const hex = () => randomBytes(4).toString('hex');

@@ -1,10 +1,11 @@
 import { decodeJwt, SignJWT } from 'jose';
-import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { CliContext } from '../src/cli/command.js';
 import { newId } from '../src/common/ids.js';
 import { platformAdminCommand } from '../src/cli/commands/platform-admin.command.js';
 import { ACCESS_CACHE_TTL_MS } from '../src/members/access.cache.js';
 import { startTestApp, type TestApp } from './harness/app.js';
+import { cliContext } from './harness/cli.js';
 import { expectProblem } from './harness/problem.js';
 import {
   addMember,
@@ -429,12 +430,7 @@ describe('platform operators: the flag and what a switch-in cannot do', () => {
   beforeAll(async () => {
     t = await startTestApp();
     a = await createCompanySession(t, 'Operated Co');
-    cli = {
-      config: t.config,
-      ownerUrl: async () => inject('ownerUrl'),
-      out: (line) => out.push(line),
-      err: (line) => out.push(line),
-    };
+    cli = cliContext(t.config, out);
   });
   afterAll(async () => {
     await t.close();

@@ -3,11 +3,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
-import type { CliContext } from '../src/cli/command.js';
 import { masterKeyCommand } from '../src/cli/commands/master-key.command.js';
 import { masterKeyId } from '../src/crypto/secret-box.js';
 import { startTestApp, type TestApp } from './harness/app.js';
+import { cliContext } from './harness/cli.js';
 import { startTestEndpoint, type TestEndpoint } from './harness/endpoint.js';
 import { expectProblem } from './harness/problem.js';
 import { createCompanySession, registerCompany, type CompanySession } from './harness/session.js';
@@ -29,13 +28,7 @@ describe('master key rotation', () => {
   const cli = async (args: string[]) => {
     const out: string[] = [];
     const err: string[] = [];
-    const ctx: CliContext = {
-      config: t.config,
-      ownerUrl: async () => inject('ownerUrl'),
-      out: (line) => out.push(line),
-      err: (line) => err.push(line),
-    };
-    const code = await masterKeyCommand.run(args, ctx);
+    const code = await masterKeyCommand.run(args, cliContext(t.config, out, err));
     return { code, out: out.join('\n'), err: err.join('\n') };
   };
   const keyRow = async (companyId: string) =>

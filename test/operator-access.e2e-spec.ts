@@ -1,8 +1,9 @@
 import { decodeJwt } from 'jose';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CliContext } from '../src/cli/command.js';
 import { operatorCommand } from '../src/cli/commands/operator.command.js';
 import { startTestApp, type TestApp } from './harness/app.js';
+import { cliContext } from './harness/cli.js';
 import { call } from './harness/http.js';
 import { expectProblem } from './harness/problem.js';
 import {
@@ -65,12 +66,7 @@ describe('operator access', () => {
     const home2 = await registerCompany(t, 'Other Operator Home');
     await grantPlatformAdmin(t, home2.owner.userId);
     other = { userId: home2.owner.userId, token: home2.owner.accessToken };
-    cli = {
-      config: t.config,
-      ownerUrl: async () => inject('ownerUrl'),
-      out: (line) => out.push(line),
-      err: (line) => out.push(line),
-    };
+    cli = cliContext(t.config, out);
   });
   afterAll(async () => {
     await t?.close();

@@ -17,6 +17,7 @@ import { collectRoutes, fillPath, type RouteInfo } from './harness/routes.js';
 import { client, publishDraft } from './harness/runs.js';
 import {
   addMember,
+  applicationToken,
   createCompanySession,
   login,
   type Actor,
@@ -539,17 +540,7 @@ describe('permissions, groups and scoped credentials', () => {
       });
       expect(created.status, JSON.stringify(created.body)).toBe(201);
       expect(created.body.permissions).toEqual(['runs:read']);
-      const basic = Buffer.from(
-        `${created.body.clientId as string}:${created.body.clientSecret as string}`,
-      ).toString('base64');
-      const token = await t
-        .http()
-        .post('/v1/oauth/token')
-        .type('form')
-        .set('Authorization', `Basic ${basic}`)
-        .send('grant_type=client_credentials');
-      expect(token.status, JSON.stringify(token.body)).toBe(200);
-      const access = token.body.access_token as string;
+      const access = await applicationToken(t, created.body as { clientId: string; clientSecret: string });
       expect((await as(access).get('/v1/runs')).status).toBe(200);
       expectProblem(await as(access).get('/v1/connectors'), 403, 'FORBIDDEN');
     });

@@ -14,6 +14,7 @@ import { expectProblem, withoutRequestId } from './harness/problem.js';
 import { bindTool, client, publishDraft, timeline, waitFor, waitForRun } from './harness/runs.js';
 import {
   addMember,
+  applicationToken,
   createCompanySession,
   login,
   type Actor,
@@ -415,17 +416,10 @@ describe('runs', () => {
           .auth(a.owner.accessToken, { type: 'bearer' })
           .send({ name, role: 'manager' });
         expect(res.status, JSON.stringify(res.body)).toBe(201);
-        const basic = Buffer.from(
-          `${res.body.clientId as string}:${res.body.clientSecret as string}`,
-        ).toString('base64');
-        const token = await t
-          .http()
-          .post('/v1/oauth/token')
-          .type('form')
-          .set('Authorization', `Basic ${basic}`)
-          .send('grant_type=client_credentials');
-        expect(token.status, JSON.stringify(token.body)).toBe(200);
-        return { id: res.body.id as string, accessToken: token.body.access_token as string };
+        return {
+          id: res.body.id as string,
+          accessToken: await applicationToken(t, res.body as { clientId: string; clientSecret: string }),
+        };
       };
       const robot = await newApplication('four-eyes robot');
       const other = await newApplication('four-eyes reviewer');

@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { openSync, readFileSync, writeFileSync } from 'node:fs';
-import { sleep } from './common.js';
+import { randomBytes } from 'node:crypto';
+import { BENCH_APP_PASSWORD, sleep } from './common.js';
 
 /** USER_HZ: the unit of /proc/<pid>/stat times (100 on every mainstream Linux). */
 const CLOCK_TICKS = 100;
@@ -87,4 +88,48 @@ export async function startServer(
       if (child.exitCode === null) child.kill('SIGKILL');
     },
   };
+}
+
+/** Node's flags of `npm run start:prod` (package.json), so Tenantry runs here exactly as it is started there. */
+export const PRODUCTION_NODE_FLAGS: string[] = (
+  JSON.parse(readFileSync('package.json', 'utf8')) as { scripts: Record<string, string> }
+).scripts['start:prod']
+  .split(/\s+/)
+  .filter((token) => token.startsWith('--'));
+
+/**
+ * Tenantry as in production (`mainJs` of a build, NODE_ENV=production, the application role under row-level
+ * security) on `port` against `ownerUrl`, verifying tokens signed with `jwtSecret`, rate limits out of the way;
+ * `nodeFlags` go after the production ones, `env` over the rest.
+ */
+export function startTenantry(
+  name: string,
+  mainJs: string,
+  options: {
+    port: number;
+    ownerUrl: string;
+    jwtSecret: string;
+    nodeFlags?: string[];
+    env?: Record<string, string>;
+  },
+): Promise<ServerProcess> {
+  return startServer(
+    name,
+    [...PRODUCTION_NODE_FLAGS, ...(options.nodeFlags ?? []), mainJs],
+    {
+      NODE_ENV: 'production',
+      HOST: '127.0.0.1',
+      PORT: String(options.port),
+      DATABASE_URL: options.ownerUrl,
+      DATABASE_APP_PASSWORD: BENCH_APP_PASSWORD,
+      JWT_SECRET: options.jwtSecret,
+      TENANTRY_MASTER_KEY: randomBytes(32).toString('base64'),
+      RATE_LIMIT_PER_MINUTE: '1000000',
+      PUBLIC_RATE_LIMIT_PER_MINUTE: '1000000',
+      DATA_DIR: '.data/bench',
+      ...options.env,
+    },
+    options.port,
+    '/health/ready',
+  );
 }

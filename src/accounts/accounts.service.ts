@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager, LockMode } from '@mikro-orm/postgresql';
 import { AuditService } from '../audit/audit.service.js';
-import type { Role } from '../authz/roles.js';
 import { CompaniesService } from '../companies/companies.service.js';
 import { Company } from '../companies/company.entity.js';
 import { Errors } from '../common/errors/app-error.js';
@@ -13,7 +12,7 @@ import { Membership } from '../members/membership.entity.js';
 import { MembershipsService } from '../members/memberships.service.js';
 import { RunBudgetUsage } from '../runs/run-budget-usage.entity.js';
 import { monthOf } from '../runs/run-budget.js';
-import { systemContext, type TenantContext } from '../tenancy/request-store.js';
+import { systemContext, userContext, type TenantContext } from '../tenancy/request-store.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
 import { Unscoped } from '../tenancy/unscoped.js';
 import { UsersService } from '../users/users.service.js';
@@ -31,19 +30,6 @@ import type {
 
 const NOT_OWNER =
   'Only the account owner may see or change the account of this company (an account owner acts in a company as a member of it)';
-
-/** The context of a person acting in `companyId` with `role` (their own new company, an audit entry). */
-function personContext(companyId: string, userId: string, role: Role): TenantContext {
-  return {
-    companyId,
-    principalId: userId,
-    principalType: 'user',
-    role,
-    userId,
-    actingUserId: userId,
-    operatorId: undefined,
-  };
-}
 
 const limitsDto = (limits: PlanLimits) => ({
   maxCompanies: limits.maxCompanies,
@@ -123,7 +109,7 @@ export class AccountsService {
     const { id: accountId } = await this.ownedAccount(ctx);
     const userId = ctx.userId!;
     const companyId = newId();
-    return this.tenancy.run(personContext(companyId, userId, 'owner'), (em) =>
+    return this.tenancy.run(userContext(companyId, userId, 'owner'), (em) =>
       em.transactional(async (tx) => {
         // The account row lock makes the cap exact: a concurrent creation waits and then counts this one.
         const account = await lockAccount(tx, accountId);
@@ -137,25 +123,13 @@ export class AccountsService {
         }
         const user = await this.users.findById(userId, tx);
         if (!user) throw Errors.unauthenticated();
-        const company = await this.companies.createWithUniqueSlug(tx, {
-          id: companyId,
-          name: dto.name,
-          accountId,
-        });
-        this.memberships.add(tx, user, 'owner');
+        const company = await this.companies.foundWithOwner(
+          tx,
+          { id: companyId, name: dto.name, accountId },
+          user,
+          'account',
+        );
         const target = { type: 'Company', id: companyId };
-        await this.audit.record(
-          { action: 'company.created', target, metadata: { name: company.name, slug: company.slug } },
-          tx,
-        );
-        await this.audit.record(
-          {
-            action: 'member.joined',
-            target: { type: 'Member', id: userId },
-            metadata: { role: 'owner', via: 'account' },
-          },
-          tx,
-        );
         await this.audit.record(
           {
             action: 'account.company_created',
@@ -222,7 +196,7 @@ export class AccountsService {
         account.ownerUserId = to;
         const companies = await tx.find(Company, { accountId }, { fields: ['id'], orderBy: { id: 'asc' } });
         for (const company of companies) {
-          await this.tenancy.inCompany(tx, personContext(company.id, from, 'member'), () =>
+          await this.tenancy.inCompany(tx, userContext(company.id, from, 'member'), () =>
             this.audit.record(
               {
                 action: 'account.ownership_transferred',

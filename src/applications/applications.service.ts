@@ -10,7 +10,7 @@ import { Errors } from '../common/errors/app-error.js';
 import { keysetFind, toPage, type Page, type PageQueryDto } from '../common/pagination.js';
 import { IdempotencyService } from '../idempotency/idempotency.service.js';
 import { MembershipsService } from '../members/memberships.service.js';
-import type { TenantContext } from '../tenancy/request-store.js';
+import { userContext, type TenantContext } from '../tenancy/request-store.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
 import { Application } from './application.entity.js';
 import { CLIENT_SECRET_FORMAT, newClientId } from './client-credentials.js';
@@ -121,15 +121,7 @@ export class ApplicationsService {
     }
     this.tenancy.enterIdentity(userId);
     const contexts = (await this.memberships.listForUser(userId))
-      .map((m): TenantContext => ({
-        companyId: m.companyId,
-        principalId: userId,
-        principalType: 'user',
-        role: m.role,
-        userId,
-        actingUserId: userId,
-        operatorId: undefined,
-      }))
+      .map((m) => userContext(m.companyId, userId, m.role))
       .filter((c) => abilityFor(c).can('read', 'Application'));
     const companies = new Map(
       (await this.companies.findByIds(contexts.map((c) => c.companyId))).map((c) => [c.id, c]),

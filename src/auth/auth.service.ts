@@ -10,7 +10,7 @@ import { Errors } from '../common/errors/app-error.js';
 import { newId } from '../common/ids.js';
 import { MembershipsService } from '../members/memberships.service.js';
 import type { Membership } from '../members/membership.entity.js';
-import type { TenantContext } from '../tenancy/request-store.js';
+import { userContext, type TenantContext } from '../tenancy/request-store.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
 import type { User } from '../users/user.entity.js';
 import { UsersService } from '../users/users.service.js';
@@ -22,19 +22,6 @@ import { REFRESH_PREFIX, TokenService } from './token.service.js';
 
 const BAD_LOGIN = 'Invalid email, password or company';
 const BAD_REFRESH = 'The refresh token is invalid, expired or revoked';
-
-function userContext(companyId: string, userId: string, role: Role, sessionId?: string): TenantContext {
-  return {
-    companyId,
-    principalId: userId,
-    principalType: 'user',
-    role,
-    userId,
-    actingUserId: userId,
-    operatorId: undefined,
-    sessionId,
-  };
-}
 
 function session(user: User, company: Company, role: Role, tokens: TokenPairDto): SessionDto {
   return {
@@ -76,30 +63,13 @@ export class AuthService {
         const account = new Account(dto.companyName, userId);
         tx.persist(account);
         await tx.flush();
-        const company = await this.companies.createWithUniqueSlug(tx, {
-          id: companyId,
-          name: dto.companyName,
-          accountId: account.id,
-        });
-        const slug = company.slug;
-        this.memberships.add(tx, user, 'owner');
+        const company = await this.companies.foundWithOwner(
+          tx,
+          { id: companyId, name: dto.companyName, accountId: account.id },
+          user,
+          'registration',
+        );
         const tokens = this.tokens.issuePair(tx, user, 'owner');
-        await this.audit.record(
-          {
-            action: 'company.created',
-            target: { type: 'Company', id: companyId },
-            metadata: { name: company.name, slug },
-          },
-          tx,
-        );
-        await this.audit.record(
-          {
-            action: 'member.joined',
-            target: { type: 'Member', id: userId },
-            metadata: { role: 'owner', via: 'registration' },
-          },
-          tx,
-        );
         return session(user, company, 'owner', tokens);
       }),
     );

@@ -1,4 +1,8 @@
+import { MikroORM } from '@mikro-orm/postgresql';
 import type { AppConfig } from '../config/config.js';
+import { buildOrmConfig } from '../database/orm.config.js';
+import { deriveAppUrl } from '../database/urls.js';
+import { TenancyService } from '../tenancy/tenancy.service.js';
 
 export interface CliContext {
   config: AppConfig;
@@ -14,4 +18,27 @@ export interface CliCommand {
   usage: string;
   description: string;
   run(args: string[], ctx: CliContext): Promise<number>;
+}
+
+/**
+ * Runs `use` connected as the application role (`tenantry_app`, under row-level security, a pool of `poolMax`),
+ * with a `TenancyService` over that connection, as a command that works inside companies' contexts does; the
+ * connection is closed afterwards.
+ */
+export async function withAppDatabase<T>(
+  ctx: CliContext,
+  poolMax: number,
+  use: (tenancy: TenancyService, orm: MikroORM) => Promise<T>,
+): Promise<T> {
+  const appUrl = deriveAppUrl(
+    await ctx.ownerUrl(),
+    ctx.config.database.appUrl,
+    ctx.config.database.appPassword,
+  );
+  const orm = await MikroORM.init(buildOrmConfig({ url: appUrl, poolMax }));
+  try {
+    return await use(new TenancyService(orm), orm);
+  } finally {
+    await orm.close(true);
+  }
 }

@@ -1,9 +1,12 @@
 import { Injectable } from '@nestjs/common';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
+import { AuditService } from '../audit/audit.service.js';
 import { Errors } from '../common/errors/app-error.js';
+import { MembershipsService } from '../members/memberships.service.js';
 import { lockCompany } from '../tenancy/company-lock.js';
 import { currentTenant } from '../tenancy/request-store.js';
+import type { User } from '../users/user.entity.js';
 import { Company } from './company.entity.js';
 import { slugify, suffixedSlug } from './slug.js';
 
@@ -42,7 +45,11 @@ export async function companyIdsAfter(
 /** The company registry. Reads here are always by an id taken from the tenant context (or a slug at login). */
 @Injectable()
 export class CompaniesService {
-  constructor(private readonly em: EntityManager) {}
+  constructor(
+    private readonly em: EntityManager,
+    private readonly memberships: MembershipsService,
+    private readonly audit: AuditService,
+  ) {}
 
   /** A slug no company has yet: the name's slug, else with a random suffix. */
   async uniqueSlug(name: string, em: EntityManager = this.em): Promise<string> {
@@ -81,6 +88,38 @@ export class CompaniesService {
         slug = suffixedSlug(slugify(input.name));
       }
     }
+  }
+
+  /**
+   * Founds a company in `tx`, run in the new company's context: the company (`createWithUniqueSlug`), `owner`'s
+   * `owner` membership, and the audit events `company.created` and `member.joined` (`metadata.via`: how the
+   * owner came, at registration or as an account owner adding a company).
+   */
+  async foundWithOwner(
+    tx: EntityManager,
+    input: { id: string; name: string; accountId: string },
+    owner: User,
+    via: 'registration' | 'account',
+  ): Promise<Company> {
+    const company = await this.createWithUniqueSlug(tx, input);
+    this.memberships.add(tx, owner, 'owner');
+    await this.audit.record(
+      {
+        action: 'company.created',
+        target: { type: 'Company', id: company.id },
+        metadata: { name: company.name, slug: company.slug },
+      },
+      tx,
+    );
+    await this.audit.record(
+      {
+        action: 'member.joined',
+        target: { type: 'Member', id: owner.id },
+        metadata: { role: 'owner', via },
+      },
+      tx,
+    );
+    return company;
   }
 
   findById(id: string, em: EntityManager = this.em): Promise<Company | null> {

@@ -164,44 +164,6 @@ function emails(text: string): Span[] {
   return out;
 }
 
-/**
- * Secret formats. Each starts with a literal (so the engine searches for it rather than trying every position)
- * and its repetitions are bounded (≤ 250 characters per attempt); that the literal starts a token is checked
- * on the match. The JWT's repetitions are long, so it starts at a token boundary inside the expression (the
- * look-behind): a long run of key-like characters is then entered once.
- */
-const B = '(?<![A-Za-z0-9_-])';
-const TOKEN_CHAR = /[A-Za-z0-9_-]/;
-const atTokenStart = (text: string, index: number) => index === 0 || !TOKEN_CHAR.test(text[index - 1]);
-const SECRET_PATTERNS: RegExp[] = [
-  // Stripe secret and restricted keys (sk_live_…, rk_test_…)
-  new RegExp(`[rs]k_(?:live|test)_[0-9A-Za-z]{16,247}(?![0-9A-Za-z])`, 'g'),
-  // AWS access key ids
-  new RegExp(`(?:AKIA|ASIA|ABIA|ACCA|AROA|AIDA)[0-9A-Z]{16}(?![0-9A-Za-z])`, 'g'),
-  // AWS secret access keys, where they are named
-  /aws_?secret_?(?:access_?)?key["']?\s{0,5}[:=]\s{0,5}["']?[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+])/gi,
-  // GitHub tokens (classic and fine-grained)
-  new RegExp(`gh[pousr]_[A-Za-z0-9]{36,251}(?![A-Za-z0-9])`, 'g'),
-  new RegExp(`github_pat_[A-Za-z0-9_]{82}(?![A-Za-z0-9_])`, 'g'),
-  // GitLab personal access tokens
-  new RegExp(`glpat-[A-Za-z0-9_-]{20}(?![A-Za-z0-9_-])`, 'g'),
-  // Slack tokens
-  new RegExp(`xox[abposr]-[A-Za-z0-9-]{10,250}(?![A-Za-z0-9-])`, 'g'),
-  // Google API keys
-  new RegExp(`AIza[0-9A-Za-z_-]{35}(?![0-9A-Za-z_-])`, 'g'),
-  // OpenAI and Anthropic API keys
-  new RegExp(`sk-(?:proj-|ant-(?:api|admin)\\d\\d-)?[A-Za-z0-9_-]{32,250}(?![A-Za-z0-9_-])`, 'g'),
-  // SendGrid
-  new RegExp(`SG\\.[A-Za-z0-9_-]{22}\\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])`, 'g'),
-  // npm access tokens
-  new RegExp(`npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])`, 'g'),
-  // JSON Web Tokens (header and payload are base64url JSON objects: `eyJ`)
-  new RegExp(
-    `${B}eyJ[A-Za-z0-9_-]{8,8000}\\.eyJ[A-Za-z0-9_-]{8,64000}\\.[A-Za-z0-9_-]{16,1000}(?![A-Za-z0-9_-])`,
-    'g',
-  ),
-];
-
 const PEM_BEGIN = /-----BEGIN (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY(?: BLOCK)?-----/g;
 const PEM_END = /-----END (?:[A-Z0-9]{1,20} ){0,3}PRIVATE KEY(?: BLOCK)?-----/g;
 
@@ -233,16 +195,131 @@ function pemKeys(text: string): Span[] {
   return out;
 }
 
-function secrets(text: string): Span[] {
-  const all = pemKeys(text);
-  for (const re of SECRET_PATTERNS) {
-    all.push(
-      ...(re.source.startsWith('(?<!') || re.ignoreCase
-        ? spans(re, text)
-        : spans(re, text, (m) => atTokenStart(text, m.index))),
-    );
+/**
+ * The secret kinds: one list for DLP's `secret` detector (every kind's spans) and for the marketplace's listing
+ * check (`findSecrets` in src/listings/listing-scanner.ts names the kinds a string holds). Each format starts with a
+ * literal (so the engine searches for it rather than trying every position) and its repetitions are bounded
+ * (≤ 250 characters per attempt) or entered once per token. Where a match may start is checked on the match:
+ * at the start of a token (`token`: no `[A-Za-z0-9_-]` before it), of a word (`word`: no `[A-Za-z0-9_]` before
+ * it, so `key-sk_live_…` counts, as `\b` allows), or as the expression itself says (`any`: the JWT's look-behind,
+ * which lets its long repetitions be entered once per run of key-like characters; a named AWS secret key).
+ */
+const B = '(?<![A-Za-z0-9_-])';
+const TOKEN_CHAR = /[A-Za-z0-9_-]/;
+const WORD_CHAR = /[A-Za-z0-9_]/;
+type Start = 'token' | 'word' | 'any';
+const STARTS: Record<Start, (text: string, index: number) => boolean> = {
+  token: (text, index) => index === 0 || !TOKEN_CHAR.test(text[index - 1]),
+  word: (text, index) => index === 0 || !WORD_CHAR.test(text[index - 1]),
+  any: () => true,
+};
+
+/** A format: a global expression and where its matches may start. */
+interface Format {
+  re: RegExp;
+  start: Start;
+}
+const at = (start: Start, re: RegExp): Format => ({ start, re });
+
+/** Whether the scan of `format` finds a match (the same scan as `spans`, ending at the first accepted match). */
+function occurs({ re, start }: Format, text: string): boolean {
+  const accept = STARTS[start];
+  re.lastIndex = 0;
+  for (let m = re.exec(text); m !== null; m = re.exec(text)) {
+    if (accept(text, m.index)) return true;
+    re.lastIndex = m.index + 1;
   }
-  return mergeSorted(all);
+  return false;
+}
+
+/** A kind of secret: its name (`aws_access_key`, reported by the listing check; never the value) and its finders. */
+export interface SecretKind {
+  kind: string;
+  find: SpanFinder;
+  /** Whether `find` finds anything (without collecting every span). */
+  occursIn: (text: string) => boolean;
+}
+
+const formats = (...list: Format[]): Pick<SecretKind, 'find' | 'occursIn'> => ({
+  find: (text) => list.flatMap(({ re, start }) => spans(re, text, (m) => STARTS[start](text, m.index))),
+  occursIn: (text) => list.some((format) => occurs(format, text)),
+});
+
+export const SECRET_KINDS: readonly SecretKind[] = [
+  // Tenantry's own API keys and Stripe's live keys (secret and restricted)
+  { kind: 'live_api_key', ...formats(at('word', /[rs]k_live_[0-9A-Za-z_-]{8,250}/g)) },
+  {
+    kind: 'pem_private_key',
+    find: pemKeys,
+    occursIn: (text) => {
+      PEM_BEGIN.lastIndex = 0;
+      return PEM_BEGIN.test(text);
+    },
+  },
+  // AWS access key ids
+  {
+    kind: 'aws_access_key',
+    ...formats(
+      at('word', /(?:AKIA|ASIA|ABIA|ACCA|AROA|AIDA|AGPA|ANPA|ANVA|AIPA)[0-9A-Z]{16}(?![0-9A-Za-z])/g),
+    ),
+  },
+  // JSON Web Tokens (header and payload are base64url JSON objects: `eyJ`)
+  {
+    kind: 'jwt',
+    ...formats(
+      at(
+        'any',
+        new RegExp(`${B}eyJ[A-Za-z0-9_-]{5,8000}\\.eyJ[A-Za-z0-9_-]{5,64000}\\.[A-Za-z0-9_-]{10,1000}`, 'g'),
+      ),
+    ),
+  },
+  // GitHub tokens (classic and fine-grained)
+  {
+    kind: 'github_token',
+    ...formats(
+      at('word', /gh[pousr]_[A-Za-z0-9]{36,}(?![A-Za-z0-9])/g),
+      at('word', /github_pat_[A-Za-z0-9_]{40,}/g),
+    ),
+  },
+  // Slack tokens
+  { kind: 'slack_token', ...formats(at('word', /xox[abposr]-[A-Za-z0-9-]{10,}/g)) },
+  // Google API keys
+  { kind: 'google_api_key', ...formats(at('word', /AIza[0-9A-Za-z_-]{35}(?:(?![0-9A-Za-z_-])|\b)/g)) },
+  // Stripe test keys (secret and restricted)
+  { kind: 'test_api_key', ...formats(at('token', /[rs]k_test_[0-9A-Za-z]{16,247}(?![0-9A-Za-z])/g)) },
+  // AWS secret access keys, where they are named
+  {
+    kind: 'aws_secret_key',
+    ...formats(
+      at(
+        'any',
+        /aws_?secret_?(?:access_?)?key["']?\s{0,5}[:=]\s{0,5}["']?[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+])/gi,
+      ),
+    ),
+  },
+  // GitLab personal access tokens
+  { kind: 'gitlab_token', ...formats(at('token', /glpat-[A-Za-z0-9_-]{20}(?![A-Za-z0-9_-])/g)) },
+  // OpenAI and Anthropic API keys
+  {
+    kind: 'ai_api_key',
+    ...formats(at('token', /sk-(?:proj-|ant-(?:api|admin)\d\d-)?[A-Za-z0-9_-]{32,250}(?![A-Za-z0-9_-])/g)),
+  },
+  // SendGrid
+  {
+    kind: 'sendgrid_api_key',
+    ...formats(at('token', /SG\.[A-Za-z0-9_-]{22}\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])/g)),
+  },
+  // npm access tokens
+  { kind: 'npm_token', ...formats(at('token', /npm_[A-Za-z0-9]{36}(?![A-Za-z0-9])/g)) },
+];
+
+/** The kinds of secret in `text`, in list order. */
+export function secretKinds(text: string): string[] {
+  return SECRET_KINDS.filter(({ occursIn }) => occursIn(text)).map(({ kind }) => kind);
+}
+
+function secrets(text: string): Span[] {
+  return mergeSorted(SECRET_KINDS.flatMap(({ find }) => find(text)));
 }
 
 /** Sorts spans and merges overlapping ones. */

@@ -45,7 +45,7 @@ const snapshot = (description: string) =>
   }) as unknown as ListingSnapshot;
 
 describe('DlpListingScanner', () => {
-  it('refuses secrets without a policy: named kinds first, DLP formats the marketplace does not know too', async () => {
+  it('refuses secrets without a policy, each named by its kind (one list: SECRET_KINDS)', async () => {
     const { scan, blocked } = scanner([]);
     const stripe = `sk_live_${'a1B2c3D4e5F6g7H8i9J0k1L2'}`;
     expect(await scan.scan(ctx, snapshot(`key ${stripe}`))).toEqual([
@@ -53,7 +53,7 @@ describe('DlpListingScanner', () => {
     ]);
     const openai = `sk-proj-${'Ab1'.repeat(16)}`;
     expect(await scan.scan(ctx, snapshot(`key ${openai}`))).toEqual([
-      { detector: 'secret', path: 'description' },
+      { detector: 'secret', kind: 'ai_api_key', path: 'description' },
     ]);
     expect(blocked).toHaveLength(2);
   });

@@ -6,8 +6,8 @@ import { DlpService } from './dlp.service.js';
 
 /**
  * The marketplace's `LISTING_SCANNER` (src/listings/listing-scanner.ts), backed by DLP: a listing passes the
- * secret detectors always (the marketplace's named formats, reported with their kind, and DLP's `secret`
- * detector) and the publishing company's `listing` rules.
+ * secret detectors always (`findSecrets`: every kind of `SECRET_KINDS`, reported with its kind; DLP's `secret`
+ * detector runs the same list) and the publishing company's `listing` rules.
  *
  * - A finding of either, or a `block` rule, refuses the listing: the findings (detector, kind, field path) go
  *   back to the listing service, which answers 422 `DLP_BLOCKED`, and `dlp.blocked` is recorded here in a

@@ -16,7 +16,7 @@ import { DEFAULT_PLAN, limitsOf } from '../config/plans.js';
 import { AccessCache } from '../members/access.cache.js';
 import { Membership } from '../members/membership.entity.js';
 import { MembershipsService } from '../members/memberships.service.js';
-import type { TenantContext } from '../tenancy/request-store.js';
+import { userContext, type TenantContext } from '../tenancy/request-store.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
 import { UsersService } from '../users/users.service.js';
 import type { AcceptInvitationDto } from './dto/invitation.dto.js';
@@ -82,15 +82,7 @@ export class InvitationAcceptance {
     }
 
     const userId = signedIn?.id ?? newId();
-    const ctx: TenantContext = {
-      companyId: found.companyId,
-      principalId: userId,
-      principalType: 'user',
-      role: found.role,
-      userId,
-      actingUserId: userId,
-      operatorId: undefined,
-    };
+    const ctx = userContext(found.companyId, userId, found.role);
     const session = await this.tenancy.run(ctx, (em) =>
       em.transactional(async (tx) => {
         // The administration lock first (as every administration writer takes it before any row): it makes the

@@ -1,3 +1,4 @@
+import { secretKinds } from '../dlp/detectors.js';
 import type { TenantContext } from '../tenancy/request-store.js';
 import type { ListingSnapshot } from './listing.entity.js';
 
@@ -26,22 +27,6 @@ export interface ListingScanner {
 /** Injection token of the {@link ListingScanner}. */
 export const LISTING_SCANNER = Symbol('LISTING_SCANNER');
 
-/** Known secret formats (precise, not greedy). */
-const SECRET_PATTERNS: readonly { kind: string; pattern: RegExp }[] = [
-  // Tenantry's own API keys and Stripe's live keys (secret and restricted).
-  { kind: 'live_api_key', pattern: /\b(?:sk|rk)_live_[0-9A-Za-z_-]{8,}/ },
-  { kind: 'pem_private_key', pattern: /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----/ },
-  { kind: 'aws_access_key', pattern: /\b(?:AKIA|ASIA|AGPA|AIDA|AROA|ANPA|ANVA|AIPA)[A-Z2-7]{16}\b/ },
-  { kind: 'jwt', pattern: /\beyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{10,}/ },
-  { kind: 'github_token', pattern: /\b(?:gh[pousr]_[A-Za-z0-9]{36,}|github_pat_[A-Za-z0-9_]{40,})\b/ },
-  { kind: 'slack_token', pattern: /\bxox[abprs]-[A-Za-z0-9-]{10,}/ },
-  { kind: 'google_api_key', pattern: /\bAIza[0-9A-Za-z_-]{35}\b/ },
-];
-
-function secretKinds(text: string): string[] {
-  return SECRET_PATTERNS.filter(({ pattern }) => pattern.test(text)).map(({ kind }) => kind);
-}
-
 /**
  * Every string of a JSON value with its dotted path (`steps.2.prompt`); object keys are scanned too. A key that is
  * itself a secret is named by its position (`inputSchema.properties.#3`), so no path ever carries a matched value.
@@ -63,7 +48,7 @@ function* stringsOf(value: unknown, path: string): Generator<[path: string, text
   }
 }
 
-/** The secret findings of a listing (one per path and kind). */
+/** The secret findings of a listing (one per path and kind; the kinds are DLP's, `SECRET_KINDS`). */
 export function findSecrets(snapshot: ListingSnapshot): ListingFinding[] {
   const findings: ListingFinding[] = [];
   for (const [path, text, isKey] of stringsOf(snapshot, '')) {

@@ -81,17 +81,10 @@ export class Listing extends BaseEntity {
   constructor(publisherCompanyId: string, snapshot: ListingSnapshot) {
     super();
     this.publisherCompanyId = publisherCompanyId;
-    this.name = snapshot.name;
-    this.description = snapshot.description;
-    this.category = snapshot.category;
-    this.inputSchema = snapshot.inputSchema;
-    this.steps = snapshot.steps;
-    this.publisherName = snapshot.publisherName;
-    this.summary = snapshot.summary;
-    this.listedAt = new Date();
+    this.replace(snapshot);
   }
 
-  /** Re-listing replaces the copy (the id and the install count stay). */
+  /** Takes the copy and the listing date; re-listing replaces them (the id and the install count stay). */
   replace(snapshot: ListingSnapshot): void {
     this.name = snapshot.name;
     this.description = snapshot.description;

@@ -1,6 +1,6 @@
-import { PgBoss, type Queue } from 'pg-boss';
+import type { Queue } from 'pg-boss';
 import { waitingMail } from '../database/statements/waiting-mail.js';
-import { PGBOSS_SCHEMA } from '../runs/run-queue.schema.js';
+import { withOwnerBoss } from '../runs/run-queue.schema.js';
 
 /** The pg-boss queue of outgoing mail: one job per outbox message (created by `npm run migrate`). */
 export const MAIL_QUEUE = 'mail.send';
@@ -34,27 +34,12 @@ export const MAIL_QUEUE_OPTIONS: Omit<Queue, 'name'> = {
 export async function queueWaitingMail(ownerUrl: string, log: (msg: string) => void): Promise<void> {
   const waiting = await waitingMail(ownerUrl);
   if (waiting.length === 0) return;
-  const boss = new PgBoss({
-    connectionString: ownerUrl,
-    schema: PGBOSS_SCHEMA,
-    max: 1,
-    migrate: false,
-    supervise: false,
-    schedule: false,
-    registerInstance: false,
-  });
-  const errors: Error[] = [];
-  boss.on('error', (e) => errors.push(e));
-  await boss.start();
-  try {
+  await withOwnerBoss(ownerUrl, { max: 1, migrate: false }, async (boss) => {
     const ids = await boss.insert(
       MAIL_QUEUE,
       waiting.map((m) => ({ id: m.messageId, data: m satisfies MailJob })),
       { returnId: true },
     );
     log(`pg-boss: ${ids?.length ?? 0} waiting mail message(s) queued`);
-  } finally {
-    await boss.stop({ graceful: false });
-  }
-  if (errors.length > 0) throw errors[0];
+  });
 }

@@ -48,6 +48,54 @@ export const RUN_GROUP_CONCURRENCY: GroupConcurrencyConfig = {
 };
 
 /**
+ * Runs `use` with a pg-boss of its own on the database as the owner (`migrate`: install or upgrade pg-boss's
+ * schema first), stopped afterwards; the first error pg-boss reported meanwhile is thrown. For `npm run migrate`.
+ */
+export async function withOwnerBoss<T>(
+  ownerUrl: string,
+  options: { max: number; migrate: boolean },
+  use: (boss: PgBoss) => Promise<T>,
+): Promise<T> {
+  const boss = new PgBoss({
+    connectionString: ownerUrl,
+    schema: PGBOSS_SCHEMA,
+    max: options.max,
+    migrate: options.migrate,
+    supervise: false,
+    schedule: false,
+    registerInstance: false,
+  });
+  const errors: Error[] = [];
+  boss.on('error', (e) => errors.push(e));
+  await boss.start();
+  let result: T;
+  try {
+    result = await use(boss);
+  } finally {
+    await boss.stop({ graceful: false });
+  }
+  if (errors.length > 0) throw errors[0];
+  return result;
+}
+
+/** Creates the queue `name` with `options`, or brings an existing one to them (its policy cannot change). */
+async function ensureQueue(
+  boss: PgBoss,
+  name: string,
+  options: Omit<Queue, 'name'>,
+  log: (msg: string) => void,
+): Promise<void> {
+  if (!(await boss.getQueue(name))) {
+    await boss.createQueue(name, options);
+    log(`pg-boss: created queue ${name}`);
+  } else {
+    const { policy: _policy, ...rest } = options;
+    void _policy;
+    await boss.updateQueue(name, rest);
+  }
+}
+
+/**
  * Installs (or upgrades) pg-boss's schema and the run queue as the database owner, then lets the application
  * role use it: DML on its tables and sequences, now and for tables a later pg-boss upgrade adds. The
  * application itself never runs DDL (it starts pg-boss with `migrate: false`). Called by `runMigrations`.
@@ -61,37 +109,9 @@ export async function installRunQueue(
   /** Queues no longer used: deleted with their jobs and schedules. */
   retired: readonly string[] = [],
 ): Promise<void> {
-  const boss = new PgBoss({
-    connectionString: ownerUrl,
-    schema: PGBOSS_SCHEMA,
-    max: 2,
-    migrate: true,
-    supervise: false,
-    schedule: false,
-    registerInstance: false,
-  });
-  const errors: Error[] = [];
-  boss.on('error', (e) => errors.push(e));
-  await boss.start();
-  try {
-    const existing = await boss.getQueue(RUN_QUEUE);
-    if (!existing) {
-      await boss.createQueue(RUN_QUEUE, RUN_QUEUE_OPTIONS);
-      log(`pg-boss: created queue ${RUN_QUEUE}`);
-    } else {
-      const { policy: _policy, heartbeatSeconds, ...rest } = RUN_QUEUE_OPTIONS;
-      void _policy;
-      await boss.updateQueue(RUN_QUEUE, { ...rest, heartbeatSeconds: heartbeatSeconds ?? null });
-    }
-    for (const queue of others) {
-      if (!(await boss.getQueue(queue.name))) {
-        await boss.createQueue(queue.name, queue.options);
-        log(`pg-boss: created queue ${queue.name}`);
-      } else {
-        const { policy: _p, ...rest } = queue.options;
-        void _p;
-        await boss.updateQueue(queue.name, rest);
-      }
+  await withOwnerBoss(ownerUrl, { max: 2, migrate: true }, async (boss) => {
+    for (const queue of [{ name: RUN_QUEUE, options: RUN_QUEUE_OPTIONS }, ...others]) {
+      await ensureQueue(boss, queue.name, queue.options, log);
     }
     for (const name of retired) {
       if (await boss.getQueue(name)) {
@@ -99,10 +119,6 @@ export async function installRunQueue(
         log(`pg-boss: deleted retired queue ${name}`);
       }
     }
-  } finally {
-    await boss.stop({ graceful: false });
-  }
-  if (errors.length > 0) throw errors[0];
-
+  });
   await grantJobQueue(ownerUrl, PGBOSS_SCHEMA, appRole);
 }

@@ -48,6 +48,25 @@ export interface TenantContext {
   readonly sessionId?: string | undefined;
 }
 
+/** The context of a person acting as themselves in `companyId` with `role` (their session, when there is one). */
+export function userContext(
+  companyId: string,
+  userId: string,
+  role: Role,
+  sessionId?: string,
+): TenantContext {
+  return {
+    companyId,
+    principalId: userId,
+    principalType: 'user',
+    role,
+    userId,
+    actingUserId: userId,
+    operatorId: undefined,
+    sessionId,
+  };
+}
+
 /**
  * The context of background work in one company: a `system` principal (named by `principalId` in the audit trail,
  * `system` by default) acting with `role` (the least role the job's reads and writes need).

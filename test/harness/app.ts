@@ -1,6 +1,6 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import pg from 'pg';
-import { pino } from 'pino';
+import { pino, type Logger } from 'pino';
 import request from 'supertest';
 import { inject } from 'vitest';
 import { createApp } from '../../src/app.js';
@@ -20,10 +20,13 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** Boots the real application module over HTTP against the run's migrated database. */
-export async function startTestApp(env: Record<string, string> = {}): Promise<TestApp> {
+/**
+ * Boots the real application module over HTTP against the run's migrated database; `logger` replaces the default
+ * one (at the configured level), e.g. to capture what the application logs.
+ */
+export async function startTestApp(env: Record<string, string> = {}, logger?: Logger): Promise<TestApp> {
   const config = loadConfig({ ...process.env, ...env }, () => undefined);
-  const logger = pino({ level: config.logLevel });
+  logger ??= pino({ level: config.logLevel });
   const app = await createApp({ config, databaseUrl: inject('appUrl'), logger });
   await app.getHttpAdapter().getInstance().ready();
   const owner = new pg.Pool({ connectionString: inject('ownerUrl'), max: 3 });

@@ -126,3 +126,19 @@ export async function createCompanySession(t: TestApp, name?: string): Promise<C
 export async function grantPlatformAdmin(t: TestApp, userId: string): Promise<void> {
   await t.owner.query('update users set platform_admin = true where id = $1', [userId]);
 }
+
+/** The access token of an application's client credentials (`POST /v1/oauth/token`, client_credentials grant). */
+export async function applicationToken(
+  t: TestApp,
+  credentials: { clientId: string; clientSecret: string },
+): Promise<string> {
+  const basic = Buffer.from(`${credentials.clientId}:${credentials.clientSecret}`).toString('base64');
+  const token = await t
+    .http()
+    .post('/v1/oauth/token')
+    .type('form')
+    .set('Authorization', `Basic ${basic}`)
+    .send('grant_type=client_credentials');
+  expect(token.status, JSON.stringify(token.body)).toBe(200);
+  return token.body.access_token as string;
+}

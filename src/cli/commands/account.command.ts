@@ -1,12 +1,8 @@
-import { MikroORM } from '@mikro-orm/postgresql';
 import { setAccountPlan } from '../../accounts/accounts.service.js';
 import { AuditService } from '../../audit/audit.service.js';
 import { AppError } from '../../common/errors/app-error.js';
 import { isUuid } from '../../common/ids.js';
-import { buildOrmConfig } from '../../database/orm.config.js';
-import { deriveAppUrl } from '../../database/urls.js';
-import { TenancyService } from '../../tenancy/tenancy.service.js';
-import type { CliCommand } from '../command.js';
+import { withAppDatabase, type CliCommand } from '../command.js';
 
 /**
  * `account plan <accountId> <plan>`: the only way to set an account's plan (there is no API for it). The plan
@@ -31,33 +27,26 @@ export const accountCommand: CliCommand = {
       ctx.err(`Unknown plan "${plan}"; defined: ${Object.keys(ctx.config.plans).join(', ')}`);
       return 2;
     }
-    const appUrl = deriveAppUrl(
-      await ctx.ownerUrl(),
-      ctx.config.database.appUrl,
-      ctx.config.database.appPassword,
-    );
-    const orm = await MikroORM.init(buildOrmConfig({ url: appUrl, poolMax: 1 }));
     try {
-      const tenancy = new TenancyService(orm);
-      const result = await setAccountPlan(
-        tenancy,
-        new AuditService(tenancy),
-        ctx.config.plans,
-        accountId,
-        plan,
-      );
-      ctx.out(
-        `Account ${accountId}: plan ${result.from} → ${result.to} (audited in ${result.companies} company trail(s)).`,
-      );
-      return 0;
+      return await withAppDatabase(ctx, 1, async (tenancy) => {
+        const result = await setAccountPlan(
+          tenancy,
+          new AuditService(tenancy),
+          ctx.config.plans,
+          accountId,
+          plan,
+        );
+        ctx.out(
+          `Account ${accountId}: plan ${result.from} → ${result.to} (audited in ${result.companies} company trail(s)).`,
+        );
+        return 0;
+      });
     } catch (e) {
       if (e instanceof AppError && e.status === 404) {
         ctx.err(`No account ${accountId}`);
         return 1;
       }
       throw e;
-    } finally {
-      await orm.close(true);
     }
   },
 };

@@ -1,10 +1,6 @@
-import { MikroORM } from '@mikro-orm/postgresql';
 import { backfillRunRollups } from '../../analytics/run-rollups-backfill.js';
 import { isUuid } from '../../common/ids.js';
-import { buildOrmConfig } from '../../database/orm.config.js';
-import { deriveAppUrl } from '../../database/urls.js';
-import { TenancyService } from '../../tenancy/tenancy.service.js';
-import type { CliCommand } from '../command.js';
+import { withAppDatabase, type CliCommand } from '../command.js';
 
 const USAGE = 'analytics backfill [companyId]';
 
@@ -26,14 +22,7 @@ export const analyticsCommand: CliCommand = {
       ctx.err('companyId must be a company id (UUID)');
       return 2;
     }
-    const appUrl = deriveAppUrl(
-      await ctx.ownerUrl(),
-      ctx.config.database.appUrl,
-      ctx.config.database.appPassword,
-    );
-    const orm = await MikroORM.init(buildOrmConfig({ url: appUrl, poolMax: 2 }));
-    try {
-      const tenancy = new TenancyService(orm);
+    return withAppDatabase(ctx, 2, async (tenancy) => {
       const ids = await tenancy.companyIds(only);
       if (only && ids.length === 0) {
         ctx.err(`No company ${only}`);
@@ -51,8 +40,6 @@ export const analyticsCommand: CliCommand = {
       }
       ctx.out(`Rebuilt the run rollups of ${ids.length - failed} company(ies).`);
       return failed > 0 ? 1 : 0;
-    } finally {
-      await orm.close(true);
-    }
+    });
   },
 };

@@ -1,5 +1,4 @@
 import { parseArgs } from 'node:util';
-import { MikroORM } from '@mikro-orm/postgresql';
 import { AuditExporter, type CompanyExport } from '../../audit/audit-export.job.js';
 import { AuditQueryService, timeRangeOf } from '../../audit/audit-query.service.js';
 import { AuditService } from '../../audit/audit.service.js';
@@ -7,10 +6,7 @@ import { exportTargetFromUrl } from '../../audit/export-target.js';
 import { describeVerification, verifyExport } from '../../audit/offline-verifier.js';
 import { AppError } from '../../common/errors/app-error.js';
 import { isUuid } from '../../common/ids.js';
-import { buildOrmConfig } from '../../database/orm.config.js';
-import { deriveAppUrl } from '../../database/urls.js';
-import { TenancyService } from '../../tenancy/tenancy.service.js';
-import type { CliCommand, CliContext } from '../command.js';
+import { withAppDatabase, type CliCommand, type CliContext } from '../command.js';
 
 export { exportContext as systemContext } from '../../audit/audit-export.job.js';
 
@@ -68,14 +64,7 @@ async function runExport(args: string[], ctx: CliContext): Promise<number> {
     return 2;
   }
   const target = exportTargetFromUrl(ctx.config.audit.exportUrl);
-  const appUrl = deriveAppUrl(
-    await ctx.ownerUrl(),
-    ctx.config.database.appUrl,
-    ctx.config.database.appPassword,
-  );
-  const orm = await MikroORM.init(buildOrmConfig({ url: appUrl, poolMax: 2 }));
-  try {
-    const tenancy = new TenancyService(orm);
+  return withAppDatabase(ctx, 2, async (tenancy) => {
     const audit = new AuditService(tenancy);
     const exporter = new AuditExporter(tenancy, new AuditQueryService(tenancy, audit), audit, target);
     const companies = await exporter.companyIds(values.company);
@@ -103,9 +92,7 @@ async function runExport(args: string[], ctx: CliContext): Promise<number> {
       `Exported ${total} event(s) of ${companies.length - failed} company(ies) to ${target.description}.`,
     );
     return failed > 0 ? 1 : 0;
-  } finally {
-    await orm.close(true);
-  }
+  });
 }
 
 /** `audit verify`: checks an export offline (no database); exit 0 when valid, 1 when not. */

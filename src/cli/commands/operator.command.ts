@@ -1,16 +1,12 @@
 import { parseArgs } from 'node:util';
 import { JwtService } from '@nestjs/jwt';
-import { MikroORM } from '@mikro-orm/postgresql';
 import { AuditService } from '../../audit/audit.service.js';
 import { JWT_AUDIENCE, JWT_ISSUER, jwtKey } from '../../auth/jwt-claims.js';
 import { TokenService } from '../../auth/token.service.js';
 import { AppError } from '../../common/errors/app-error.js';
 import { isUuid } from '../../common/ids.js';
-import { buildOrmConfig } from '../../database/orm.config.js';
-import { deriveAppUrl } from '../../database/urls.js';
 import { OperatorAccessService } from '../../operator-access/operator-access.service.js';
-import { TenancyService } from '../../tenancy/tenancy.service.js';
-import type { CliCommand } from '../command.js';
+import { withAppDatabase, type CliCommand } from '../command.js';
 
 const USAGE = 'operator break-glass <companyId> <operatorEmailOrId> --reason "<why>" [--write]';
 
@@ -51,45 +47,38 @@ export const operatorCommand: CliCommand = {
       ctx.err('--reason is required: 10 to 500 characters, recorded in the company audit trail');
       return 2;
     }
-    const appUrl = deriveAppUrl(
-      await ctx.ownerUrl(),
-      ctx.config.database.appUrl,
-      ctx.config.database.appPassword,
-    );
-    const orm = await MikroORM.init(buildOrmConfig({ url: appUrl, poolMax: 2 }));
     try {
-      const tenancy = new TenancyService(orm);
-      const jwt = new JwtService({
-        secret: jwtKey(ctx.config.auth) as unknown as string,
-        signOptions: { algorithm: 'HS256', issuer: JWT_ISSUER, audience: JWT_AUDIENCE },
+      return await withAppDatabase(ctx, 2, async (tenancy, orm) => {
+        const jwt = new JwtService({
+          secret: jwtKey(ctx.config.auth) as unknown as string,
+          signOptions: { algorithm: 'HS256', issuer: JWT_ISSUER, audience: JWT_AUDIENCE },
+        });
+        const access = new OperatorAccessService(
+          orm.em,
+          tenancy,
+          new TokenService(jwt, ctx.config),
+          new AuditService(tenancy),
+          ctx.config,
+        );
+        const token = await access.breakGlass(
+          companyId,
+          operator,
+          reason,
+          parsed.values.write ? 'write' : 'read',
+        );
+        ctx.err(
+          `Break-glass switch-in of ${token.operator.email} into ${token.company.name} (${token.company.id}), ` +
+            `mode ${token.mode}, until ${token.expiresAt}; recorded in the company's audit trail.`,
+        );
+        ctx.out(token.accessToken);
+        return 0;
       });
-      const access = new OperatorAccessService(
-        orm.em,
-        tenancy,
-        new TokenService(jwt, ctx.config),
-        new AuditService(tenancy),
-        ctx.config,
-      );
-      const token = await access.breakGlass(
-        companyId,
-        operator,
-        reason,
-        parsed.values.write ? 'write' : 'read',
-      );
-      ctx.err(
-        `Break-glass switch-in of ${token.operator.email} into ${token.company.name} (${token.company.id}), ` +
-          `mode ${token.mode}, until ${token.expiresAt}; recorded in the company's audit trail.`,
-      );
-      ctx.out(token.accessToken);
-      return 0;
     } catch (e) {
       if (e instanceof AppError) {
         ctx.err(e.detail);
         return 1;
       }
       throw e;
-    } finally {
-      await orm.close(true);
     }
   },
 };
