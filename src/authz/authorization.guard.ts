@@ -112,6 +112,11 @@ export class AuthorizationGuard implements CanActivate {
     }
     const company = await this.companies.get(tenant.companyId);
     if (!company) throw Errors.unauthenticated();
+    // A company that turned operator access off ends every live switch-in (but the CLI's break-glass) at once on
+    // this instance, within the settings cache's 30 s on the others.
+    if (tenant.principalType === 'platform_admin' && company.operatorAccess === 'off' && !tenant.breakGlass) {
+      throw Errors.unauthenticated('This company no longer admits platform operators (operatorAccess: off)');
+    }
     // A transport's inner call (an MCP tool running its route) was counted as the transport's request.
     if (!isInternalCall(request.headers)) {
       await this.countTenant(reply, tenant, company);

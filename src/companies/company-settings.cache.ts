@@ -4,13 +4,15 @@ import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
 import { Unscoped } from '../tenancy/unscoped.js';
-import { Company } from './company.entity.js';
+import { Company, type OperatorAccessPolicy } from './company.entity.js';
 
 export interface CompanyRuntimeSettings {
   rateLimitPerMinute: number;
   /** Per person in the company; null: no per-person limit. */
   userRateLimitPerMinute: number | null;
   deletionScheduled: boolean;
+  /** `off` ends every live switch-in but the CLI's break-glass (see the guard). */
+  operatorAccess: OperatorAccessPolicy;
 }
 
 const TTL_MS = 30_000;
@@ -41,7 +43,7 @@ export class CompanySettingsCache {
       em.findOne(
         Company,
         { id: companyId },
-        { fields: ['id', 'rateLimitPerMinute', 'userRateLimitPerMinute', 'purgeAfter'] },
+        { fields: ['id', 'rateLimitPerMinute', 'userRateLimitPerMinute', 'purgeAfter', 'operatorAccess'] },
       ),
     );
     const value = company
@@ -49,6 +51,7 @@ export class CompanySettingsCache {
           rateLimitPerMinute: company.rateLimitPerMinute ?? this.config.rateLimit.perMinute,
           userRateLimitPerMinute: company.userRateLimitPerMinute,
           deletionScheduled: company.purgeAfter !== null,
+          operatorAccess: company.operatorAccess,
         }
       : null;
     this.entries.set(companyId, { value });
