@@ -293,6 +293,19 @@ describe('accounts and plans', () => {
       s.companyId,
     ]);
     expect(n.rows[0].n).toBe(5);
+    // At the cap, inviting is refused too (the invitation could never be accepted), and nothing is stored.
+    const email = uniqueEmail('cap');
+    const refused = await post(s.admin, `/v1/companies/${s.companyId}/invitations`, {
+      email,
+      role: 'member',
+    });
+    expectProblem(refused, 409, 'CONFLICT');
+    expect(refused.body.detail).toContain('allows 5 members per company');
+    const stored = await t.owner.query('select 1 from invitations where company_id = $1 and email = $2', [
+      s.companyId,
+      email,
+    ]);
+    expect(stored.rowCount).toBe(0);
   });
 
   it('transfers account ownership to a member of one of its companies, audited in each company', async () => {

@@ -606,6 +606,36 @@ describe('community marketplace: listing, re-listing, unlisting and installing a
     expectProblem(await c.get('/v1/marketplace?source=everything'), 400, 'VALIDATION_FAILED');
   });
 
+  it('scheduling deletion withdraws the publisher’s listings at once; restoring offers them again', async () => {
+    const leaving = await createCompanySession(t, `Leaving ${hex()}`);
+    const draft = await newDraft(leaving);
+    const listing = ok(await listDraft(leaving, draft.id, { publisherName: 'Leaving guild' }));
+    const offered = async () =>
+      (ok(await req('GET', '/v1/marketplace?source=community&limit=100', b.member)).data as Json[]).some(
+        (l) => l.listingId === listing.listingId,
+      );
+    expect(await offered()).toBe(true);
+
+    ok(await req('DELETE', `/v1/companies/${leaving.companyId}`, leaving.owner), 202);
+    expect(await offered()).toBe(false);
+    expectProblem(await req('GET', `/v1/marketplace/${listing.listingId}`, b.member), 404, 'NOT_FOUND');
+    expectProblem(
+      await req('POST', `/v1/marketplace/${listing.listingId}/install`, b.member, { body: {} }),
+      404,
+      'NOT_FOUND',
+    );
+    expect((await events(leaving.companyId, 'company.deletion_scheduled')).at(-1)?.metadata).toMatchObject({
+      listingsWithdrawn: 1,
+    });
+
+    ok(await req('POST', `/v1/companies/${leaving.companyId}/restore`, leaving.owner));
+    expect(await offered()).toBe(true);
+    ok(await req('POST', `/v1/marketplace/${listing.listingId}/install`, b.member, { body: {} }), 201);
+    expect((await events(leaving.companyId, 'company.deletion_cancelled')).at(-1)?.metadata).toMatchObject({
+      listingsRestored: 1,
+    });
+  });
+
   it('a purged publisher takes its listings with it; installed copies stay with their installers', async () => {
     const doomed = await createCompanySession(t, `Doomed ${hex()}`);
     const draft = await newDraft(doomed);

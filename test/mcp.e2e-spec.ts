@@ -285,6 +285,19 @@ describe('MCP server', () => {
   const toolCall = (name: string, args: string) =>
     `{"jsonrpc":"2.0","id":7,"method":"tools/call","params":{"name":"${name}","arguments":${args}}}`;
 
+  it('refuses a batch of tool calls (each call must be a counted request of its own)', async () => {
+    const token = a.member.accessToken;
+    const calls = Array.from({ length: 3 }, () => toolCall('list_runs', '{}'));
+    const batch = await rpc(token, `[${calls.join(',')}]`);
+    expect(batch.status).toBe(200);
+    expect(batch.json).toMatchObject({ jsonrpc: '2.0', id: null, error: { code: -32600 } });
+    expect(JSON.stringify(batch.json)).toMatch(/batches are not supported/);
+    // A batch of one is that message.
+    const one = await rpc(token, `[${toolCall('list_runs', '{}')}]`);
+    expect(one.status).toBe(200);
+    expect(JSON.stringify(one.json)).not.toMatch(/"error"/);
+  });
+
   it('answers hostile tool arguments with a tool error or invalid params, never a 500', async () => {
     const token = a.member.accessToken;
     // Not an object: JSON-RPC invalid params.

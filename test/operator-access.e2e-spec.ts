@@ -150,6 +150,32 @@ describe('operator access', () => {
       );
       // The company's access requests are its admins' business, never a switched-in operator's.
       expectProblem(await req('GET', '/v1/operator-access-requests', token), 403, 'FORBIDDEN');
+      // Nothing that outlasts the token: no invitations, role changes, group grants or keys.
+      expectProblem(
+        await req('POST', `/v1/companies/${a.companyId}/invitations`, token, {
+          email: 'accomplice@example.test',
+          role: 'admin',
+        }),
+        403,
+        'FORBIDDEN',
+      );
+      expectProblem(
+        await req('PATCH', `/v1/companies/${a.companyId}/members/${a.member.userId}`, token, {
+          role: 'admin',
+        }),
+        404,
+        'NOT_FOUND',
+      );
+      expectProblem(
+        await req('POST', '/v1/groups', token, { key: 'ops', name: 'Ops', permissions: [] }),
+        403,
+        'FORBIDDEN',
+      );
+      expectProblem(
+        await req('POST', '/v1/api-keys', token, { name: 'stay', role: 'admin' }),
+        403,
+        'FORBIDDEN',
+      );
       const switched = await trail(a.companyId, 'platform.switched_in');
       expect(switched.at(-1)).toMatchObject({
         actor_type: 'platform_admin',
@@ -467,6 +493,20 @@ describe('operator access', () => {
       expect(seen.status, seen.text).toBe(200);
       const actions = (seen.body.data as { action: string }[]).map((e) => e.action);
       expect(actions.filter((x) => x === 'operator_access.break_glass')).toHaveLength(2);
+    });
+
+    it('turning access off ends live switch-ins at once; a break-glass token stays', async () => {
+      const f = await createCompanySession(t, 'Access Ended');
+      const res = await switchIn(f, { reason: 'Ticket 22: working on it', mode: 'write' });
+      expect(res.status, res.text).toBe(201);
+      const token = res.body.accessToken as string;
+      expect((await req('POST', '/v1/boards', token, { name: 'Before' })).status).toBe(201);
+      await setPolicy(f, 'off');
+      expectProblem(await req('GET', '/v1/boards', token), 401, 'UNAUTHENTICATED');
+      expectProblem(await req('POST', '/v1/boards', token, { name: 'After' }), 401, 'UNAUTHENTICATED');
+      const glass = (...args: string[]) => operatorCommand.run(['break-glass', ...args], cli);
+      expect(await glass(f.companyId, op.email, '--reason', 'Incident 9: still needed')).toBe(0);
+      expect((await req('GET', '/v1/boards', out.at(-1)!)).status).toBe(200);
     });
 
     it('an approved request is not redeemed once the company turned access off', async () => {

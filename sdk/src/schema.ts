@@ -2200,6 +2200,8 @@ export interface components {
         DlpTestResultDto: {
             /** @description Offsets only: the matched text is never echoed */
             findings: components["schemas"]["DlpFindingDto"][];
+            /** @description True when there were more than the 1,000 findings listed (the first ones by offset are listed) */
+            truncated: boolean;
         };
         DraftDto: {
             /** @enum {string} */

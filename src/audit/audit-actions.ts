@@ -14,11 +14,13 @@ export const AUDIT_ACTIONS = {
   },
   'company.deletion_scheduled': {
     version: 1,
-    description: 'The owner scheduled deletion; metadata.purgeAfter',
+    description:
+      'The owner scheduled deletion; metadata.purgeAfter, metadata.listingsWithdrawn (its community listings, out of the marketplace until restored)',
   },
   'company.deletion_cancelled': {
     version: 1,
-    description: 'The owner restored a company scheduled for deletion',
+    description:
+      'The owner restored a company scheduled for deletion; metadata.listingsRestored (its community listings, offered again)',
   },
   'auth.login': { version: 1, description: 'A user signed in and a refresh family started' },
   'auth.logout': { version: 1, description: 'A refresh family was revoked by its user' },
@@ -161,7 +163,8 @@ export const AUDIT_ACTIONS = {
   'run.cancelled': { version: 1, description: 'A run was cancelled; metadata.stepId (where it stood)' },
   'authorization.denied': {
     version: 1,
-    description: 'A request on a single resource was denied (answered 404); metadata.action, metadata.route',
+    description:
+      'A request on a single resource was denied (answered 404); metadata.permission, metadata.action, metadata.route',
   },
 } as const satisfies Record<string, { version: number; description: string }>;
 

@@ -15,6 +15,8 @@ export interface AccessClaims {
   act?: { sub: string };
   /** On a platform switch-in token: `write` when changes were asked for (and approved); `read` otherwise. */
   operator_mode?: 'read' | 'write';
+  /** On a platform switch-in token: issued by the CLI's break-glass, so it outlives `operatorAccess: off`. */
+  break_glass?: true;
   /** On an application token: the application's creator, the person it acts on behalf of. */
   created_by?: string;
   /** Refresh family (session) id, for logout. */

@@ -51,6 +51,7 @@ export class JwtStrategy extends PassportStrategy(Strategy, 'jwt') {
         operatorId: claims.act.sub,
         // Anything but an explicit `write` is read-only (a token without the claim included).
         operatorMode: claims.operator_mode === 'write' ? 'write' : 'read',
+        ...(claims.break_glass === true ? { breakGlass: true } : {}),
       };
     }
     let actingUserId = claims.sub;

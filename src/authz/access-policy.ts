@@ -33,6 +33,16 @@ export function assertNotBeingDeleted(company: CompanyRuntimeSettings, rule: Abi
   }
 }
 
+/**
+ * A company that turned operator access `off` ends every live switch-in but the CLI's break-glass (401): at once
+ * on the instance that changed it, within the settings cache's 30 s on the others.
+ */
+export function assertOperatorAdmitted(company: CompanyRuntimeSettings, tenant: TenantContext): void {
+  if (tenant.principalType === 'platform_admin' && company.operatorAccess === 'off' && !tenant.breakGlass) {
+    throw Errors.unauthenticated('This company no longer admits platform operators (operatorAccess: off)');
+  }
+}
+
 /** Why a rule refuses a context: the route is not for its kind of principal, or its permissions lack it. */
 export type Refusal = 'principal' | 'permission';
 

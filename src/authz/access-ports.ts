@@ -38,6 +38,8 @@ export interface CompanyRuntimeSettings {
   /** Per person in the company; null: no per-person limit. */
   userRateLimitPerMinute: number | null;
   deletionScheduled: boolean;
+  /** The company's operator access policy: `off` ends every live switch-in but the CLI's break-glass. */
+  operatorAccess: 'open' | 'approval' | 'off';
 }
 export interface CompanyRuntimeSettingsSource {
   /** The company's settings, or null when there is no such company. */

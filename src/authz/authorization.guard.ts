@@ -15,6 +15,7 @@ import {
 import {
   assertCompanyInPath,
   assertNotBeingDeleted,
+  assertOperatorAdmitted,
   isItemRoute,
   refusal,
   refusalError,
@@ -97,6 +98,7 @@ export class AuthorizationGuard implements CanActivate {
     assertCompanyInPath(params.companyId, tenant);
     const company = await this.companies.get(tenant.companyId);
     if (!company) throw Errors.unauthenticated();
+    assertOperatorAdmitted(company, tenant);
     // A transport's inner call (an MCP tool running its route) was counted as the transport's request.
     if (!isInternalCall(request.headers)) {
       await this.limits.countTenant(reply, tenant, company);

@@ -54,8 +54,30 @@ describe('access policy (tenancy scope and ability)', () => {
     expect((await thrown(() => policy.assertCompanyInPath(USER, person()))).status).toBe(404);
   });
 
+  it('ends switch-ins when the company turned operator access off, but not break-glass or people', async () => {
+    const company = (operatorAccess: 'open' | 'approval' | 'off') => ({
+      rateLimitPerMinute: 10,
+      userRateLimitPerMinute: null,
+      deletionScheduled: false,
+      operatorAccess,
+    });
+    const operator = person({ principalType: 'platform_admin', role: 'admin', operatorId: USER });
+    expect(() => policy.assertOperatorAdmitted(company('open'), operator)).not.toThrow();
+    expect(() => policy.assertOperatorAdmitted(company('approval'), operator)).not.toThrow();
+    expect((await thrown(() => policy.assertOperatorAdmitted(company('off'), operator))).status).toBe(401);
+    expect(() =>
+      policy.assertOperatorAdmitted(company('off'), { ...operator, breakGlass: true }),
+    ).not.toThrow();
+    expect(() => policy.assertOperatorAdmitted(company('off'), person())).not.toThrow();
+  });
+
   it('blocks all but the company, sessions and audit reads while the company awaits deletion', async () => {
-    const company = { rateLimitPerMinute: 10, userRateLimitPerMinute: null, deletionScheduled: true };
+    const company = {
+      rateLimitPerMinute: 10,
+      userRateLimitPerMinute: null,
+      deletionScheduled: true,
+      operatorAccess: 'open' as const,
+    };
     expect(() =>
       policy.assertNotBeingDeleted(company, { action: 'update', subject: 'Company' }),
     ).not.toThrow();
@@ -141,7 +163,12 @@ describe('request limits', () => {
       Promise.resolve(buckets.map((b) => (b.key.startsWith('user:') ? full(b.limit) : open(b.limit)))),
     );
     const { limits, reply, headers } = limitsWith({ hitAll });
-    const company = { rateLimitPerMinute: 600, userRateLimitPerMinute: 5, deletionScheduled: false };
+    const company = {
+      rateLimitPerMinute: 600,
+      userRateLimitPerMinute: 5,
+      deletionScheduled: false,
+      operatorAccess: 'open' as const,
+    };
     const error = await thrown(() => limits.countTenant(reply, person(), company));
     expect(hitAll.mock.calls[0][0].map((b) => b.key)).toEqual([
       `user:${COMPANY}:${USER}`,

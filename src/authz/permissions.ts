@@ -162,12 +162,16 @@ export const CORE_PERMISSIONS: readonly PermissionSpec[] = [
     description: 'Invite people (not above your own role), resend and revoke invitations',
     role: 'admin',
     rules: [{ actions: ['create', 'update', 'delete'], subject: 'Invitation' }],
+    // A switch-in leaves nobody behind it: no invitations, role changes or keys that outlast the token.
+    operator: false,
   },
   {
     name: 'members:write',
     description: 'Change roles of and remove members (not above your own role)',
     role: 'admin',
     rules: [{ actions: ['update', 'delete'], subject: 'Member' }],
+    // A switch-in leaves nobody behind it: no invitations, role changes or keys that outlast the token.
+    operator: false,
   },
   {
     name: 'api-keys:read',

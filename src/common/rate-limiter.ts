@@ -211,6 +211,8 @@ interface SharedWindow {
 
 /** How often the counts made locally go to the store. */
 const FLUSH_MS = 100;
+/** How long closing waits for the last batch. */
+const CLOSE_FLUSH_MS = 2_000;
 
 /**
  * The part of a limit counted in the store request by request: a window is counted locally only while what this
@@ -240,6 +242,7 @@ export class PostgresRateLimiter implements RateLimiter {
   private readonly nextWarning = new Map<'hit' | 'add' | 'sweep', number>();
   private flushTimer: NodeJS.Timeout | undefined;
   private flushing: Promise<void> | undefined;
+  private closed = false;
 
   constructor(
     private readonly store: CounterStore,
@@ -274,11 +277,15 @@ export class PostgresRateLimiter implements RateLimiter {
     return state(total(w), limit, w.start, now);
   }
 
+  /** Sends what was counted here (waiting at most `CLOSE_FLUSH_MS` for the database), then closes the store. */
   async close(): Promise<void> {
+    this.closed = true;
     clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
-    await this.flushing;
-    await this.flush();
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => (timer = setTimeout(resolve, CLOSE_FLUSH_MS)));
+    await Promise.race([(this.flushing ?? Promise.resolve()).then(() => this.flush()), deadline]);
+    clearTimeout(timer);
     await this.store.close?.();
   }
 
@@ -327,6 +334,7 @@ export class PostgresRateLimiter implements RateLimiter {
   }
 
   private scheduleFlush(): void {
+    if (this.closed) return;
     this.flushTimer ??= setTimeout(() => {
       this.flushTimer = undefined;
       if (this.flushing) return this.scheduleFlush(); // one batch at a time

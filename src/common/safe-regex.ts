@@ -51,6 +51,13 @@ export function compileUserPattern(pattern: string): UserPattern {
       `is not a valid regular expression (${error instanceof Error ? error.message : String(error)})`,
     );
   }
+  if (hasNamedBackReference(pattern)) {
+    // RE2 would read `\k<name>` as the literal text "k<name>": a different pattern, silently.
+    throw new UnsafePatternError(
+      pattern,
+      'is not supported: patterns run on a linear-time engine (RE2), which has no look-around or back-references (\\k<name>)',
+    );
+  }
   let compiled: RE2JS;
   try {
     compiled = RE2JS.compile(RE2JS.translateRegExp(pattern));
@@ -62,6 +69,16 @@ export function compileUserPattern(pattern: string): UserPattern {
     );
   }
   return { source: pattern, test: (input: string) => compiled.test(input) };
+}
+
+/** Whether an (ECMAScript, `u`-mode valid) pattern holds `\k<name>` outside an escape: a named back-reference. */
+function hasNamedBackReference(pattern: string): boolean {
+  for (let i = 0; i < pattern.length; i++) {
+    if (pattern[i] !== '\\') continue;
+    if (pattern[i + 1] === 'k') return true;
+    i++; // the escaped character (`\\k` is a backslash and a k)
+  }
+  return false;
 }
 
 /** Why `pattern` cannot be used as a user pattern, or null. */

@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
 import { COMPANY_RUNTIME_SETTINGS } from '../authz/access-ports.js';
+import { ListingsModule } from '../listings/listings.module.js';
 import { MembersModule } from '../members/members.module.js';
 import { RunsModule } from '../runs/runs.module.js';
 import { SchedulerModule } from '../scheduler/scheduler.module.js';
@@ -11,7 +12,8 @@ import { CompanySettingsCache } from './company-settings.cache.js';
 
 @Module({
   // RunsModule: a new `maxConcurrentRuns` moves the company's waiting run jobs to its tier (`RunQueue.retier`).
-  imports: [MembersModule, SchedulerModule, RunsModule],
+  // ListingsModule: scheduling deletion withdraws the company's community listings (restoring offers them again).
+  imports: [MembersModule, SchedulerModule, RunsModule, ListingsModule],
   controllers: [CompaniesController],
   providers: [
     CompaniesService,

@@ -4,6 +4,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { holdsNow } from '../authz/abilities.js';
 import { Errors } from '../common/errors/app-error.js';
 import { MembershipsService } from '../members/memberships.service.js';
+import { ListingsService } from '../listings/listings.service.js';
 import { RunQueue } from '../runs/run-queue.js';
 import type { TenantContext } from '../tenancy/request-store.js';
 import { CompaniesService } from './companies.service.js';
@@ -57,6 +58,7 @@ export class CompanyAdminService {
     private readonly cache: CompanySettingsCache,
     private readonly audit: AuditService,
     private readonly runQueue: RunQueue,
+    private readonly listings: ListingsService,
   ) {}
 
   async get(ctx: TenantContext): Promise<CompanyDto> {
@@ -121,11 +123,13 @@ export class CompanyAdminService {
       company.deletionRequestedAt = now;
       company.purgeAfter = new Date(now.getTime() + DELETION_GRACE_DAYS * 86_400_000);
       await tx.flush();
+      // Its community listings leave every marketplace now, not at the purge.
+      const listingsWithdrawn = await this.listings.withdrawAll(tx, company.id, true);
       await this.audit.record(
         {
           action: 'company.deletion_scheduled',
           target: { type: 'Company', id: company.id },
-          metadata: { purgeAfter: company.purgeAfter.toISOString() },
+          metadata: { purgeAfter: company.purgeAfter.toISOString(), listingsWithdrawn },
         },
         tx,
       );
@@ -149,11 +153,12 @@ export class CompanyAdminService {
       company.deletionRequestedAt = null;
       company.purgeAfter = null;
       await tx.flush();
+      const listingsRestored = await this.listings.withdrawAll(tx, company.id, false);
       await this.audit.record(
         {
           action: 'company.deletion_cancelled',
           target: { type: 'Company', id: company.id },
-          metadata: { purgeAfter },
+          metadata: { purgeAfter, listingsRestored },
         },
         tx,
       );

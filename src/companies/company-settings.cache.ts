@@ -36,7 +36,7 @@ export class CompanySettingsCache implements CompanyRuntimeSettingsSource {
       em.findOne(
         Company,
         { id: companyId },
-        { fields: ['id', 'rateLimitPerMinute', 'userRateLimitPerMinute', 'purgeAfter'] },
+        { fields: ['id', 'rateLimitPerMinute', 'userRateLimitPerMinute', 'purgeAfter', 'operatorAccess'] },
       ),
     );
     const value = company
@@ -44,6 +44,7 @@ export class CompanySettingsCache implements CompanyRuntimeSettingsSource {
           rateLimitPerMinute: company.rateLimitPerMinute ?? this.config.rateLimit.perMinute,
           userRateLimitPerMinute: company.userRateLimitPerMinute,
           deletionScheduled: company.purgeAfter !== null,
+          operatorAccess: company.operatorAccess,
         }
       : null;
     this.entries.set(companyId, { value });

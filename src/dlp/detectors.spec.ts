@@ -130,9 +130,39 @@ describe('DLP policy walk', () => {
   });
 
   it('reports offsets for the test endpoint', () => {
-    expect(findAll(policy.byScope.workspace, `x ${SAMPLES.card} ACME-000001`)).toEqual([
-      { detector: 'credit_card', start: 2, end: 21 },
-      { detector: 'custom', start: 22, end: 33 },
-    ]);
+    expect(findAll(policy.byScope.workspace, `x ${SAMPLES.card} ACME-000001`)).toEqual({
+      findings: [
+        { detector: 'credit_card', start: 2, end: 21 },
+        { detector: 'custom', start: 22, end: 33 },
+      ],
+      truncated: false,
+    });
+  });
+
+  it('bounds a custom pattern that matches almost anything: merged spans, a capped number of steps, fail closed', () => {
+    const text = 'ab'.repeat(512 * 1024); // 1 MiB
+    const every = compilePolicy([{ detector: 'custom', action: 'redact', pattern: '[ab]' }]);
+    const started = performance.now();
+    const merged = walk(every.byScope.workspace, { x1: text }, '');
+    // Touching matches are one span: one redaction for the whole field.
+    expect(merged.value).toEqual({ x1: '[REDACTED:custom]' });
+    expect(merged.hits).toEqual([{ detector: 'custom', action: 'redact', path: 'x1', count: 1 }]);
+
+    // Matches that do not touch: past the cap, the rest of the text is one match (redacted), not a million.
+    const apart = compilePolicy([{ detector: 'custom', action: 'redact', pattern: 'a' }]);
+    const capped = walk(apart.byScope.workspace, { x1: text }, '').value;
+    expect(capped.x1.startsWith('[REDACTED:custom]b[REDACTED:custom]b')).toBe(true);
+    expect(capped.x1.endsWith('b[REDACTED:custom]')).toBe(true);
+    expect(capped.x1.length).toBeLessThan(20 * 10_001);
+    // Empty matches count as steps as well (`x*` matches at every position).
+    expect(
+      walk(compilePolicy([{ detector: 'custom', action: 'audit', pattern: 'x*' }]).all, text, '').hits,
+    ).toHaveLength(1);
+
+    const listed = findAll(apart.all, text);
+    expect(listed.findings).toHaveLength(1_000);
+    expect(listed.truncated).toBe(true);
+    // Not a timing assertion: a sanity bound far above the few tens of ms this takes (it took seconds before).
+    expect(performance.now() - started).toBeLessThan(5_000);
   });
 });

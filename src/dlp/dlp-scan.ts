@@ -30,17 +30,35 @@ export interface CompiledPolicy {
   byScope: Record<DlpScope, CompiledRule[]>;
 }
 
-/** Every match of a linear-time user pattern (empty matches skipped). */
+/**
+ * The most matches of a custom pattern taken in one text. A pattern that matches almost anything (`[^]`, `.`)
+ * would otherwise make a match per character: a million `find` steps (about a second) and tens of megabytes of
+ * spans for a 1 MiB body, enough for a few concurrent requests to stall the process and exhaust its heap. At the
+ * cap the rest of the text counts as one match (fail closed): a redact rule redacts it, a block rule blocks (as
+ * it would have), an audit rule counts one more.
+ */
+export const MAX_CUSTOM_MATCHES = 10_000;
+
+/** Every match of a linear-time user pattern (empty matches skipped, touching ones merged, up to the cap). */
 export function customFinder(pattern: string): SpanFinder {
   compileUserPattern(pattern); // the same checks (and errors) as every user pattern
   const re = RE2JS.compile(RE2JS.translateRegExp(pattern));
   return (text) => {
     const out: Span[] = [];
     const m = re.matcher(text);
+    let matches = 0;
     while (m.find()) {
       const start = m.start();
       const end = m.end();
-      if (end > start) out.push({ start, end });
+      // Empty matches count too (`x*` matches at every position), else they would be a million steps as well.
+      const capped = ++matches > MAX_CUSTOM_MATCHES;
+      const span = capped ? { start, end: text.length } : { start, end };
+      if (span.end > span.start) {
+        const last = out.at(-1);
+        if (last && span.start <= last.end) last.end = Math.max(last.end, span.end);
+        else out.push(span);
+      }
+      if (capped) break;
     }
     return out;
   };
@@ -72,13 +90,20 @@ export interface Finding {
   end: number;
 }
 
-/** Every finding of every rule in `text`, by offset. */
-export function findAll(rules: readonly CompiledRule[], text: string): Finding[] {
+/** The most findings the test endpoint lists (the first ones by offset; `truncated` says when there were more). */
+export const MAX_TEST_FINDINGS = 1_000;
+
+/** The first findings of every rule in `text`, by offset, and whether there were more. */
+export function findAll(
+  rules: readonly CompiledRule[],
+  text: string,
+): { findings: Finding[]; truncated: boolean } {
   const out: Finding[] = [];
   for (const rule of rules) {
     for (const s of rule.find(text)) out.push({ detector: rule.detector, start: s.start, end: s.end });
   }
-  return out.sort((a, b) => a.start - b.start || a.end - b.end || a.detector.localeCompare(b.detector));
+  out.sort((a, b) => a.start - b.start || a.end - b.end || a.detector.localeCompare(b.detector));
+  return { findings: out.slice(0, MAX_TEST_FINDINGS), truncated: out.length > MAX_TEST_FINDINGS };
 }
 
 /** One detector's findings at one field path (paths never hold a matched value: see `walk`). */

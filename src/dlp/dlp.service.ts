@@ -178,7 +178,7 @@ export class DlpService {
   /** Offsets of what every rule of the policy finds in `text` (all scopes); never the text. */
   async test(dto: DlpTestDto): Promise<DlpTestResultDto> {
     const { compiled } = await this.loaded();
-    return { findings: findAll(compiled.all, dto.text) };
+    return findAll(compiled.all, dto.text);
   }
 
   /** Scans `value` with the scope's rules; writes nothing. */

@@ -47,6 +47,8 @@ export const groupsFeature = defineFeature({
       description: 'Create, edit and delete groups and their members (only with permissions you hold)',
       role: 'admin',
       rules: [{ actions: ['create', 'update', 'delete'], subject: 'Group' }],
+      // A switch-in leaves nobody behind it: no group grants that outlast the token.
+      operator: false,
     },
   ],
   auditActions: GROUP_AUDIT_ACTIONS,

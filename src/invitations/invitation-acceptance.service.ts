@@ -1,26 +1,22 @@
 import { Inject, Injectable } from '@nestjs/common';
-import type { EntityManager } from '@mikro-orm/postgresql';
-import { Account } from '../accounts/account.entity.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { SessionDto } from '../auth/dto/auth.dto.js';
 import { PasswordService } from '../auth/password.service.js';
 import { sha256Hex } from '../auth/secrets.js';
 import { TokenService } from '../auth/token.service.js';
 import { CompaniesService } from '../companies/companies.service.js';
-import type { Company } from '../companies/company.entity.js';
 import { Errors, type FieldError } from '../common/errors/app-error.js';
 import { newId } from '../common/ids.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { DEFAULT_PLAN, limitsOf } from '../config/plans.js';
 import { AccessCache } from '../members/access.cache.js';
-import { Membership } from '../members/membership.entity.js';
 import { MembershipsService } from '../members/memberships.service.js';
 import { userContext, type TenantContext } from '../tenancy/request-store.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
 import { UsersService } from '../users/users.service.js';
 import type { AcceptInvitationDto } from './dto/invitation.dto.js';
 import { INVITATION_PREFIX, InvitationErrors, unusable } from './invitation-errors.js';
+import { checkMemberCap } from './member-cap.js';
 import { Invitation } from './invitation.entity.js';
 
 /**
@@ -95,7 +91,7 @@ export class InvitationAcceptance {
         if (signedIn && (await this.memberships.findInCompany(userId, tx))) {
           throw InvitationErrors.CallerIsMember();
         }
-        await this.checkMemberCap(tx, company);
+        await checkMemberCap(tx, company, this.config.plans);
         const now = new Date();
         const claimed = await tx.nativeUpdate(
           Invitation,
@@ -142,23 +138,5 @@ export class InvitationAcceptance {
     // A token of this user for this company that was refused as a non-member must now count the membership.
     this.access.forgetMember(found.companyId, userId);
     return session;
-  }
-
-  /**
-   * Refuses (409) a new member when the company has the plan's `maxMembersPerCompany` already. Called with the
-   * company's administration lock held, by every path that adds a member (invitation accept; registration and a
-   * new company of an account start with one member).
-   */
-  private async checkMemberCap(tx: EntityManager, company: Company): Promise<void> {
-    const account = await tx.findOne(Account, { id: company.accountId });
-    const plan = account?.plan ?? DEFAULT_PLAN;
-    const max = limitsOf(this.config.plans, plan).maxMembersPerCompany;
-    if (max === null) return;
-    const members = await tx.count(Membership, {});
-    if (members >= max) {
-      throw Errors.conflict(
-        `The account's plan (${plan}) allows ${max} members per company, and this company has ${members}`,
-      );
-    }
   }
 }

@@ -18,6 +18,7 @@ import { UsersService } from '../users/users.service.js';
 import type { CreateInvitationDto, InvitationDto, ListInvitationsQueryDto } from './dto/invitation.dto.js';
 import { INVITATION_PREFIX, InvitationErrors } from './invitation-errors.js';
 import { invitationMail } from './invitation-mail.js';
+import { checkMemberCap } from './member-cap.js';
 import { InvitationSend } from './invitation-send.entity.js';
 import { Invitation, type InvitationStatus } from './invitation.entity.js';
 
@@ -96,6 +97,8 @@ export class InvitationsService {
       // Serialises invitations of this company: no two pending invitations for one email, even concurrently.
       const company = await this.lockCompany(tx);
       await this.ensureNotMember(tx, dto.email);
+      // A company at its plan's member cap cannot invite (accepting would be refused the same way).
+      await checkMemberCap(tx, company, this.config.plans);
       const pending = await tx.count(Invitation, {
         email: dto.email,
         ...statusWhere('pending', new Date()),

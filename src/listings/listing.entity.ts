@@ -78,6 +78,13 @@ export class Listing extends BaseEntity {
   @Property({ type: 'int', default: 0 })
   installCount: Opt<number> = 0;
 
+  /**
+   * Set while the publisher's company is scheduled for deletion: the listing is out of every marketplace (list,
+   * read, install) until the deletion is cancelled or the purge removes it. Never mapped into a response.
+   */
+  @Property({ type: 'timestamptz', nullable: true, hidden: true })
+  withdrawnAt: Opt<Date> | null = null;
+
   constructor(publisherCompanyId: string, snapshot: ListingSnapshot) {
     super();
     this.publisherCompanyId = publisherCompanyId;

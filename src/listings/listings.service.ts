@@ -145,9 +145,21 @@ export class ListingsService {
     return { listing, versionId: mapping.versionId };
   }
 
-  /** A page of community listings, newest first (by first listing). */
+  /**
+   * Withdraws every listing of the caller's company from the marketplace (`withdrawn: true`, when its deletion is
+   * scheduled) or offers them again (when it is cancelled), in the caller's transaction; returns how many.
+   */
+  async withdrawAll(tx: EntityManager, companyId: string, withdrawn: boolean): Promise<number> {
+    const listings = await tx.find(Listing, { publisherCompanyId: companyId });
+    const at = withdrawn ? new Date() : null;
+    for (const listing of listings) listing.withdrawnAt = at;
+    await tx.flush();
+    return listings.length;
+  }
+
+  /** A page of community listings, newest first (by first listing); withdrawn ones are not offered. */
   async page(query: CommunityQuery): Promise<Listing[]> {
-    const where: FilterQuery<Listing> = {};
+    const where: FilterQuery<Listing> = { withdrawnAt: null };
     if (query.before !== undefined) where.id = { $lt: query.before };
     if (query.category !== undefined) where.category = query.category as Listing['category'];
     const q = query.q?.trim();
@@ -155,9 +167,10 @@ export class ListingsService {
     return this.em.find(Listing, where, { orderBy: { id: 'desc' }, limit: query.limit });
   }
 
+  /** A listing on offer (not withdrawn), or null. */
   async find(listingId: string): Promise<Listing | null> {
     if (!isUuid(listingId)) return null;
-    return this.em.findOne(Listing, { id: listingId });
+    return this.em.findOne(Listing, { id: listingId, withdrawnAt: null });
   }
 
   /** Counts one install, in the install's transaction; a listing unlisted meanwhile refuses it (404). */

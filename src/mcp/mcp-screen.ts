@@ -19,10 +19,20 @@ const error = (id: unknown, code: number, message: string) => ({
  * `arguments` that are not objects is invalid params (-32602); arguments holding a prototype key (`__proto__`,
  * `constructor`, `prototype`) or a NUL character are a tool error naming the argument (as a route's validation
  * would be); such keys or NULs anywhere else in a message are invalid params, and in a batch an invalid request.
+ * A batch of more than one message is an invalid request.
  * The JSON parser leaves them in place for `/mcp` (as plain own properties) so that they are refused here.
  */
 export function screenMessage(body: unknown): object | null {
   if (Array.isArray(body)) {
+    // One message per request, so that each tool call is one counted request (rate limits, write slots): a batch
+    // would run many calls for one count. MCP 2025-06-18 dropped JSON-RPC batching; a batch of one is its message.
+    if (body.length > 1) {
+      return error(
+        null,
+        INVALID_REQUEST,
+        'Invalid Request: batches are not supported; send each message in a request of its own',
+      );
+    }
     const bad = body.some((m) => screenMessage(m) !== null);
     return bad ? error(null, INVALID_REQUEST, 'Invalid Request: a message of the batch is refused') : null;
   }

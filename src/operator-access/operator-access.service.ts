@@ -373,6 +373,7 @@ export class OperatorAccessService {
         principal_type: 'platform_admin',
         act: { sub: operatorId },
         operator_mode: mode,
+        ...(details.breakGlass ? { break_glass: true as const } : {}),
         sid: event.id,
       },
       Math.min(ttl, this.config.auth.switchTtlSeconds),

@@ -38,6 +38,11 @@ export interface TenantContext {
    */
   readonly operatorMode?: OperatorMode;
   /**
+   * A switched-in operator's token came from the CLI's break-glass (the `break_glass` claim): it keeps working
+   * when the company turns operator access `off`, which ends every other switch-in at once.
+   */
+  readonly breakGlass?: true;
+  /**
    * The effective permissions (sorted), when they are not just the role's: a person's role ∪ groups, a scoped
    * credential's list ∩ its creator's ∩ its role's. Absent: the role's named set (see `effectivePermissions`).
    */

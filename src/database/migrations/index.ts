@@ -29,6 +29,7 @@ import { Migration20261207064000_analytics_rollup_spans } from './Migration20261
 import { Migration20261207064500_wiki_search_leakproof } from './Migration20261207064500_wiki_search_leakproof.js';
 import { Migration20261207070000_board_cards_read } from './Migration20261207070000_board_cards_read.js';
 import { Migration20261207130000_rate_limit_batches } from './Migration20261207130000_rate_limit_batches.js';
+import { Migration20261207133000_listings_withdrawn } from './Migration20261207133000_listings_withdrawn.js';
 
 /**
  * Every migration, in order. Listed statically so the compiled app, the tests and the CLI run the same set;
@@ -83,4 +84,5 @@ export const MIGRATIONS: MigrationObject[] = [
   },
   { name: 'Migration20261207070000_board_cards_read', class: Migration20261207070000_board_cards_read },
   { name: 'Migration20261207130000_rate_limit_batches', class: Migration20261207130000_rate_limit_batches },
+  { name: 'Migration20261207133000_listings_withdrawn', class: Migration20261207133000_listings_withdrawn },
 ];

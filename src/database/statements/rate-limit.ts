@@ -14,7 +14,14 @@ export function postgresCounterStore(
   databaseUrl: string,
   onError: (message: string) => void,
 ): CounterStore & { close(): Promise<void> } {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max: POOL_MAX, idleTimeoutMillis: 30_000 });
+  // A database that does not answer fails the count quickly (the limiter then counts in memory) instead of
+  // holding the request, or the shutdown, for the operating system's connect timeout.
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: POOL_MAX,
+    idleTimeoutMillis: 30_000,
+    connectionTimeoutMillis: 5_000,
+  });
   pool.on('error', (e) => onError(`rate limiter: idle connection failed (${e.message})`));
   return {
     async hit(keys, limits) {

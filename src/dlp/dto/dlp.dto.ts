@@ -100,4 +100,10 @@ export class DlpFindingDto {
 export class DlpTestResultDto {
   @ApiProperty({ type: [DlpFindingDto], description: 'Offsets only: the matched text is never echoed' })
   findings: DlpFindingDto[];
+
+  @ApiProperty({
+    description:
+      'True when there were more than the 1,000 findings listed (the first ones by offset are listed)',
+  })
+  truncated: boolean;
 }
