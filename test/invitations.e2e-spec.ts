@@ -279,9 +279,12 @@ describe('invitations', () => {
   it('asks an existing account to sign in, then joins it; a member already answers 409 and keeps the token', async () => {
     // b.member has an account (in company B) but is not a member of A.
     const inv = await invited(a, 'manager', b.member.email);
-    const anonymous = await accept({ token: inv.token, name: 'Someone', password: TEST_PASSWORD });
+    const anonymous = await accept({ token: inv.token, name: 'Someone' });
     expectProblem(anonymous, 401, 'UNAUTHENTICATED');
     expect(anonymous.body.detail).toMatch(/sign in/);
+    // Someone else's password for it: the same 401, and the token stays pending.
+    const guessed = await accept({ token: inv.token, password: 'not the password at all' });
+    expectProblem(guessed, 401, 'UNAUTHENTICATED');
     const joined = await accept({ token: inv.token }, b.member.accessToken);
     expect(joined.status, JSON.stringify(joined.body)).toBe(201);
     expect(joined.body).toMatchObject({
@@ -300,6 +303,31 @@ describe('invitations', () => {
     expectProblem(await accept({ token: late.token }, session.accessToken), 409, 'CONFLICT');
     const row = await t.owner.query('select accepted_at from invitations where id = $1', [late.id]);
     expect(row.rows).toEqual([{ accepted_at: null }]);
+  });
+
+  it('lets someone removed from their only company rejoin with their own password (no session to sign in to)', async () => {
+    const email = uniqueEmail('rejoin');
+    const first = await invited(a, 'member', email);
+    const joined = await accept({ token: first.token, name: 'Rejoiner', password: TEST_PASSWORD });
+    expect(joined.status, JSON.stringify(joined.body)).toBe(201);
+    const userId = joined.body.user.id as string;
+    const removed = await t
+      .http()
+      .delete(`/v1/companies/${a.companyId}/members/${userId}`)
+      .auth(a.owner.accessToken, { type: 'bearer' });
+    expect(removed.status, removed.text).toBe(204);
+    // Member of no company: signing in has nowhere to go.
+    const login = await t.http().post('/v1/auth/login').send({ email, password: TEST_PASSWORD });
+    expect(login.status).toBe(401);
+
+    const again = await invited(a, 'member', email);
+    const rejoined = await accept({ token: again.token, password: TEST_PASSWORD });
+    expect(rejoined.status, JSON.stringify(rejoined.body)).toBe(201);
+    expect(rejoined.body).toMatchObject({
+      user: { id: userId },
+      company: { id: a.companyId },
+      role: 'member',
+    });
   });
 
   it('needs a name and a strong password for a new account', async () => {

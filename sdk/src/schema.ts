@@ -1468,7 +1468,10 @@ export interface components {
         AcceptInvitationDto: {
             /** @description For a new account only: the person's name. */
             name?: string;
-            /** @description For a new account only (≥ 12 characters); a signed-in user sends none. */
+            /**
+             * @description A new account's password (≥ 12 characters), or, not signed in, the existing account's own; a signed-in user
+             *     sends none.
+             */
             password?: string;
             /** @description The `inv_…` token from the invitation link. */
             token: string;

@@ -35,7 +35,8 @@ function state(count: number, limit: number, windowStart: number, now: number): 
   return {
     limit,
     remaining: Math.max(0, limit - count),
-    resetSeconds: Math.max(1, Math.ceil((windowStart + WINDOW_MS - now) / 1000)),
+    // Within the window's length even when the window's start came from another clock (the database's).
+    resetSeconds: Math.min(WINDOW_MS / 1000, Math.max(1, Math.ceil((windowStart + WINDOW_MS - now) / 1000))),
     limited: count > limit,
   };
 }

@@ -39,8 +39,8 @@ export class InvitationAcceptance {
 
   /**
    * Joins the invitation's company. Signed in: the invitation must be for the user's own email (anything else
-   * answers like an unknown token). Not signed in: an existing account with that email must sign in first
-   * (401); otherwise `name` and `password` create the account. Either way the answer is a session in the
+   * answers like an unknown token). Not signed in: an existing account with that email sends its `password`
+   * (else 401: sign in first); otherwise `name` and `password` create the account. Either way the answer is a session in the
    * company. The token is claimed atomically, so it works once even under concurrent accepts.
    */
   async accept(dto: AcceptInvitationDto, caller: TenantContext | undefined): Promise<SessionDto> {
@@ -51,7 +51,7 @@ export class InvitationAcceptance {
     const found = hash ? await this.tenancy.findByCredentialHash(Invitation, hash) : null;
     if (!found || !hash) throw InvitationErrors.Unknown();
 
-    const signedIn = caller?.userId ? await this.users.findById(caller.userId) : null;
+    let signedIn = caller?.userId ? await this.users.findById(caller.userId) : null;
     if (caller && !signedIn) throw Errors.unauthenticated();
     if (signedIn && signedIn.email !== found.email) throw InvitationErrors.Unknown();
 
@@ -59,15 +59,21 @@ export class InvitationAcceptance {
     if (status !== 'pending') throw unusable(status);
 
     let passwordHash: string | undefined;
-    if (!signedIn) {
-      if (await this.users.emailTaken(found.email)) {
-        // The account may be the one a concurrent accept of this very token just created: then the token is
-        // spent, and this caller gets the same answer as any other late accept (404), not "sign in".
-        const current = (await this.tenancy.findByCredentialHash(Invitation, hash))?.status();
-        if (current === undefined) throw InvitationErrors.Unknown();
-        if (current !== 'pending') throw unusable(current);
+    const existing = signedIn ? null : await this.users.findByEmail(found.email);
+    if (existing) {
+      // The account may be the one a concurrent accept of this very token just created: then the token is
+      // spent, and this caller gets the same answer as any other late accept (404), not "sign in".
+      const current = (await this.tenancy.findByCredentialHash(Invitation, hash))?.status();
+      if (current === undefined) throw InvitationErrors.Unknown();
+      if (current !== 'pending') throw unusable(current);
+      // An existing account may prove itself with its password here instead of a session: someone removed from
+      // their only company has no company to sign in to, and would otherwise be locked out for good.
+      if (!dto.password || !(await this.passwords.verify(existing.passwordHash, dto.password))) {
         throw InvitationErrors.SignInFirst();
       }
+      signedIn = existing;
+    }
+    if (!signedIn) {
       const missing: FieldError[] = [];
       if (!dto.name) missing.push({ field: 'name', message: 'name is required to create your account' });
       if (!dto.password) {

@@ -41,7 +41,8 @@ export const InvitationErrors = defineErrors('invitations', {
   SignInFirst: {
     status: 401,
     code: 'UNAUTHENTICATED',
-    detail: 'An account with this email exists: sign in, then accept the invitation again',
+    detail:
+      'An account with this email exists: sign in (or send its password), then accept the invitation again',
   },
 });
 

@@ -76,7 +76,10 @@ export class AcceptInvitationDto {
   @MaxLength(200)
   token: string;
 
-  /** For a new account only (≥ 12 characters); a signed-in user sends none. */
+  /**
+   * A new account's password (≥ 12 characters), or, not signed in, the existing account's own; a signed-in user
+   * sends none.
+   */
   @Optional()
   @IsString()
   @MinLength(PASSWORD_MIN, { message: `password must be at least ${PASSWORD_MIN} characters` })
