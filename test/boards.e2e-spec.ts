@@ -581,6 +581,19 @@ describe('boards, columns and cards', () => {
       400,
       'VALIDATION_FAILED',
     );
+    // A WIP limit is a JSON integer: strings and booleans are refused, not converted (on create and update).
+    for (const wipLimit of ['5', ' 7 ', true]) {
+      expectProblem(
+        await req('POST', `/v1/boards/${board.id}/columns`, s.manager, { body: { name: 'W', wipLimit } }),
+        400,
+        'VALIDATION_FAILED',
+      );
+      expectProblem(
+        await req('PATCH', `/v1/boards/${board.id}/columns/${columnId}`, s.manager, { body: { wipLimit } }),
+        400,
+        'VALIDATION_FAILED',
+      );
+    }
   });
 
   it('unassigns the cards of a removed member in the same transaction, audited', async () => {

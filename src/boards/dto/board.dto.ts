@@ -1,5 +1,4 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
 import {
   ArrayMaxSize,
   ArrayMinSize,
@@ -81,7 +80,6 @@ export class CreateColumnDto {
 
   @ApiPropertyOptional({ minimum: 1, maximum: MAX_WIP_LIMIT, nullable: true })
   @IsOptional()
-  @Type(() => Number)
   @IsInt()
   @Min(1)
   @Max(MAX_WIP_LIMIT)
