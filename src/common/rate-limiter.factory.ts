@@ -2,7 +2,8 @@ import { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../config/config.js';
 import { postgresCounterStore } from '../database/statements/rate-limit.js';
-import { PostgresRateLimiter, RedisRateLimiter, type RateLimiter } from './rate-limiter.js';
+import { PostgresRateLimiter } from './postgres-rate-limiter.js';
+import { RedisRateLimiter, type RateLimiter } from './rate-limiter.js';
 
 /**
  * Counters shared by every instance: in Redis when REDIS_URL is set, else in PostgreSQL (`rate_limits`), so a

@@ -1,13 +1,7 @@
 import { Redis } from 'ioredis';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import {
-  MemoryRateLimiter,
-  PostgresRateLimiter,
-  rateLimitHeaders,
-  RedisRateLimiter,
-  type CounterStore,
-  type StoredCount,
-} from './rate-limiter.js';
+import { PostgresRateLimiter, type CounterStore, type StoredCount } from './postgres-rate-limiter.js';
+import { MemoryRateLimiter, rateLimitHeaders, RedisRateLimiter } from './rate-limiter.js';
 
 /** `rate_limits.hit` and `rate_limits.add` as the migrations define them, in memory, on the (fake) clock. */
 class FakeCounterStore implements CounterStore {

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import type { CounterStore } from '../../common/rate-limiter.js';
+import type { CounterStore } from '../../common/postgres-rate-limiter.js';
 
 /** Connections of the limiter's own pool: a statement per window's first request and per batch, sub-millisecond. */
 const POOL_MAX = 2;
