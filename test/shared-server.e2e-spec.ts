@@ -109,14 +109,24 @@ describe('two databases on one PostgreSQL server', () => {
 
 describe('a database that cannot be reached', () => {
   let t: TestApp;
-  const role = appRoleFor(inject('ownerUrl'));
+  let database: Awaited<ReturnType<typeof secondDatabase>>;
+  let role: string;
 
   beforeAll(async () => {
-    t = await startTestApp();
+    // A database (and application role) of its own: turning the role's login off must not cut the connections
+    // of the suites running beside this one, which share the run's database and role.
+    const password = 'unreachable-database-password';
+    database = await secondDatabase(inject('ownerUrl'), password);
+    role = appRoleFor(database.ownerUrl);
+    t = await startTestApp({}, undefined, {
+      ownerUrl: database.ownerUrl,
+      appUrl: deriveAppUrl(database.ownerUrl, undefined, password),
+    });
   });
   afterAll(async () => {
     await t.owner.query(`alter role ${escapeIdentifier(role)} login`);
     await t.close();
+    await database.drop();
   });
 
   it('answers 503 with Retry-After, never 500, and recovers when the database is back', async () => {

@@ -20,17 +20,28 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
+/** A migrated database: its owner's URL and its application role's. */
+export interface TestDatabase {
+  ownerUrl: string;
+  appUrl: string;
+}
+
 /**
- * Boots the real application module over HTTP against the run's migrated database; `logger` replaces the default
- * one (at the configured level), e.g. to capture what the application logs.
+ * Boots the real application module over HTTP against the run's migrated database (or `database`, for a test
+ * that must change its role without touching the other suites' connections); `logger` replaces the default one
+ * (at the configured level), e.g. to capture what the application logs.
  */
-export async function startTestApp(env: Record<string, string> = {}, logger?: Logger): Promise<TestApp> {
+export async function startTestApp(
+  env: Record<string, string> = {},
+  logger?: Logger,
+  database: TestDatabase = { ownerUrl: inject('ownerUrl'), appUrl: inject('appUrl') },
+): Promise<TestApp> {
   const config = loadConfig({ ...process.env, ...env }, () => undefined);
   logger ??= pino({ level: config.logLevel });
-  const app = await createApp({ config, databaseUrl: inject('appUrl'), logger });
+  const app = await createApp({ config, databaseUrl: database.appUrl, logger });
   await app.getHttpAdapter().getInstance().ready();
-  const owner = new pg.Pool({ connectionString: inject('ownerUrl'), max: 3 });
-  const appRole = new pg.Pool({ connectionString: inject('appUrl'), max: 3 });
+  const owner = new pg.Pool({ connectionString: database.ownerUrl, max: 3 });
+  const appRole = new pg.Pool({ connectionString: database.appUrl, max: 3 });
   return {
     app,
     config,
