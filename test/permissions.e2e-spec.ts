@@ -10,6 +10,7 @@ import {
 } from '../src/authz/permissions.js';
 import { ROLES, type Role } from '../src/authz/roles.js';
 import { newId } from '../src/common/ids.js';
+import { ACCESS_CACHE_TTL_MS } from '../src/members/access.cache.js';
 import { startTestApp, type TestApp } from './harness/app.js';
 import { call } from './harness/http.js';
 import { expectProblem } from './harness/problem.js';
@@ -206,6 +207,44 @@ describe('permissions, groups and scoped credentials', () => {
         204,
       );
       expect((await as(m.accessToken).get('/v1/me')).body.permissions).not.toContain('runs:verdict');
+    });
+
+    it('another instance sees a group change within the access cache’s lifetime', async () => {
+      const t2 = await startTestApp();
+      try {
+        const g = await as(a.admin).post('/v1/groups', {
+          key: 'far-verdicts',
+          name: 'Verdicts elsewhere',
+          permissions: ['runs:verdict'],
+        });
+        expect(g.status).toBe(201);
+        const { userId, email } = await addMember(t, a.companyId, 'member');
+        const m = await login(t, email, a.slug);
+        const permissionsOn2 = async () =>
+          (await client(t2, { accessToken: m.accessToken } as Actor).get('/v1/me')).body
+            .permissions as string[];
+        // The second instance has the member's groups cached (none) before the change.
+        expect(await permissionsOn2()).not.toContain('runs:verdict');
+        /** Polls the second instance until `holds` is what it sees; at most the cache's lifetime and a margin. */
+        const seenOn2 = async (holds: boolean) => {
+          const deadline = Date.now() + ACCESS_CACHE_TTL_MS + 3_000;
+          for (;;) {
+            if ((await permissionsOn2()).includes('runs:verdict') === holds) return true;
+            if (Date.now() > deadline) return false;
+            await new Promise((r) => setTimeout(r, 200));
+          }
+        };
+        expect((await as(a.admin).put(`/v1/groups/${g.body.id as string}/members/${userId}`)).status).toBe(
+          200,
+        );
+        expect(await seenOn2(true)).toBe(true);
+        expect((await as(a.admin).delete(`/v1/groups/${g.body.id as string}/members/${userId}`)).status).toBe(
+          204,
+        );
+        expect(await seenOn2(false)).toBe(true);
+      } finally {
+        await t2.close();
+      }
     });
   });
 
