@@ -7,7 +7,7 @@ import { Errors } from '../common/errors/app-error.js';
 import { newId } from '../common/ids.js';
 import type { AppConfig } from '../config/config.js';
 import { APP_CONFIG } from '../config/config.module.js';
-import { limitsOf, type PlanLimits, type Plans } from '../config/plans.js';
+import { limitsOf, planLabel, type PlanLimits, type Plans } from '../config/plans.js';
 import { Membership } from '../members/membership.entity.js';
 import { MembershipsService } from '../members/memberships.service.js';
 import { RunBudgetUsage } from '../runs/run-budget-usage.entity.js';
@@ -118,7 +118,7 @@ export class AccountsService {
         const count = await tx.count(Company, { accountId });
         if (limits.maxCompanies !== null && count >= limits.maxCompanies) {
           throw Errors.conflict(
-            `The account's plan (${account.plan}) allows ${limits.maxCompanies} companies, and it has ${count}`,
+            `The account's plan (${planLabel(this.config.plans, account.plan)}) allows ${limits.maxCompanies} companies, and it has ${count}`,
           );
         }
         const user = await this.users.findById(userId, tx);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BUILT_IN_PLANS, DEFAULT_PLAN, limitsOf, parsePlans } from './plans.js';
+import { BUILT_IN_PLANS, DEFAULT_PLAN, limitsOf, parsePlans, planLabel } from './plans.js';
 
 describe('account plans', () => {
   it('has a free default that allows at least three companies', () => {
@@ -15,6 +15,11 @@ describe('account plans', () => {
     expect(plans.pilot).toEqual({ maxCompanies: 2, maxMembersPerCompany: null, monthlyRunBudget: 5 });
     expect(plans.team).toEqual(BUILT_IN_PLANS.team);
     expect(limitsOf(plans, 'gone')).toEqual(BUILT_IN_PLANS.free);
+    // A refusal names what applied: the plan, or the default standing in for one this server does not define.
+    expect(planLabel(plans, 'pilot')).toBe('pilot');
+    expect(planLabel(plans, 'gone')).toBe(
+      `${DEFAULT_PLAN}'s limits, as "gone" is not defined on this server`,
+    );
   });
 
   it.each([

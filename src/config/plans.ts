@@ -69,3 +69,11 @@ export function parsePlans(json: string | undefined): Plans {
 export function limitsOf(plans: Plans, plan: string): PlanLimits {
   return plans[plan] ?? plans[DEFAULT_PLAN];
 }
+
+/**
+ * How a refusal names the plan whose limits applied: `plan` itself, or, when this server's configuration does not
+ * define it (ACCOUNT_PLANS differs from the CLI's that set it), that the default plan's limits stood in.
+ */
+export function planLabel(plans: Plans, plan: string): string {
+  return plans[plan] ? plan : `${DEFAULT_PLAN}'s limits, as "${plan}" is not defined on this server`;
+}

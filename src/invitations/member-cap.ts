@@ -2,7 +2,7 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { Account } from '../accounts/account.entity.js';
 import type { Company } from '../companies/company.entity.js';
 import { Errors } from '../common/errors/app-error.js';
-import { DEFAULT_PLAN, limitsOf, type Plans } from '../config/plans.js';
+import { DEFAULT_PLAN, limitsOf, planLabel, type Plans } from '../config/plans.js';
 import { Membership } from '../members/membership.entity.js';
 
 /**
@@ -19,7 +19,7 @@ export async function checkMemberCap(tx: EntityManager, company: Company, plans:
   const members = await tx.count(Membership, {});
   if (members >= max) {
     throw Errors.conflict(
-      `The account's plan (${plan}) allows ${max} members per company, and this company has ${members}`,
+      `The account's plan (${planLabel(plans, plan)}) allows ${max} members per company, and this company has ${members}`,
     );
   }
 }
