@@ -2000,10 +2000,11 @@ export interface components {
              * Format: uuid
              * @description The column to place it after; `null`: first; absent: last
              */
-            afterColumnId?: Record<string, never> | null;
+            afterColumnId?: string | null;
             /** @example Review */
             name: string;
-            wipLimit?: Record<string, never> | null;
+            /** Format: int64 */
+            wipLimit?: number | null;
         };
         CreateConnectorDto: {
             /**
@@ -2095,7 +2096,7 @@ export interface components {
             steps: components["schemas"]["TemplateStepDto"][];
         };
         CreateGroupDto: {
-            description?: Record<string, never> | null;
+            description?: string | null;
             /**
              * @description Unique in the company; lowercase letters, digits and dashes
              * @example finance-approvers
@@ -2126,7 +2127,7 @@ export interface components {
             /** @description The name shown as the publisher: chosen freely, nothing else of the company is shown */
             publisherName: string;
             /** @description A short pitch shown with the listing */
-            summary?: Record<string, never> | null;
+            summary?: string | null;
             /**
              * Format: uuid
              * @description A published version of the draft; the latest when absent
@@ -2143,7 +2144,7 @@ export interface components {
              * Format: uuid
              * @description A page of the company; absent: top level
              */
-            parentId?: Record<string, never> | null;
+            parentId?: string | null;
             /** @description Unique in the company (409 when taken); derived from the title when absent */
             slug?: string;
             /** @example Onboarding */
@@ -3385,19 +3386,19 @@ export interface components {
         };
         UpdateBoardDto: {
             /** @description null clears it */
-            description?: Record<string, never> | null;
+            description?: string | null;
             name?: string;
         };
         UpdateCardDto: {
             /** Format: uuid */
-            assigneeId?: Record<string, never> | null;
+            assigneeId?: string | null;
             /** @description Markdown, stored as given; at most 64 KiB (UTF-8) */
-            description?: Record<string, never> | null;
+            description?: string | null;
             /** Format: date-time */
-            dueAt?: Record<string, never> | null;
+            dueAt?: string | null;
             labels?: string[];
             /** Format: uuid */
-            runId?: Record<string, never> | null;
+            runId?: string | null;
             title?: string;
         };
         UpdateColumnDto: {
@@ -3405,10 +3406,10 @@ export interface components {
              * Format: uuid
              * @description Moves the column after this one; `null`: first
              */
-            afterColumnId?: Record<string, never> | null;
+            afterColumnId?: string | null;
             name?: string;
             /** @description null: no limit */
-            wipLimit?: Record<string, never> | null;
+            wipLimit?: number | null;
         };
         UpdateCompanyDto: {
             fourEyes?: boolean;
@@ -3457,7 +3458,7 @@ export interface components {
         };
         UpdateGroupDto: {
             /** @description null clears it */
-            description?: Record<string, never> | null;
+            description?: string | null;
             key?: string;
             name?: string;
             /** @description The whole new list */
@@ -3477,7 +3478,7 @@ export interface components {
              * Format: uuid
              * @description New parent; `null`: top level
              */
-            parentId?: Record<string, never> | null;
+            parentId?: string | null;
             title?: string;
         };
         UsageDto: {

@@ -55,7 +55,12 @@ export class UpdateBoardDto {
   @MaxLength(MAX_NAME)
   name?: string;
 
-  @ApiPropertyOptional({ maxLength: MAX_BOARD_DESCRIPTION, nullable: true, description: 'null clears it' })
+  @ApiPropertyOptional({
+    type: String,
+    maxLength: MAX_BOARD_DESCRIPTION,
+    nullable: true,
+    description: 'null clears it',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(MAX_BOARD_DESCRIPTION)
@@ -70,6 +75,7 @@ export class CreateColumnDto {
   name: string;
 
   @ApiPropertyOptional({
+    type: String,
     format: 'uuid',
     nullable: true,
     description: 'The column to place it after; `null`: first; absent: last',
@@ -78,7 +84,7 @@ export class CreateColumnDto {
   @IsUUID('all')
   afterColumnId?: string | null;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_WIP_LIMIT, nullable: true })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_WIP_LIMIT, nullable: true })
   @IsOptional()
   @IsInt()
   @Min(1)
@@ -95,6 +101,7 @@ export class UpdateColumnDto {
   name?: string;
 
   @ApiPropertyOptional({
+    type: String,
     format: 'uuid',
     nullable: true,
     description: 'Moves the column after this one; `null`: first',
@@ -103,7 +110,13 @@ export class UpdateColumnDto {
   @IsUUID('all')
   afterColumnId?: string | null;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: MAX_WIP_LIMIT, nullable: true, description: 'null: no limit' })
+  @ApiPropertyOptional({
+    type: Number,
+    minimum: 1,
+    maximum: MAX_WIP_LIMIT,
+    nullable: true,
+    description: 'null: no limit',
+  })
   @IsOptional()
   @IsInt()
   @Min(1)

@@ -70,13 +70,17 @@ export class UpdateCardDto {
   @MaxLength(MAX_TITLE)
   title?: string;
 
-  @ApiPropertyOptional({ nullable: true, description: 'Markdown, stored as given; at most 64 KiB (UTF-8)' })
+  @ApiPropertyOptional({
+    type: String,
+    nullable: true,
+    description: 'Markdown, stored as given; at most 64 KiB (UTF-8)',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(MAX_DESCRIPTION_BYTES)
   description?: string | null;
 
-  @ApiPropertyOptional({ format: 'uuid', nullable: true })
+  @ApiPropertyOptional({ type: String, format: 'uuid', nullable: true })
   @IsOptional()
   @IsUUID('all')
   assigneeId?: string | null;
@@ -90,12 +94,12 @@ export class UpdateCardDto {
   @MaxLength(MAX_LABEL, { each: true })
   labels?: string[];
 
-  @ApiPropertyOptional({ format: 'date-time', nullable: true })
+  @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true })
   @IsOptional()
   @IsISO8601({ strict: true })
   dueAt?: string | null;
 
-  @ApiPropertyOptional({ format: 'uuid', nullable: true })
+  @ApiPropertyOptional({ type: String, format: 'uuid', nullable: true })
   @IsOptional()
   @IsUUID('all')
   runId?: string | null;

@@ -24,7 +24,7 @@ export class CreateGroupDto {
   @MaxLength(MAX_GROUP_NAME)
   name: string;
 
-  @ApiPropertyOptional({ maxLength: MAX_GROUP_DESCRIPTION, nullable: true })
+  @ApiPropertyOptional({ type: String, maxLength: MAX_GROUP_DESCRIPTION, nullable: true })
   @OptionalOrNull()
   @IsString()
   @MaxLength(MAX_GROUP_DESCRIPTION)
@@ -52,7 +52,12 @@ export class UpdateGroupDto {
   @MaxLength(MAX_GROUP_NAME)
   name?: string;
 
-  @ApiPropertyOptional({ maxLength: MAX_GROUP_DESCRIPTION, nullable: true, description: 'null clears it' })
+  @ApiPropertyOptional({
+    type: String,
+    maxLength: MAX_GROUP_DESCRIPTION,
+    nullable: true,
+    description: 'null clears it',
+  })
   @OptionalOrNull()
   @IsString()
   @MaxLength(MAX_GROUP_DESCRIPTION)

@@ -26,6 +26,7 @@ export class CreateListingDto {
   publisherName: string;
 
   @ApiPropertyOptional({
+    type: String,
     maxLength: 500,
     nullable: true,
     description: 'A short pitch shown with the listing',

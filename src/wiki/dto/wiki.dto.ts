@@ -32,6 +32,7 @@ export class CreateWikiPageDto {
   body: string;
 
   @ApiPropertyOptional({
+    type: String,
     format: 'uuid',
     nullable: true,
     description: 'A page of the company; absent: top level',
@@ -66,7 +67,12 @@ export class UpdateWikiPageDto {
   @IsString()
   body?: string;
 
-  @ApiPropertyOptional({ format: 'uuid', nullable: true, description: 'New parent; `null`: top level' })
+  @ApiPropertyOptional({
+    type: String,
+    format: 'uuid',
+    nullable: true,
+    description: 'New parent; `null`: top level',
+  })
   @OptionalOrNull()
   @IsUUID('all', { message: 'parentId must be a UUID' })
   parentId?: string | null;
