@@ -521,6 +521,14 @@ describe('permissions, groups and scoped credentials', () => {
         400,
         'VALIDATION_FAILED',
       );
+      // Held by the creator, but never usable by the key's role (its scope is ∩ the role): refused, not a dead key.
+      const beyond = await as(a.admin).post('/v1/api-keys', {
+        name: 'k',
+        role: 'member',
+        permissions: ['connectors:write'],
+      });
+      expectProblem(beyond, 400, 'VALIDATION_FAILED');
+      expect(beyond.body.detail).toMatch(/role member can never use: connectors:write/);
       const created = await as(a.admin).post('/v1/api-keys', {
         name: 'k',
         role: 'member',

@@ -75,7 +75,7 @@ export class ApiKeysService {
       dto.expiresInDays === null
         ? null
         : new Date(Date.now() + (dto.expiresInDays ?? DEFAULT_EXPIRY_DAYS) * DAY_MS);
-    const permissions = credentialScope(ctx, dto.permissions);
+    const permissions = credentialScope(ctx, dto.permissions, dto.role);
     const raw = API_KEY_FORMAT.mint();
     const key = new ApiKey({
       name: dto.name,

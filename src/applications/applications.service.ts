@@ -65,7 +65,7 @@ export class ApplicationsService {
     if (!roleAtLeast(current, role)) {
       throw Errors.forbidden(`An application's role cannot be above your own role (${current})`);
     }
-    const permissions = credentialScope(ctx, dto.permissions);
+    const permissions = credentialScope(ctx, dto.permissions, role);
     const clientId = newClientId();
     const secret = CLIENT_SECRET_FORMAT.mint();
     const app = new Application({

@@ -139,11 +139,13 @@ export function holds(ctx: TenantContext, permission: string): boolean {
 
 /**
  * The `permissions` of a new scoped credential (API key, application), sorted and de-duplicated: each must be in
- * the catalogue (400) and held by its creator now (403). Absent: null (the credential's role alone applies).
+ * the catalogue (400), held by its creator now (403) and within the credential's role (400). Absent: null (the
+ * credential's role alone applies).
  */
 export function credentialScope(
   ctx: TenantContext,
   requested: readonly string[] | undefined,
+  credentialRole: Role,
 ): string[] | null {
   if (requested === undefined) return null;
   const list = unionPermissions(requested);
@@ -153,6 +155,15 @@ export function credentialScope(
   const missing = list.filter((p) => !held.has(p));
   if (missing.length > 0) {
     throw Errors.forbidden(`A credential cannot be given permissions you do not hold: ${missing.join(', ')}`);
+  }
+  // In use the scope is ∩ the credential's role: a permission outside it would only ever answer 403.
+  const ofRole = new Set(rolePermissions(credentialRole));
+  const beyondRole = list.filter((p) => !ofRole.has(p));
+  if (beyondRole.length > 0) {
+    throw Errors.field(
+      'permissions',
+      `a credential with the role ${credentialRole} can never use: ${beyondRole.join(', ')} (give it a higher role)`,
+    );
   }
   return list;
 }
