@@ -125,7 +125,12 @@ describe('a database that cannot be reached', () => {
   });
   afterAll(async () => {
     await t.owner.query(`alter role ${escapeIdentifier(role)} login`);
-    await t.close();
+    // Known and open: in about one full run in three, closing an application whose connections were cut under it
+    // waits on a pool connection that never comes back (not seen when this file runs alone). The teardown is
+    // bounded so that the run ends; dropping the database (with force) ends whatever connection is left.
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([t.close(), new Promise((resolve) => (timer = setTimeout(resolve, 20_000)))]);
+    clearTimeout(timer);
     await database.drop();
   });
 
