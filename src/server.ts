@@ -8,6 +8,9 @@ import { type ResolvedDatabase, resolveDatabase } from './database/database-urls
 import { runMigrations } from './database/migrate.js';
 import { redactUrl } from './database/urls.js';
 
+/** How long a graceful shutdown may take before the process exits anyway (exit code 1). */
+const SHUTDOWN_DEADLINE_MS = 30_000;
+
 /** LOG_LEVEL=debug: a failed start prints the stack after its one line. */
 let stackOnFailure = false;
 
@@ -84,6 +87,12 @@ async function main(): Promise<void> {
     if (closing) return;
     closing = true;
     logger.info({ signal }, 'shutting down');
+    // A connection that never comes back (after a database outage) must not keep the process from exiting.
+    const deadline = setTimeout(() => {
+      logger.error(`shutdown did not finish within ${SHUTDOWN_DEADLINE_MS / 1000} s; exiting`);
+      void flushLogs(logger).finally(() => process.exit(1));
+    }, SHUTDOWN_DEADLINE_MS);
+    deadline.unref();
     await app.close();
     await db.embedded?.stop();
     await flushLogs(logger);
