@@ -3,6 +3,7 @@ import { EntityManager, IsolationLevel, type FilterQuery } from '@mikro-orm/post
 import { Errors } from '../common/errors/app-error.js';
 import { keysetFind, toPage, type Page } from '../common/pagination.js';
 import { currentTenant } from '../tenancy/request-store.js';
+import { tenantFiltered } from '../tenancy/scoped.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
 import { AuditChainHead } from './audit-chain-head.entity.js';
 import { AuditEvent } from './audit-event.entity.js';
@@ -217,13 +218,14 @@ export class AuditQueryService {
   ): AsyncGenerator<AuditRecord[]> {
     let after = range.first - 1;
     while (after < range.last) {
-      const qb = em
-        .createQueryBuilder(AuditEvent)
-        .select('*')
-        .where({ seq: { $gt: after, $lte: range.last } })
-        .orderBy({ seq: 'asc' })
-        .limit(batchSize);
-      await qb.applyFilters();
+      const qb = await tenantFiltered(
+        em
+          .createQueryBuilder(AuditEvent)
+          .select('*')
+          .where({ seq: { $gt: after, $lte: range.last } })
+          .orderBy({ seq: 'asc' })
+          .limit(batchSize),
+      );
       const rows = await qb.execute<(Omit<AuditEventFields, 'seq'> & { seq: number | string })[]>(
         'all',
         true,

@@ -4,6 +4,7 @@ import { EntityManager, LockMode } from '@mikro-orm/postgresql';
 import { AuditService } from '../audit/audit.service.js';
 import { Errors } from '../common/errors/app-error.js';
 import type { TenantContext } from '../tenancy/request-store.js';
+import { tenantFiltered } from '../tenancy/scoped.js';
 import { BoardColumn } from './board-column.entity.js';
 import { actorId } from './boards.service.js';
 import { Card } from './card.entity.js';
@@ -27,12 +28,6 @@ interface MoveRead {
 }
 
 type Scalars = Omit<MoveRead, 'card'>;
-
-/** A query builder's tenant filter, applied after its own condition (`where` replaces what came before). */
-async function scoped<Q extends { applyFilters(): Promise<void> }>(qb: Q): Promise<Q> {
-  await qb.applyFilters();
-  return qb;
-}
 
 /**
  * Moving a card: the hot write of a board (issue 15), so it reads and writes no more than it must, all through
@@ -121,13 +116,13 @@ export class CardMovesService {
     const { columnId, afterCardId: afterId, beforeCardId: beforeId } = dto;
     const column = async (field: 'boardId' | 'wipLimit', alias: keyof Scalars) =>
       (
-        await scoped(
+        await tenantFiltered(
           tx.createQueryBuilder(BoardColumn, `${alias}_q`).select(field).where({ id: columnId }).limit(1),
         )
       ).as(alias);
     const rank = async (where: { id: string } | { id: { $ne: string } }, alias: keyof Scalars) =>
       (
-        await scoped(
+        await tenantFiltered(
           tx
             .createQueryBuilder(Card, `${alias}_q`)
             .select('rank')
@@ -136,7 +131,7 @@ export class CardMovesService {
             .limit(1),
         )
       ).as(alias);
-    const qb = (await scoped(tx.createQueryBuilder(Card, 'c').select('*').where({ id }).limit(1)))
+    const qb = (await tenantFiltered(tx.createQueryBuilder(Card, 'c').select('*').where({ id }).limit(1)))
       .addSelect(await column('boardId', 'columnBoardId'))
       .addSelect(await column('wipLimit', 'columnWipLimit'));
     if (afterId !== undefined) qb.addSelect(await rank({ id: afterId }, 'afterRank'));

@@ -22,6 +22,15 @@ export async function scoped<R extends QueryResult | EntityData<object> | Entity
 }
 
 /**
+ * A query builder with the tenant filter applied. Call it after the builder's own `where` (a later `where`
+ * replaces the filter's condition); the transaction's company setting adds row-level security as for any read.
+ */
+export async function tenantFiltered<Q extends { applyFilters(): Promise<void> }>(qb: Q): Promise<Q> {
+  await qb.applyFilters();
+  return qb;
+}
+
+/**
  * Find options for the one identity-scoped read: a user's own memberships across companies, after
  * `TenancyService.enterIdentity(userId)` for that same user. The tenant filter is off for that query; row-level
  * security (the `app.user_id` policy) admits only that user's rows, and the caller filters on the user id.
