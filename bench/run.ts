@@ -31,7 +31,9 @@
  * `--explain`: the plans (EXPLAIN ANALYZE, BUFFERS, through auto_explain) of the two read functions as the
  * application role, for a small and the big tenant.
  * `--against <checkout>`: instead of the baseline, Tenantry built in another checkout (its `dist/`, built there with
- * `npm run build`) on the same database: a before/after comparison of a change, side by side.
+ * `npm run build`) on the same database: a before/after comparison of a change, side by side. With
+ * `--against-database <name>` that side runs on its own database of the same server instead (a copy of the same
+ * seeded data, `createdb -T`, migrated by that checkout), for a checkout whose schema differs.
  * `--profile <dir>`: Tenantry writes a CPU profile (`--cpu-prof`) of the whole run into `<dir>` when it stops.
  * Other options: `--only R2,W1`, `--rounds 3`, `--duration 10`, `--warmup 3`, `--connections 32`,
  * `--threads 1`, `--no-build`, `--no-rls`.
@@ -69,6 +71,7 @@ const { values: args } = parseArgs({
     explain: { type: 'boolean', default: false },
     profile: { type: 'string' },
     against: { type: 'string' },
+    'against-database': { type: 'string' },
   },
   allowNegative: true,
 });
@@ -314,15 +317,25 @@ function startTenantry(name: string, mainJs: string, port: number, ownerUrl: str
 async function startPair(ownerUrl: string): Promise<Pair> {
   const tenantry = await startTenantry('tenantry', 'dist/src/main.js', TENANTRY_PORT, ownerUrl);
   // `--against <checkout>`: the other side is Tenantry built in that checkout (a before/after comparison).
-  const baseline = args.against
-    ? await startTenantry('before', `${args.against}/dist/src/main.js`, TENANTRY_PORT + 1, ownerUrl)
-    : await startServer(
-        'baseline',
-        ['--import', '@swc-node/register/esm-register', 'bench/baseline/server.ts'],
-        { NODE_ENV: 'production', PORT: String(TENANTRY_PORT + 1), DATABASE_URL: ownerUrl, JWT_SECRET },
-        TENANTRY_PORT + 1,
-        '/health/live',
-      );
+  const baseline = await (
+    args.against
+      ? startTenantry(
+          'before',
+          `${args.against}/dist/src/main.js`,
+          TENANTRY_PORT + 1,
+          args['against-database'] ? withDatabase(ownerUrl, args['against-database']) : ownerUrl,
+        )
+      : startServer(
+          'baseline',
+          ['--import', '@swc-node/register/esm-register', 'bench/baseline/server.ts'],
+          { NODE_ENV: 'production', PORT: String(TENANTRY_PORT + 1), DATABASE_URL: ownerUrl, JWT_SECRET },
+          TENANTRY_PORT + 1,
+          '/health/live',
+        )
+  ).catch(async (e: unknown) => {
+    await tenantry.stop(); // not left listening when the other side fails to start
+    throw e;
+  });
   return {
     tenantry,
     baseline,

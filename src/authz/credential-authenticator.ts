@@ -46,10 +46,7 @@ export class CredentialAuthenticator {
    */
   private async current(ctx: TenantContext): Promise<TenantContext> {
     if (ctx.principalType === 'user' && ctx.userId) {
-      const [role, groups] = await Promise.all([
-        this.access.membershipRole(ctx.companyId, ctx.userId),
-        this.access.userGroups(ctx.companyId, ctx.userId),
-      ]);
+      const { role, groups } = await this.access.memberAccess(ctx.companyId, ctx.userId);
       if (!role) throw Errors.unauthenticated('Your membership of this company has ended');
       const effective = weakerRole(ctx.role, role);
       // Effective permissions = the role's ∪ the groups' (a switched-in operator has no groups).

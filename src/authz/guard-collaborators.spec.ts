@@ -219,8 +219,7 @@ describe('credential authenticator', () => {
   it("acts with the weaker of the token's role and the current membership, with the person's groups", async () => {
     const groups: UserGroups = { keys: ['approvers'], permissions: ['audit:read'] };
     const { authenticate } = authenticatorWith(person({ role: 'admin' }), {
-      membershipRole: () => Promise.resolve('member'),
-      userGroups: () => Promise.resolve(groups),
+      memberAccess: () => Promise.resolve({ role: 'member', groups }),
     });
     const ctx = await authenticate();
     expect(ctx.role).toBe('member');
@@ -230,8 +229,7 @@ describe('credential authenticator', () => {
 
   it('refuses a token whose membership has ended, or whose operator lost the flag (401)', async () => {
     const ended = authenticatorWith(person(), {
-      membershipRole: () => Promise.resolve(null),
-      userGroups: () => Promise.resolve(NO_GROUPS),
+      memberAccess: () => Promise.resolve({ role: null, groups: NO_GROUPS }),
     });
     expect((await thrown(ended.authenticate)).status).toBe(401);
     const operator = person({ principalType: 'platform_admin', operatorId: USER, userId: undefined });

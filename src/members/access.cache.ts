@@ -24,6 +24,12 @@ export type GroupSource = (companyId: string, userId: string) => Promise<UserGro
 
 const NO_GROUPS: UserGroups = Object.freeze({ keys: [], permissions: [] });
 
+/** What is true now of a member: their role (null: not, or no longer, a member) and their groups. */
+export interface MemberAccess {
+  role: Role | null;
+  groups: UserGroups;
+}
+
 interface Entry<T> {
   value: Promise<T>;
 }
@@ -45,9 +51,9 @@ function accessCache<T>(): LRUCache<string, Entry<T>> {
  */
 @Injectable()
 export class AccessCache implements AccessResolver {
-  private readonly roles = accessCache<Role | null>();
+  /** A member's role and groups together: the hot path reads one entry per request, not two. */
+  private readonly members = accessCache<MemberAccess>();
   private readonly operators = accessCache<boolean>();
-  private readonly groups = accessCache<UserGroups>();
   private groupSource: GroupSource | undefined;
 
   constructor(
@@ -56,25 +62,44 @@ export class AccessCache implements AccessResolver {
     private readonly users: UsersService,
   ) {}
 
-  /** The user's role in the company now, or null when they are not (or no longer) a member. */
-  membershipRole(companyId: string, userId: string): Promise<Role | null> {
-    return this.cached(this.roles, `${companyId}:${userId}`, async () => {
-      // The membership is tenant data: read in that company's own context, on a fork of its own (nothing of
-      // this read lands in the request's identity map or transaction).
-      const membership = await this.tenancy.run(
-        {
-          companyId,
-          principalId: userId,
-          principalType: 'user',
-          role: 'member',
-          userId,
-          actingUserId: userId,
-          operatorId: undefined,
-        },
-        (em) => this.memberships.findInCompany(userId, em),
-      );
-      return membership?.role ?? null;
+  /** The user's role (null: not, or no longer, a member) and groups in the company now, read together. */
+  memberAccess(companyId: string, userId: string): Promise<MemberAccess> {
+    return this.cached(this.members, `${companyId}:${userId}`, async () => {
+      const source = this.groupSource;
+      const [role, groups] = await Promise.all([
+        this.readRole(companyId, userId),
+        source ? source(companyId, userId) : NO_GROUPS,
+      ]);
+      return { role, groups };
     });
+  }
+
+  /** The user's role in the company now, or null when they are not (or no longer) a member. */
+  async membershipRole(companyId: string, userId: string): Promise<Role | null> {
+    return (await this.memberAccess(companyId, userId)).role;
+  }
+
+  /** The user's groups in the company now (keys and permissions), cached with the role. */
+  async userGroups(companyId: string, userId: string): Promise<UserGroups> {
+    return (await this.memberAccess(companyId, userId)).groups;
+  }
+
+  private async readRole(companyId: string, userId: string): Promise<Role | null> {
+    // The membership is tenant data: read in that company's own context, on a fork of its own (nothing of
+    // this read lands in the request's identity map or transaction).
+    const membership = await this.tenancy.run(
+      {
+        companyId,
+        principalId: userId,
+        principalType: 'user',
+        role: 'member',
+        userId,
+        actingUserId: userId,
+        operatorId: undefined,
+      },
+      (em) => this.memberships.findInCompany(userId, em),
+    );
+    return membership?.role ?? null;
   }
 
   /**
@@ -94,30 +119,20 @@ export class AccessCache implements AccessResolver {
     this.groupSource = source;
   }
 
-  /** The user's groups in the company now (keys and permissions), cached like the role. */
-  userGroups(companyId: string, userId: string): Promise<UserGroups> {
-    const source = this.groupSource;
-    if (!source) return Promise.resolve(NO_GROUPS);
-    return this.cached(this.groups, `${companyId}:${userId}`, () => source(companyId, userId));
-  }
-
   /** After a change of the user's membership in the company (role change, removal, transfer, join) committed. */
   forgetMember(companyId: string, userId: string): void {
-    this.roles.delete(`${companyId}:${userId}`);
-    this.groups.delete(`${companyId}:${userId}`);
+    this.members.delete(`${companyId}:${userId}`);
   }
 
   /** After a group of the company changed (its permissions, its members, or it was deleted) committed. */
   forgetGroups(companyId: string): void {
-    const prefix = `${companyId}:`;
-    for (const key of [...this.groups.keys()]) if (key.startsWith(prefix)) this.groups.delete(key);
+    this.forgetCompany(companyId);
   }
 
   /** After every membership of the company went at once (purge). */
   forgetCompany(companyId: string): void {
     const prefix = `${companyId}:`;
-    for (const key of [...this.roles.keys()]) if (key.startsWith(prefix)) this.roles.delete(key);
-    this.forgetGroups(companyId);
+    for (const key of [...this.members.keys()]) if (key.startsWith(prefix)) this.members.delete(key);
   }
 
   private cached<T>(map: LRUCache<string, Entry<T>>, key: string, load: () => Promise<T>): Promise<T> {

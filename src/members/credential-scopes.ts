@@ -27,11 +27,10 @@ export class CredentialScopes implements ApplicationScopes {
     userId: string,
     role?: Role,
   ): Promise<readonly string[] | null> {
-    const [current, groups] = await Promise.all([
-      role ? Promise.resolve(role) : this.access.membershipRole(companyId, userId),
-      this.access.userGroups(companyId, userId),
-    ]);
+    const access = await this.access.memberAccess(companyId, userId);
+    const current = role ?? access.role;
     if (!current) return null;
+    const groups = access.groups;
     return unionPermissions(rolePermissions(current), groups.permissions);
   }
 
