@@ -210,6 +210,29 @@ describe('identity: accounts and sessions', () => {
     expectProblem(await t.http().get('/v1/me').auth(expired, { type: 'bearer' }), 401, 'UNAUTHENTICATED');
   });
 
+  it('remembers a verified token only until it expires, and only byte for byte', async () => {
+    const { iat: _iat, exp: _exp, iss: _iss, aud: _aud, ...claims } = decodeJwt(a.manager.accessToken);
+    void [_iat, _exp, _iss, _aud];
+    const now = Math.floor(Date.now() / 1000);
+    const short = await signAccess(claims, now, now + 2);
+    const me = () => t.http().get('/v1/me').auth(short, { type: 'bearer' });
+    // Verified once, then answered from memory (the guard keeps verified tokens by their exact text).
+    expect((await me()).status).toBe(200);
+    expect((await me()).status).toBe(200);
+    // Any other byte is verified in full: a copy with its signature changed is refused while the original passes.
+    const [h, p, s] = short.split('.');
+    const flipped = `${s.slice(0, -2)}${s.endsWith('AA') ? 'BB' : 'AA'}`;
+    expectProblem(
+      await t.http().get('/v1/me').auth(`${h}.${p}.${flipped}`, { type: 'bearer' }),
+      401,
+      'UNAUTHENTICATED',
+    );
+    expect((await me()).status).toBe(200);
+    // Past its `exp` the remembered token is refused like any expired one.
+    await new Promise((r) => setTimeout(r, Math.max(0, (now + 2) * 1000 - Date.now()) + 1_100));
+    expectProblem(await me(), 401, 'UNAUTHENTICATED');
+  });
+
   it('ignores X-Company-Id headers and company_id query parameters', async () => {
     const other = await registerCompany(t);
     const res = await t

@@ -22,13 +22,18 @@ export function toCardRowDto(c: BoardCardRow): CardDto {
     title: c.title,
     description: c.description,
     labels: c.labels,
-    dueAt: c.dueAt ? new Date(c.dueAt).toISOString() : null,
+    dueAt: c.dueAt ? iso(c.dueAt) : null,
     assigneeId: c.assigneeId,
     run: c.runId && c.runStatus ? { id: c.runId, status: c.runStatus as RunStatus } : null,
     version: c.version,
     createdBy: c.createdBy,
     updatedBy: c.updatedBy,
-    createdAt: new Date(c.createdAt).toISOString(),
-    updatedAt: new Date(c.updatedAt).toISOString(),
+    createdAt: iso(c.createdAt),
+    updatedAt: iso(c.updatedAt),
   };
+}
+
+/** A timestamp as the API writes it; a row read without the ORM may carry the driver's text (no copy of a Date). */
+function iso(value: Date | string): string {
+  return (typeof value === 'string' ? new Date(value) : value).toISOString();
 }
