@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { InvitationErrors } from '../../invitations/invitation-errors.js';
+import { InvitationErrors } from '../../invitations/invitations.errors.js';
 import { AppError, Errors } from './app-error.js';
 import { DomainError } from './domain-errors.js';
 import { toProblem } from './to-problem.js';
