@@ -1,9 +1,9 @@
 import { Injectable } from '@nestjs/common';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
-import { AppError } from '../common/errors/app-error.js';
 import { monthOf, secondsUntilNextMonth } from '../runs/run-budget.js';
 import { AccountRunUsage } from './account-run-usage.entity.js';
+import { AccountErrors } from './accounts.errors.js';
 
 /**
  * The account-wide monthly run budget, shared by the account's companies and counted exactly under concurrent
@@ -25,13 +25,7 @@ export class AccountRunBudget {
     const month = monthOf(now);
     const usage = (await this.lock(tx, accountId, month)) ?? (await this.create(tx, accountId, month));
     if (budget !== null && usage.count >= budget) {
-      throw new AppError(
-        429,
-        'BUDGET_EXCEEDED',
-        `The account's monthly run budget (${budget}, shared by its companies) is used up for ${month}; it renews at the start of next month`,
-        undefined,
-        { 'Retry-After': String(secondsUntilNextMonth(now)) },
-      );
+      throw AccountErrors.BudgetExhausted(budget, month, secondsUntilNextMonth(now));
     }
     usage.count += 1;
     return usage.count;

@@ -27,9 +27,7 @@ import type {
   CreateAccountCompanyDto,
   TransferAccountOwnershipDto,
 } from './dto/account.dto.js';
-
-const NOT_OWNER =
-  'Only the account owner may see or change the account of this company (an account owner acts in a company as a member of it)';
+import { AccountErrors } from './accounts.errors.js';
 
 const limitsDto = (limits: PlanLimits) => ({
   maxCompanies: limits.maxCompanies,
@@ -54,7 +52,7 @@ export async function setAccountPlan(
   plan: string,
 ): Promise<{ from: string; to: string; companies: number }> {
   if (!plans[plan]) {
-    throw Errors.field('plan', `unknown plan "${plan}"; defined: ${Object.keys(plans).join(', ')}`);
+    throw AccountErrors.UnknownPlan(plan, Object.keys(plans));
   }
   return tenancy.unscoped(Unscoped.Account, (em) =>
     em.transactional(async (tx) => {
@@ -113,12 +111,14 @@ export class AccountsService {
       em.transactional(async (tx) => {
         // The account row lock makes the cap exact: a concurrent creation waits and then counts this one.
         const account = await lockAccount(tx, accountId);
-        if (!account || account.ownerUserId !== userId) throw Errors.forbidden(NOT_OWNER);
+        if (!account || account.ownerUserId !== userId) throw AccountErrors.NotOwner();
         const limits = limitsOf(this.config.plans, account.plan);
         const count = await tx.count(Company, { accountId });
         if (limits.maxCompanies !== null && count >= limits.maxCompanies) {
-          throw Errors.conflict(
-            `The account's plan (${planLabel(this.config.plans, account.plan)}) allows ${limits.maxCompanies} companies, and it has ${count}`,
+          throw AccountErrors.CompanyCapReached(
+            planLabel(this.config.plans, account.plan),
+            limits.maxCompanies,
+            count,
           );
         }
         const user = await this.users.findById(userId, tx);
@@ -179,7 +179,7 @@ export class AccountsService {
     const { id: accountId } = await this.ownedAccount(ctx);
     const from = ctx.userId!;
     const to = dto.userId;
-    if (to === from) throw Errors.field('userId', 'is the account owner already');
+    if (to === from) throw AccountErrors.TransferToOwner();
     const directory = await this.tenancy.accountCompanies(accountId);
     let member = false;
     for (const c of directory) {
@@ -188,11 +188,11 @@ export class AccountsService {
       );
       if (member) break;
     }
-    if (!member) throw Errors.field('userId', "must be a member of one of the account's companies");
+    if (!member) throw AccountErrors.TransferToStranger();
     await this.tenancy.unscoped(Unscoped.Account, (em) =>
       em.transactional(async (tx) => {
         const account = await lockAccount(tx, accountId);
-        if (!account || account.ownerUserId !== from) throw Errors.forbidden(NOT_OWNER);
+        if (!account || account.ownerUserId !== from) throw AccountErrors.NotOwner();
         account.ownerUserId = to;
         const companies = await tx.find(Company, { accountId }, { fields: ['id'], orderBy: { id: 'asc' } });
         for (const company of companies) {
@@ -217,10 +217,10 @@ export class AccountsService {
    * not); anyone else gets 403: the account is the collection above the company, and every company has one.
    */
   private async ownedAccount(ctx: TenantContext): Promise<Account> {
-    if (ctx.principalType !== 'user' || !ctx.userId || ctx.operatorId) throw Errors.forbidden(NOT_OWNER);
+    if (ctx.principalType !== 'user' || !ctx.userId || ctx.operatorId) throw AccountErrors.NotOwner();
     const company = await this.companies.findById(ctx.companyId);
     const account = company ? await this.em.findOne(Account, { id: company.accountId }) : null;
-    if (!account || account.ownerUserId !== ctx.userId) throw Errors.forbidden(NOT_OWNER);
+    if (!account || account.ownerUserId !== ctx.userId) throw AccountErrors.NotOwner();
     return account;
   }
 

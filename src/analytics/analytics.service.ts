@@ -3,7 +3,6 @@ import { WikiService } from '../wiki/wiki.service.js';
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { emptyHistogram, quantile } from '../common/duration-histogram.js';
-import { Errors } from '../common/errors/app-error.js';
 import { scoped } from '../tenancy/scoped-sql.js';
 import { ALL_TEMPLATES, ANALYTICS_STATEMENTS as SQL } from '../tenancy/statements/analytics.js';
 import { planRollupReads, utcEdges } from './rollup-terms.js';
@@ -18,6 +17,7 @@ import type {
   TemplateStatsListDto,
   UsageDto,
 } from './dto/analytics.dto.js';
+import { AnalyticsErrors } from './analytics.errors.js';
 
 const DAY_MS = 86_400_000;
 export const DEFAULT_RANGE_DAYS = 30;
@@ -124,11 +124,11 @@ export function validTimeZone(name: string): boolean {
 export function parseRange(query: AnalyticsRangeQueryDto, now = new Date()): { from: Date; to: Date } {
   const to = query.to ? new Date(query.to) : now;
   const from = query.from ? new Date(query.from) : new Date(to.getTime() - DEFAULT_RANGE_DAYS * DAY_MS);
-  if (Number.isNaN(to.getTime())) throw Errors.field('to', 'must be an ISO 8601 date-time');
-  if (Number.isNaN(from.getTime())) throw Errors.field('from', 'must be an ISO 8601 date-time');
-  if (from.getTime() >= to.getTime()) throw Errors.field('from', 'must be before to');
+  if (Number.isNaN(to.getTime())) throw AnalyticsErrors.InvalidDateTime('to');
+  if (Number.isNaN(from.getTime())) throw AnalyticsErrors.InvalidDateTime('from');
+  if (from.getTime() >= to.getTime()) throw AnalyticsErrors.RangeReversed();
   if (to.getTime() - from.getTime() > MAX_RANGE_DAYS * DAY_MS) {
-    throw Errors.field('to', `must be at most ${MAX_RANGE_DAYS} days after from`);
+    throw AnalyticsErrors.RangeTooLong(MAX_RANGE_DAYS);
   }
   return { from, to };
 }
@@ -151,8 +151,7 @@ export class AnalyticsService {
     const { from, to } = parseRange(query);
     const interval = query.interval ?? 'day';
     const timezone = query.timezone ?? 'UTC';
-    if (!validTimeZone(timezone))
-      throw Errors.field('timezone', 'must be an IANA time zone name (Europe/Berlin)');
+    if (!validTimeZone(timezone)) throw AnalyticsErrors.UnknownTimeZone();
     // One or two round trips, no transaction: the buckets' edges in the time zone (UTC's are computed here), then
     // the rollup rows they need.
     const edges =

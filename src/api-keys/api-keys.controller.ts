@@ -3,7 +3,6 @@ import { ApiBody, ApiCreatedResponse, ApiOkResponse, ApiOperation, ApiTags } fro
 import type { FastifyReply } from 'fastify';
 import { Authorize, ProblemResponse } from '../authz/authorize.decorator.js';
 import { Tenant } from '../authz/tenant.decorator.js';
-import { Errors } from '../common/errors/app-error.js';
 import { IdParam } from '../common/id-param.js';
 import { PageDtoOf, PageQueryDto, type Page } from '../common/pagination.js';
 import { AcceptsIdempotencyKey, IdempotencyKey } from '../idempotency/idempotency-key.decorator.js';
@@ -18,6 +17,7 @@ import {
   RotateApiKeyDto,
   RotatedApiKeyDto,
 } from './dto/api-keys.dto.js';
+import { ApiKeyErrors } from './api-keys.errors.js';
 
 const ApiKeyPage = PageDtoOf(ApiKeyDto, 'ApiKeyPage');
 
@@ -89,7 +89,7 @@ export class ApiKeysController {
     @Query() query: RevokeApiKeyQueryDto,
   ): Promise<ApiKeyDto> {
     const reason = body.reason ?? query.reason;
-    if (!reason) throw Errors.field('reason', 'is required: why is the key revoked?');
+    if (!reason) throw ApiKeyErrors.RevokeReasonMissing();
     return this.apiKeys.revoke(tenant, id, reason);
   }
 

@@ -20,6 +20,7 @@ import {
   type RotateApiKeyDto,
   type RotatedApiKeyDto,
 } from './dto/api-keys.dto.js';
+import { ApiKeyErrors } from './api-keys.errors.js';
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
@@ -67,9 +68,9 @@ export class ApiKeysService {
     idempotencyKey: string | undefined,
   ): Promise<{ created: CreatedApiKeyDto; replayed: boolean }> {
     const creator = ctx.principalType === 'user' ? ctx.userId : undefined;
-    if (!creator) throw Errors.forbidden('API keys are created by people, not by other credentials');
+    if (!creator) throw ApiKeyErrors.CreatorNotAPerson();
     if (!roleAtLeast(ctx.role, dto.role)) {
-      throw Errors.forbidden(`An API key's role cannot be above your own role (${ctx.role})`);
+      throw ApiKeyErrors.RoleAboveOwn(ctx.role);
     }
     const expiresAt =
       dto.expiresInDays === null
@@ -182,9 +183,9 @@ export class ApiKeysService {
       // The row lock serialises concurrent rotations of one key: the second sees `replacedById` and answers 409.
       const old = await this.load(tx, id, true);
       const now = new Date();
-      if (old.statusAt(now) !== 'active') throw Errors.conflict(`Only an active key can be rotated`);
+      if (old.statusAt(now) !== 'active') throw ApiKeyErrors.NotActive();
       if (old.replacedById) {
-        throw Errors.conflict(`This key was already rotated into ${old.replacedById}; rotate that key`);
+        throw ApiKeyErrors.AlreadyRotated(old.replacedById);
       }
       const lifetime = old.expiresAt
         ? Math.min(old.expiresAt.getTime() - old.createdAt.getTime(), MAX_EXPIRY_DAYS * DAY_MS)

@@ -20,6 +20,7 @@ import type {
   CreateApplicationDto,
   UpdateApplicationDto,
 } from './dto/applications.dto.js';
+import { ApplicationErrors } from './applications.errors.js';
 
 export function toApplicationDto(app: Application): ApplicationDto {
   return {
@@ -58,12 +59,12 @@ export class ApplicationsService {
     idempotencyKey: string | undefined,
   ): Promise<ApplicationCredentialsDto> {
     const creator = ctx.principalType === 'user' ? ctx.userId : undefined;
-    if (!creator) throw Errors.forbidden('Applications are created by people, not by other credentials');
+    if (!creator) throw ApplicationErrors.CreatorNotAPerson();
     const role = dto.role ?? 'member';
     // The caller's role now, not the one their token was issued with.
     const current = await this.memberships.currentRole(ctx);
     if (!roleAtLeast(current, role)) {
-      throw Errors.forbidden(`An application's role cannot be above your own role (${current})`);
+      throw ApplicationErrors.RoleAboveOwn(current);
     }
     const permissions = credentialScope(ctx, dto.permissions, role);
     const clientId = newClientId();
@@ -117,7 +118,7 @@ export class ApplicationsService {
   async listForAccount(ctx: TenantContext, query: PageQueryDto): Promise<Page<ApplicationDto>> {
     const userId = ctx.principalType === 'user' ? ctx.userId : undefined;
     if (!userId) {
-      throw Errors.forbidden('The account scope is only available to people signed in as themselves');
+      throw ApplicationErrors.AccountScopeNotAPerson();
     }
     this.tenancy.enterIdentity(userId);
     const contexts = (await this.memberships.listForUser(userId))
@@ -166,7 +167,7 @@ export class ApplicationsService {
       if (dto.role !== undefined && dto.role !== app.role) {
         const current = await this.memberships.currentRole(ctx, tx);
         if (!roleAtLeast(current, dto.role)) {
-          throw Errors.forbidden(`An application's role cannot be above your own role (${current})`);
+          throw ApplicationErrors.RoleAboveOwn(current);
         }
         changed.push('role');
         app.role = dto.role;

@@ -3,37 +3,16 @@ import { AuditService } from '../audit/audit.service.js';
 import { constantTimeEqual, sha256Hex } from '../auth/secrets.js';
 import { TokenService } from '../auth/token.service.js';
 import { weakerRole, type Role } from '../authz/roles.js';
-import { AppError } from '../common/errors/app-error.js';
 import { EventThrottle } from '../common/event-throttle.js';
 import { MembershipsService } from '../members/memberships.service.js';
 import { currentStore, type TenantContext } from '../tenancy/request-store.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
 import { Application } from './application.entity.js';
+import { OAuthErrors } from './applications.errors.js';
 import { CLIENT_ID_PATTERN, CLIENT_SECRET_FORMAT } from './client-credentials.js';
 import type { OAuthTokenDto } from './dto/oauth.dto.js';
 
-type OAuthErrorCode = 'invalid_request' | 'invalid_client' | 'unsupported_grant_type' | 'invalid_scope';
 type DenialReason = 'invalid_secret' | 'creator_not_member';
-
-const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' };
-const INVALID_CLIENT = 'Client authentication failed';
-
-/**
- * RFC 6749 §5.2 errors as problem+json, with the RFC's `error` and `error_description` as extension members.
- * Every 401 names the Basic scheme (§5.2: a client that authenticated with the header gets it back; HTTP wants
- * it on any 401), and nothing about an error tells whether a client id exists.
- */
-function oauthError(error: OAuthErrorCode, description: string): AppError {
-  const unauthorized = error === 'invalid_client';
-  return new AppError(
-    unauthorized ? 401 : 400,
-    unauthorized ? 'UNAUTHENTICATED' : 'VALIDATION_FAILED',
-    description,
-    undefined,
-    unauthorized ? { ...NO_STORE, 'WWW-Authenticate': 'Basic realm="tenantry"' } : NO_STORE,
-    { error, error_description: description },
-  );
-}
 
 /** The application as the principal of its own company's context (token time: no request context exists). */
 function contextOf(app: Application): TenantContext {
@@ -56,16 +35,15 @@ interface ClientCredentials {
 /** `Authorization: Basic base64(urlencode(id):urlencode(secret))` (RFC 6749 §2.3.1), or an error. */
 function fromBasic(header: string): ClientCredentials {
   const match = /^Basic +([A-Za-z0-9+/]+={0,2}) *$/i.exec(header);
-  if (!match) throw oauthError('invalid_client', INVALID_CLIENT);
+  if (!match) throw OAuthErrors.InvalidClient();
   const decoded = Buffer.from(match[1], 'base64').toString('utf8');
   const colon = decoded.indexOf(':');
-  if (colon < 0)
-    throw oauthError('invalid_request', 'HTTP Basic credentials must be client_id:client_secret');
+  if (colon < 0) throw OAuthErrors.InvalidRequest('HTTP Basic credentials must be client_id:client_secret');
   const unescape = (s: string) => decodeURIComponent(s.replace(/\+/g, ' '));
   try {
     return { clientId: unescape(decoded.slice(0, colon)), clientSecret: unescape(decoded.slice(colon + 1)) };
   } catch {
-    throw oauthError('invalid_request', 'HTTP Basic credentials are not validly URL-encoded');
+    throw OAuthErrors.InvalidRequest('HTTP Basic credentials are not validly URL-encoded');
   }
 }
 
@@ -94,13 +72,13 @@ export class OAuthService {
     const params = this.params(body);
     const grantType = params.grant_type;
     if (grantType === undefined || grantType === '') {
-      throw oauthError('invalid_request', 'grant_type is required');
+      throw OAuthErrors.InvalidRequest('grant_type is required');
     }
     if (grantType !== 'client_credentials') {
-      throw oauthError('unsupported_grant_type', 'Only grant_type=client_credentials is supported');
+      throw OAuthErrors.UnsupportedGrantType();
     }
     if (params.scope !== undefined && params.scope.trim() !== '') {
-      throw oauthError('invalid_scope', 'No scopes are defined: omit scope');
+      throw OAuthErrors.InvalidScope();
     }
     const credentials = this.credentials(params, authorization);
     const app = await this.verify(credentials);
@@ -120,13 +98,13 @@ export class OAuthService {
   ): Partial<Record<'grant_type' | 'client_id' | 'client_secret' | 'scope', string>> {
     if (body === undefined || body === null) return {};
     if (typeof body !== 'object' || Array.isArray(body)) {
-      throw oauthError('invalid_request', 'The body must be a form or a JSON object');
+      throw OAuthErrors.InvalidRequest('The body must be a form or a JSON object');
     }
     const out: Partial<Record<'grant_type' | 'client_id' | 'client_secret' | 'scope', string>> = {};
     for (const name of ['grant_type', 'client_id', 'client_secret', 'scope'] as const) {
       const value = (body as Record<string, unknown>)[name];
       if (value === undefined) continue;
-      if (typeof value !== 'string') throw oauthError('invalid_request', `${name} must be a string`);
+      if (typeof value !== 'string') throw OAuthErrors.InvalidRequest(`${name} must be a string`);
       out[name] = value;
     }
     return out;
@@ -147,15 +125,14 @@ export class OAuthService {
         params.client_secret !== undefined ||
         (params.client_id !== undefined && params.client_id !== basic.clientId)
       ) {
-        throw oauthError(
-          'invalid_request',
+        throw OAuthErrors.InvalidRequest(
           'Send the client credentials once: HTTP Basic or client_id/client_secret in the body',
         );
       }
       return basic;
     }
     if (!params.client_id || !params.client_secret) {
-      throw oauthError('invalid_client', INVALID_CLIENT);
+      throw OAuthErrors.InvalidClient();
     }
     return { clientId: params.client_id, clientSecret: params.client_secret };
   }
@@ -173,7 +150,7 @@ export class OAuthService {
     } else if (wellFormed) {
       this.logger.warn({ msg: 'Token request for an unknown client id', ip: currentStore()?.ip });
     }
-    throw oauthError('invalid_client', INVALID_CLIENT);
+    throw OAuthErrors.InvalidClient();
   }
 
   /** The application's role capped by its creator's current role; `invalid_client` once the creator left. */
@@ -183,7 +160,7 @@ export class OAuthService {
     );
     if (membership) return weakerRole(app.role, membership.role);
     await this.denied(app, 'creator_not_member');
-    throw oauthError('invalid_client', INVALID_CLIENT);
+    throw OAuthErrors.InvalidClient();
   }
 
   /**

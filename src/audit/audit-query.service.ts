@@ -1,6 +1,5 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager, IsolationLevel, type FilterQuery } from '@mikro-orm/postgresql';
-import { Errors } from '../common/errors/app-error.js';
 import { keysetFind, toPage, type Page } from '../common/pagination.js';
 import { currentTenant } from '../tenancy/request-store.js';
 import { tenantFiltered } from '../tenancy/scoped.js';
@@ -14,6 +13,7 @@ import { ChainVerifier } from './chain-verifier.js';
 import type { AuditEventDto, AuditVerificationDto } from './dto/audit-event.dto.js';
 import type { AuditExportQueryDto, AuditQueryDto, AuditTimeRangeDto } from './dto/audit-query.dto.js';
 import { EXPORT_TRAILER_FORMAT, EXPORT_TRAILER_VERSION, type ExportTrailerLine } from './export-trailer.js';
+import { AuditErrors } from './audit.errors.js';
 
 /** Rows per query when walking a chain: bounded memory whatever its length. */
 export const AUDIT_BATCH_SIZE = 2_000;
@@ -39,9 +39,9 @@ export interface ChainHead {
 export function timeRangeOf(query: AuditTimeRangeDto): TimeRange {
   const from = query.from !== undefined ? new Date(query.from) : undefined;
   const to = query.to !== undefined ? new Date(query.to) : undefined;
-  if (from && Number.isNaN(from.getTime())) throw Errors.field('from', 'must be an ISO 8601 timestamp');
-  if (to && Number.isNaN(to.getTime())) throw Errors.field('to', 'must be an ISO 8601 timestamp');
-  if (from && to && from.getTime() > to.getTime()) throw Errors.field('from', 'must not be after to');
+  if (from && Number.isNaN(from.getTime())) throw AuditErrors.InvalidTimestamp('from');
+  if (to && Number.isNaN(to.getTime())) throw AuditErrors.InvalidTimestamp('to');
+  if (from && to && from.getTime() > to.getTime()) throw AuditErrors.RangeReversed();
   return { from, to };
 }
 

@@ -5,6 +5,7 @@ import { Account } from '../accounts/account.entity.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { Role } from '../authz/roles.js';
 import { CompaniesService } from '../companies/companies.service.js';
+import { CompanyErrors } from '../companies/companies.errors.js';
 import type { Company } from '../companies/company.entity.js';
 import { Errors } from '../common/errors/app-error.js';
 import { newId } from '../common/ids.js';
@@ -19,9 +20,7 @@ import { PasswordService } from './password.service.js';
 import { RefreshToken } from './refresh-token.entity.js';
 import { sha256Hex } from './secrets.js';
 import { REFRESH_PREFIX, TokenService } from './token.service.js';
-
-const BAD_LOGIN = 'Invalid email, password or company';
-const BAD_REFRESH = 'The refresh token is invalid, expired or revoked';
+import { AuthErrors } from './auth.errors.js';
 
 function session(user: User, company: Company, role: Role, tokens: TokenPairDto): SessionDto {
   return {
@@ -52,7 +51,7 @@ export class AuthService {
    */
   async register(dto: RegisterDto): Promise<SessionDto> {
     if (await this.users.emailTaken(dto.email)) {
-      throw Errors.conflict('An account with this email already exists');
+      throw AuthErrors.EmailTaken();
     }
     const passwordHash = await this.passwords.hash(dto.password);
     const userId = newId();
@@ -79,7 +78,7 @@ export class AuthService {
   async login(dto: LoginDto): Promise<SessionDto> {
     const user = await this.users.findByEmail(dto.email);
     const ok = await this.passwords.verify(user?.passwordHash, dto.password);
-    if (!user || !ok) throw Errors.unauthenticated(BAD_LOGIN);
+    if (!user || !ok) throw AuthErrors.BadLogin();
 
     this.tenancy.enterIdentity(user.id);
     const memberships = await this.memberships.listForUser(user.id);
@@ -90,7 +89,7 @@ export class AuthService {
     } else {
       membership = memberships[0];
     }
-    if (!membership) throw Errors.unauthenticated(BAD_LOGIN);
+    if (!membership) throw AuthErrors.BadLogin();
     return this.startSession(user, membership.companyId, membership.role, 'auth.login');
   }
 
@@ -114,9 +113,9 @@ export class AuthService {
     return this.tenancy.run(userContext(companyId, user.id, role), (em) =>
       em.transactional(async (tx) => {
         const company = await this.companies.findById(companyId, tx);
-        if (!company) throw Errors.unauthenticated(BAD_LOGIN);
+        if (!company) throw AuthErrors.BadLogin();
         if (company.purgeAfter && role !== 'owner') {
-          throw Errors.forbidden('The company is scheduled for deletion; its owner can restore it');
+          throw CompanyErrors.ScheduledForDeletion();
         }
         const tokens = this.tokens.issuePair(tx, user, role);
         await this.audit.record({ action, target: { type: 'Session', id: null }, metadata: { role } }, tx);
@@ -131,11 +130,11 @@ export class AuthService {
    * whole family. The role comes from the membership as it is now, so changes apply at the next refresh.
    */
   async refresh(raw: string): Promise<TokenPairDto> {
-    if (!raw.startsWith(REFRESH_PREFIX)) throw Errors.unauthenticated(BAD_REFRESH);
+    if (!raw.startsWith(REFRESH_PREFIX)) throw AuthErrors.BadRefresh();
     const hash = sha256Hex(raw);
     const found = await this.tenancy.findByCredentialHash(RefreshToken, hash);
     if (!found || found.revokedAt || found.expiresAt.getTime() <= Date.now()) {
-      throw Errors.unauthenticated(BAD_REFRESH);
+      throw AuthErrors.BadRefresh();
     }
     const userId = found.user.id;
     const familyId = found.familyId;
@@ -177,7 +176,7 @@ export class AuthService {
         return tokens;
       }),
     );
-    if (typeof outcome === 'string') throw Errors.unauthenticated(BAD_REFRESH);
+    if (typeof outcome === 'string') throw AuthErrors.BadRefresh();
     return outcome;
   }
 
@@ -192,7 +191,7 @@ export class AuthService {
       if (!token) throw Errors.notFound('Session');
       familyId = token.familyId;
     }
-    if (!familyId || !ctx.userId) throw Errors.validation('Send the refresh token to revoke');
+    if (!familyId || !ctx.userId) throw AuthErrors.NoSessionToRevoke();
     const userId = ctx.userId;
     const family = familyId;
     await this.em.transactional(async (tx) => {

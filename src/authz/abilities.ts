@@ -1,9 +1,9 @@
 import { AbilityBuilder, createMongoAbility, type ForcedSubject, type MongoAbility } from '@casl/ability';
 import type { TenantContext } from '../tenancy/request-store.js';
-import { Errors } from '../common/errors/app-error.js';
 import type { UserGroups } from './access-ports.js';
 import { catalogue, forPrincipal, isPermission, rolePermissions, unionPermissions } from './permissions.js';
 import type { Role } from './roles.js';
+import { AuthzErrors } from './authz.errors.js';
 
 export const ACTIONS = [
   'read',
@@ -150,20 +150,17 @@ export function credentialScope(
   if (requested === undefined) return null;
   const list = unionPermissions(requested);
   const unknown = list.filter((p) => !isPermission(p));
-  if (unknown.length > 0) throw Errors.field('permissions', `unknown permissions: ${unknown.join(', ')}`);
+  if (unknown.length > 0) throw AuthzErrors.UnknownPermissions(unknown);
   const held = new Set(effectivePermissions(ctx));
   const missing = list.filter((p) => !held.has(p));
   if (missing.length > 0) {
-    throw Errors.forbidden(`A credential cannot be given permissions you do not hold: ${missing.join(', ')}`);
+    throw AuthzErrors.PermissionsNotHeld(missing);
   }
   // In use the scope is ∩ the credential's role: a permission outside it would only ever answer 403.
   const ofRole = new Set(rolePermissions(credentialRole));
   const beyondRole = list.filter((p) => !ofRole.has(p));
   if (beyondRole.length > 0) {
-    throw Errors.field(
-      'permissions',
-      `a credential with the role ${credentialRole} can never use: ${beyondRole.join(', ')} (give it a higher role)`,
-    );
+    throw AuthzErrors.PermissionsBeyondRole(credentialRole, beyondRole);
   }
   return list;
 }

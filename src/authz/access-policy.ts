@@ -1,9 +1,11 @@
+import { CompanyErrors } from '../companies/companies.errors.js';
 import { Errors, type AppError } from '../common/errors/app-error.js';
 import type { TenantContext } from '../tenancy/request-store.js';
 import { abilityFor } from './abilities.js';
 import type { AccessResolver, CompanyRuntimeSettings } from './access-ports.js';
 import type { AbilityRule } from './authorize.decorator.js';
 import { permissionForRule } from './permissions.js';
+import { AuthzErrors } from './authz.errors.js';
 
 /*
  * Tenancy scope and ability: what a verified tenant context may reach on a route. Pure functions of the context,
@@ -29,7 +31,7 @@ export function assertCompanyInPath(companyId: string | undefined, tenant: Tenan
 /** A company scheduled for deletion answers only what its owner needs to restore it or keep a copy (403). */
 export function assertNotBeingDeleted(company: CompanyRuntimeSettings, rule: AbilityRule): void {
   if (company.deletionScheduled && !NOT_BLOCKED_BY_DELETION.has(rule.subject)) {
-    throw Errors.forbidden('The company is scheduled for deletion; its owner can restore it');
+    throw CompanyErrors.ScheduledForDeletion();
   }
 }
 
@@ -63,19 +65,15 @@ export function rulePermission(rule: AbilityRule): string {
 /** The 403 of a refusal on a collection (on a single resource a refusal answers 404 instead). */
 export function refusalError(why: Refusal, rule: AbilityRule, tenant: TenantContext): AppError {
   return why === 'permission'
-    ? Errors.forbidden(
-        `This needs the permission ${rulePermission(rule)}, which your role (${tenant.role}) does not grant`,
-      )
-    : Errors.forbidden(
-        `This route is not available to ${tenant.principalType.replace('_', ' ')} credentials`,
-      );
+    ? AuthzErrors.PermissionNotGranted(rulePermission(rule), tenant.role)
+    : AuthzErrors.PrincipalNotAdmitted(tenant.principalType.replace('_', ' '));
 }
 
 /** Platform routes: the signed-in user must hold the `platform:admin` flag, read from the database (403). */
 export async function requirePlatformOperator(access: AccessResolver, tenant: TenantContext): Promise<true> {
-  if (tenant.principalType !== 'user' || !tenant.userId) throw Errors.forbidden('Platform operators only');
+  if (tenant.principalType !== 'user' || !tenant.userId) throw AuthzErrors.PlatformOperatorsOnly();
   if (!(await access.isOperator(tenant.userId, { fresh: true }))) {
-    throw Errors.forbidden('Platform operators only');
+    throw AuthzErrors.PlatformOperatorsOnly();
   }
   return true;
 }

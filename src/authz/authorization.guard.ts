@@ -25,6 +25,7 @@ import { ROUTE_AUTH, ruleFor, type RouteAuth } from './authorize.decorator.js';
 import { CredentialAuthenticator } from './credential-authenticator.js';
 import { DenialAudit } from './denial-audit.js';
 import { isWrite, RequestLimits } from './request-limits.js';
+import { AuthzErrors } from './authz.errors.js';
 
 /**
  * The one global guard, deny by default. It decides the order; each concern is a collaborator of its own:
@@ -70,7 +71,7 @@ export class AuthorizationGuard implements CanActivate {
       this.logger.error(
         `Route ${request.method} ${request.routeOptions.url} declares no authorization: denied`,
       );
-      throw Errors.forbidden('This route declares no authorization');
+      throw AuthzErrors.NoRule();
     }
     if (meta.kind === 'public') {
       await this.limits.countPublic(reply, request.ip);

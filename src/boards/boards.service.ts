@@ -2,6 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager, LockMode } from '@mikro-orm/postgresql';
 import { AuditService } from '../audit/audit.service.js';
 import { Errors } from '../common/errors/app-error.js';
+import { BoardErrors } from './boards.errors.js';
 import { keysetFind, toPage, type Page, type PageQueryDto } from '../common/pagination.js';
 import type { TenantContext } from '../tenancy/request-store.js';
 import { BoardColumn } from './board-column.entity.js';
@@ -174,7 +175,7 @@ export class BoardsService {
         fields.push('wipLimit');
       }
       if (dto.afterColumnId !== undefined) {
-        if (dto.afterColumnId === columnId) throw Errors.field('afterColumnId', 'must be another column');
+        if (dto.afterColumnId === columnId) throw BoardErrors.ColumnAfterItself();
         const others = columns.filter((c) => c.id !== columnId);
         const index = dto.afterColumnId === null ? -1 : others.findIndex((c) => c.id === dto.afterColumnId);
         const current = columns.indexOf(column);
@@ -210,7 +211,7 @@ export class BoardsService {
       if (!column) throw Errors.notFound('Column');
       const cards = await tx.count(Card, { columnId });
       if (cards > 0) {
-        throw Errors.conflict(`The column holds ${cards} card(s): move or delete them first`);
+        throw BoardErrors.ColumnNotEmpty(cards);
       }
       tx.remove(column);
       await tx.flush();

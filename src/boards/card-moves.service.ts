@@ -3,6 +3,7 @@ import { OptimisticLockError } from '@mikro-orm/core';
 import { EntityManager, LockMode } from '@mikro-orm/postgresql';
 import { AuditService } from '../audit/audit.service.js';
 import { Errors } from '../common/errors/app-error.js';
+import { CardErrors } from './boards.errors.js';
 import type { TenantContext } from '../tenancy/request-store.js';
 import { tenantFiltered } from '../tenancy/scoped.js';
 import { BoardColumn } from './board-column.entity.js';
@@ -63,7 +64,7 @@ export class CardMovesService {
     dto: MoveCardDto,
   ): Promise<CardDto> {
     if (dto.afterCardId === id || dto.beforeCardId === id) {
-      throw Errors.field(dto.afterCardId === id ? 'afterCardId' : 'beforeCardId', 'must be another card');
+      throw CardErrors.NextToItself(dto.afterCardId === id ? 'afterCardId' : 'beforeCardId');
     }
     return conditional(this.em, id, async (tx) => {
       const read = await this.read(tx, id, dto);
@@ -181,7 +182,7 @@ export class CardMovesService {
     };
     if (after && before) {
       if (compareRanks(after, before) >= 0) {
-        throw Errors.field('beforeCardId', 'must come after afterCardId in the column');
+        throw CardErrors.NeighboursOutOfOrder();
       }
       return rankBetween(after.rank, before.rank);
     }

@@ -1,6 +1,7 @@
 import { OptimisticLockError } from '@mikro-orm/core';
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Errors } from '../common/errors/app-error.js';
+import { BoardErrors } from './boards.errors.js';
 import { Run } from '../runs/run.entity.js';
 import type { BoardColumn } from './board-column.entity.js';
 import { Card } from './card.entity.js';
@@ -35,7 +36,7 @@ export async function assertRoom(
   if (column.wipLimit === null) return;
   const count = await tx.count(Card, { columnId: column.id });
   if (count >= column.wipLimit) {
-    throw Errors.wipLimit(`The column "${column.name}" is at its WIP limit of ${column.wipLimit} card(s)`);
+    throw BoardErrors.WipLimitReached(column.name, column.wipLimit);
   }
 }
 

@@ -6,6 +6,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { abilityFor } from '../authz/abilities.js';
 import { deniedAsNotFound, RowDenied } from '../authz/row-denial.js';
 import { Errors } from '../common/errors/app-error.js';
+import { CardErrors } from './boards.errors.js';
 import { DlpService } from '../dlp/dlp.service.js';
 import { keysetFind, toPage, type Page } from '../common/pagination.js';
 import { MembershipsService } from '../members/memberships.service.js';
@@ -33,7 +34,7 @@ import { compareRanks, rankBetween } from './ranks.js';
 
 function checkDescription(description: string | null | undefined): void {
   if (typeof description === 'string' && Buffer.byteLength(description, 'utf8') > MAX_DESCRIPTION_BYTES) {
-    throw Errors.field('description', 'must be at most 64 KiB (UTF-8)');
+    throw CardErrors.DescriptionTooLong();
   }
 }
 

@@ -2,18 +2,16 @@ import { Injectable } from '@nestjs/common';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { AuditService } from '../audit/audit.service.js';
-import { Errors } from '../common/errors/app-error.js';
 import { MembershipsService } from '../members/memberships.service.js';
 import { lockCompany } from '../tenancy/company-lock.js';
 import { currentTenant } from '../tenancy/request-store.js';
 import type { User } from '../users/user.entity.js';
 import { Company } from './company.entity.js';
 import { slugify, suffixedSlug } from './slug.js';
+import { CompanyErrors } from './companies.errors.js';
 
 const SLUG_ATTEMPTS = 5;
 const SLUG_UNIQUE = 'companies_slug_unique';
-
-const slugExhausted = () => Errors.conflict('Could not derive a unique slug for this company name');
 
 /** Whether `e` is the unique violation of the companies' slug (the driver error names its constraint). */
 function isSlugTaken(e: unknown): boolean {
@@ -59,7 +57,7 @@ export class CompaniesService {
       const candidate = suffixedSlug(base);
       if ((await em.count(Company, { slug: candidate })) === 0) return candidate;
     }
-    throw slugExhausted();
+    throw CompanyErrors.SlugExhausted();
   }
 
   /**
@@ -84,7 +82,7 @@ export class CompaniesService {
         return company;
       } catch (e) {
         if (!isSlugTaken(e)) throw e;
-        if (attempt >= SLUG_ATTEMPTS) throw slugExhausted();
+        if (attempt >= SLUG_ATTEMPTS) throw CompanyErrors.SlugExhausted();
         slug = suffixedSlug(slugify(input.name));
       }
     }

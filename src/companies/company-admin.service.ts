@@ -11,6 +11,7 @@ import { CompaniesService } from './companies.service.js';
 import type { Company } from './company.entity.js';
 import { CompanySettingsCache } from './company-settings.cache.js';
 import type { CompanyDto, UpdateCompanyDto } from './dto/company.dto.js';
+import { CompanyErrors } from './companies.errors.js';
 
 /** How long a company scheduled for deletion stays restorable before the purge removes it. */
 export const DELETION_GRACE_DAYS = 30;
@@ -70,14 +71,12 @@ export class CompanyAdminService {
   async update(ctx: TenantContext, dto: UpdateCompanyDto): Promise<CompanyDto> {
     const fields = SETTINGS.filter((f) => dto[f] !== undefined);
     if (fields.length === 0) {
-      throw Errors.validation(`Send at least one of ${SETTINGS.join(', ')}`, [
-        { field: 'body', message: `must set at least one of ${SETTINGS.join(', ')}` },
-      ]);
+      throw CompanyErrors.NothingToChange(SETTINGS);
     }
     await this.require(ctx, 'company:write');
     if (dto.operatorAccess !== undefined && ctx.principalType === 'platform_admin') {
       // The policy that governs operators is the company's own: an operator cannot loosen (or tighten) it.
-      throw Errors.forbidden('A switched-in platform operator cannot change operatorAccess');
+      throw CompanyErrors.OperatorSetsOperatorAccess();
     }
     const result = await this.em.transactional(async (tx) => {
       const company = await this.companies.lockForAdministration(tx);
@@ -145,9 +144,9 @@ export class CompanyAdminService {
     const result = await this.em.transactional(async (tx) => {
       const company = await this.companies.lockForAdministration(tx);
       if (!company) throw Errors.notFound('Company');
-      if (!company.purgeAfter) throw Errors.conflict('The company is not scheduled for deletion');
+      if (!company.purgeAfter) throw CompanyErrors.NotScheduledForDeletion();
       if (company.purgeAfter.getTime() <= Date.now()) {
-        throw Errors.conflict('The grace window has ended; the company is being purged');
+        throw CompanyErrors.GraceWindowEnded();
       }
       const purgeAfter = company.purgeAfter.toISOString();
       company.deletionRequestedAt = null;
@@ -172,7 +171,7 @@ export class CompanyAdminService {
   private async require(ctx: TenantContext, permission: string): Promise<void> {
     const role = await this.memberships.currentRole(ctx);
     if (!holdsNow(ctx, role, permission)) {
-      throw Errors.forbidden(`This needs the permission ${permission}, which you do not hold`);
+      throw CompanyErrors.PermissionNotHeld(permission);
     }
   }
 }

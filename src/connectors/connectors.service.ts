@@ -26,6 +26,7 @@ import type {
   UpdateConnectorDto,
 } from './dto/connectors.dto.js';
 import { KeyringService } from '../crypto/keyring.service.js';
+import { ConnectorErrors } from './connectors.errors.js';
 
 /** The response shape: everything but the secret, which only shows as `hasSecret` and `secretSetAt`. */
 export function toConnectorDto(c: Connector): ConnectorDto {
@@ -117,10 +118,7 @@ export class ConnectorsService {
           dto.secret === undefined &&
           endpointOrigin(dto.endpointUrl) !== endpointOrigin(connector.endpointUrl)
         ) {
-          throw Errors.field(
-            'secret',
-            'changing the endpoint origin (scheme, host or port) requires sending the secret again, or null to clear it',
-          );
+          throw ConnectorErrors.SecretNeededForNewOrigin();
         }
         connector.endpointUrl = dto.endpointUrl;
         changed.push('endpointUrl');
@@ -145,15 +143,12 @@ export class ConnectorsService {
         secretChange = 'set';
       } else if (changed.includes('authScheme') && connector.secretCiphertext !== null) {
         if (scheme.kind === 'none') {
-          throw Errors.field('secret', 'authScheme none takes no secret: send secret: null to clear it');
+          throw ConnectorErrors.SecretWithSchemeNone();
         }
         // The kept secret must suit the new scheme (basic needs user:password, headers need ASCII).
         const stored = await this.keyring.openSecret(tx, connector);
         if (stored !== null && secretProblem(scheme, stored)) {
-          throw Errors.field(
-            'secret',
-            `the stored secret does not suit authScheme ${scheme.kind}: send a new one`,
-          );
+          throw ConnectorErrors.StoredSecretUnsuitable(scheme.kind);
         }
       }
       if (secretChange) changed.push('secret');
@@ -250,7 +245,7 @@ export class ConnectorsService {
       await write();
     } catch (e) {
       if (e instanceof UniqueConstraintViolationException) {
-        throw Errors.conflict(`A connector is already bound to ${toolId}`);
+        throw ConnectorErrors.DuplicateToolId(toolId);
       }
       throw e;
     }
@@ -258,13 +253,13 @@ export class ConnectorsService {
 
   private scheme(value: string): AuthScheme {
     const scheme = parseAuthScheme(value);
-    if ('error' in scheme) throw Errors.field('authScheme', scheme.error);
+    if ('error' in scheme) throw ConnectorErrors.InvalidAuthScheme(scheme.error);
     return scheme;
   }
 
   private checkSecret(scheme: AuthScheme, secret: string): void {
     const problem = secretProblem(scheme, secret);
-    if (problem) throw Errors.field('secret', problem);
+    if (problem) throw ConnectorErrors.InvalidSecret(problem);
   }
 
   /** The static address policy at write time; the full check (with DNS) runs before every call. */
@@ -272,7 +267,7 @@ export class ConnectorsService {
     try {
       this.policy.checkUrl(url);
     } catch (e) {
-      if (e instanceof EndpointRefusedError) throw Errors.field('endpointUrl', e.message);
+      if (e instanceof EndpointRefusedError) throw ConnectorErrors.EndpointRefused(e.message);
       throw e;
     }
   }

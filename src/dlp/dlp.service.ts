@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import { LRUCache } from 'lru-cache';
 import { AuditService } from '../audit/audit.service.js';
-import { AppError, Errors, type FieldError } from '../common/errors/app-error.js';
+import type { DomainError } from '../common/errors/domain-errors.js';
 import { UnsafePatternError } from '../common/safe-regex.js';
 import { currentTenant, type TenantContext } from '../tenancy/request-store.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
@@ -27,6 +27,7 @@ import {
   type DlpTestResultDto,
   type PutDlpPolicyDto,
 } from './dto/dlp.dto.js';
+import { DlpErrors } from './dlp.errors.js';
 
 /**
  * How long this process trusts a company's policy it has compiled. A change made through this process is seen at
@@ -56,17 +57,9 @@ function summary(scope: DlpScope, hits: Hit[]): Record<string, unknown> {
   return { scope, detectors, paths };
 }
 
-/** The 422 of a refused value: detector and field path of each blocking finding, never the value. */
-export function dlpBlocked(hits: Hit[]): AppError {
-  const blocking = hits.filter((h) => h.action === 'block').slice(0, MAX_PATHS);
-  const errors = blocking.map((h): FieldError => ({
-    field: h.path,
-    path: h.path,
-    detector: h.detector,
-    message: `contains data the company's DLP policy blocks (${h.detector})`,
-  }));
-  const named = [...new Set(blocking.map((h) => `${h.detector} at ${h.path}`))].join(', ');
-  return new AppError(422, 'DLP_BLOCKED', `Refused by the company's DLP policy: ${named}`, errors);
+/** The 422 of a refused value: detector and field path of each blocking finding (at most MAX_PATHS), never the value. */
+export function dlpBlocked(hits: Hit[]): DomainError {
+  return DlpErrors.Blocked(hits.filter((h) => h.action === 'block').slice(0, MAX_PATHS));
 }
 
 /** The secret detector as a rule that blocks: listings always pass it, whatever the policy says. */
@@ -82,11 +75,11 @@ function toRules(dto: PutDlpPolicyDto): DlpRule[] {
     if (r.detector === 'custom') {
       custom += 1;
       if (custom > MAX_CUSTOM_RULES) {
-        throw Errors.field(`rules.${i}`, `at most ${MAX_CUSTOM_RULES} custom rules per policy`);
+        throw DlpErrors.TooManyCustomRules(i, MAX_CUSTOM_RULES);
       }
-      if (r.pattern === undefined) throw Errors.field(`rules.${i}.pattern`, 'is required for custom rules');
+      if (r.pattern === undefined) throw DlpErrors.PatternRequired(i);
     } else if (r.pattern !== undefined) {
-      throw Errors.field(`rules.${i}.pattern`, 'is only allowed with the custom detector');
+      throw DlpErrors.PatternNotAllowed(i);
     }
     const rule: DlpRule = {
       detector: r.detector,
@@ -97,7 +90,7 @@ function toRules(dto: PutDlpPolicyDto): DlpRule[] {
     try {
       compileRule(rule);
     } catch (error: unknown) {
-      if (error instanceof UnsafePatternError) throw Errors.field(`rules.${i}.pattern`, error.reason);
+      if (error instanceof UnsafePatternError) throw DlpErrors.UnsafePattern(i, error.reason);
       throw error;
     }
     return rule;

@@ -4,7 +4,7 @@ import { escapeLike } from '../common/like.js';
 import { MAX_KEY_LENGTH } from '../templates/definition.js';
 import { TemplateCatalog } from '../templates/template-catalog.js';
 import { Draft } from './draft.entity.js';
-import { keyConflict } from './drafts.errors.js';
+import { DraftErrors } from './drafts.errors.js';
 
 /** `<category>.<slug of the name>`: a valid key to start from when the author gives none. */
 export function deriveKeyBase(category: string, name: string): string {
@@ -33,10 +33,10 @@ export class DraftKeys {
   /** A catalog key is never available; a key of the company is unique (deleted drafts' keys included). */
   async assertKeyFree(key: string, em: EntityManager = this.em): Promise<void> {
     if (this.catalog.hasKey(key)) {
-      throw keyConflict(`"${key}" belongs to a governed catalog template; choose another key`);
+      throw DraftErrors.KeyConflict(`"${key}" belongs to a governed catalog template; choose another key`);
     }
     if ((await em.count(Draft, { key })) > 0) {
-      throw keyConflict(`"${key}" is already used by another draft of the company`);
+      throw DraftErrors.KeyConflict(`"${key}" is already used by another draft of the company`);
     }
   }
 

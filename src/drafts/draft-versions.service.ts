@@ -11,7 +11,7 @@ import { actorId, DraftAccess } from './draft-access.js';
 import { toDraftDto, toDraftVersionDto, toDraftVersionSummary } from './draft.mapper.js';
 import { DraftVersion } from './draft-version.entity.js';
 import { Draft } from './draft.entity.js';
-import { invalidDefinition } from './drafts.errors.js';
+import { DraftErrors } from './drafts.errors.js';
 import type { DraftDto, DraftVersionDto, DraftVersionSummaryDto } from './dto/draft.dto.js';
 
 /**
@@ -37,9 +37,7 @@ export class DraftVersionsService {
       let republished = false;
       if (!draft.hasUnpublishedChanges && draft.publishedVersionId !== null) {
         if (draft.status === 'published') {
-          throw Errors.conflict(
-            `The draft is already published as version ${draft.publishedVersion} and has not changed since`,
-          );
+          throw DraftErrors.AlreadyPublished(draft.publishedVersion);
         }
         const last = await tx.findOne(DraftVersion, { id: draft.publishedVersionId });
         if (!last) throw Errors.notFound('DraftVersion');
@@ -48,7 +46,7 @@ export class DraftVersionsService {
       } else {
         // Saved drafts were valid when saved; validate once more as a whole template (the rules may be stricter now).
         const result = validateDefinition({ ...draft.content(), version: draft.version });
-        if (!result.ok) throw invalidDefinition(result.errors);
+        if (!result.ok) throw DraftErrors.InvalidDefinition(result.errors);
         version = new DraftVersion(draft.id, result.value, actorId(ctx));
         tx.persist(version);
         draft.publishedVersion = version.version;
@@ -72,7 +70,7 @@ export class DraftVersionsService {
   /** No new run can start from any version of the draft; the versions stay, for history and running runs. */
   async unpublish(ctx: TenantContext, id: string): Promise<DraftDto> {
     return this.access.withDraft(ctx, 'publish', id, 'POST /v1/drafts/:id/unpublish', async (tx, draft) => {
-      if (draft.status !== 'published') throw Errors.conflict('The draft is not published');
+      if (draft.status !== 'published') throw DraftErrors.NotPublished();
       draft.status = 'unpublished';
       await tx.flush();
       await this.audit.record(
@@ -116,7 +114,7 @@ export class DraftVersionsService {
     const draft = version ? await this.em.findOne(Draft, { id: version.draftId, deletedAt: null }) : null;
     if (!version || !draft) throw Errors.notFound('DraftVersion');
     if (draft.status !== 'published') {
-      throw Errors.conflict('The draft of this version is unpublished: no new runs can start from it');
+      throw DraftErrors.VersionUnpublished();
     }
     return {
       source: 'draft',
@@ -138,10 +136,10 @@ export class DraftVersionsService {
   ): Promise<{ draftId: string; versionId: string; version: number; definition: TemplateDefinition }> {
     const draft = await this.access.findDraft(id);
     if (draft.publishedVersionId === null) {
-      throw Errors.conflict('The draft has no published version: publish it before listing it');
+      throw DraftErrors.NothingToList();
     }
     if (draft.status !== 'published') {
-      throw Errors.conflict('The draft is unpublished: publish it again before listing it');
+      throw DraftErrors.UnpublishedNotListable();
     }
     const wanted = versionId ?? draft.publishedVersionId;
     const version = await this.em.findOne(DraftVersion, { id: wanted, draftId: draft.id });

@@ -15,7 +15,7 @@ import { deriveKeyBase, DraftKeys } from './draft-keys.js';
 import { toDraftDto, toDraftSummary } from './draft.mapper.js';
 import { DraftVersion } from './draft-version.entity.js';
 import { Draft, type DraftContent } from './draft.entity.js';
-import { invalidDefinition, keyConflict } from './drafts.errors.js';
+import { DraftErrors } from './drafts.errors.js';
 import type {
   CreateDraftDto,
   DraftDto,
@@ -118,11 +118,13 @@ export class DraftsService {
         CONTENT_FIELDS.filter((f) => dto[f] !== undefined).map((f) => [f, dto[f]]),
       );
       const result = validateDefinition({ ...draft.content(), ...patch }, { requireKey: false });
-      if (!result.ok) throw invalidDefinition(result.errors);
+      if (!result.ok) throw DraftErrors.InvalidDefinition(result.errors);
       const next = result.value as DraftContent;
       if (next.key !== draft.key) {
         if (draft.publishedVersion !== null) {
-          throw keyConflict('cannot change once the draft has been published: versions are named by key');
+          throw DraftErrors.KeyConflict(
+            'cannot change once the draft has been published: versions are named by key',
+          );
         }
         await this.keys.assertKeyFree(next.key, tx);
       }
@@ -184,7 +186,7 @@ export class DraftsService {
   /** Validates a new draft's definition and settles its key (given, or derived and made unique). */
   private async prepareNew(raw: Record<string, unknown>, keyBase?: string): Promise<NewDraft> {
     const result = validateDefinition(raw, { requireKey: false });
-    if (!result.ok) throw invalidDefinition(result.errors);
+    if (!result.ok) throw DraftErrors.InvalidDefinition(result.errors);
     const definition: DraftDefinition = result.value;
     let key = definition.key;
     const derivedFrom =

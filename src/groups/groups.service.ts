@@ -3,6 +3,7 @@ import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { EntityManager, LockMode } from '@mikro-orm/postgresql';
 import { AuditService } from '../audit/audit.service.js';
 import { effectivePermissions } from '../authz/abilities.js';
+import { AuthzErrors } from '../authz/authz.errors.js';
 import { isOwnerOnly, isPermission, unionPermissions } from '../authz/permissions.js';
 import { Errors } from '../common/errors/app-error.js';
 import { keysetFind, toPage, type Page, type PageQueryDto } from '../common/pagination.js';
@@ -14,6 +15,7 @@ import { TenancyService } from '../tenancy/tenancy.service.js';
 import type { CreateGroupDto, GroupDto, GroupMemberDto, UpdateGroupDto } from './dto/group.dto.js';
 import { GroupMember } from './group-member.entity.js';
 import { Group } from './group.entity.js';
+import { GroupErrors } from './groups.errors.js';
 
 const KEY_UNIQUE = 'groups_company_key_unique';
 
@@ -120,7 +122,7 @@ export class GroupsService implements OnModuleInit {
         return toGroupDto(group);
       })
       .catch((e: unknown) => {
-        throw keyTaken(e) ? Errors.conflict(`key "${dto.key}" is already the key of another group`) : e;
+        throw keyTaken(e) ? GroupErrors.KeyTaken(dto.key) : e;
       });
     return dtoOut;
   }
@@ -167,7 +169,7 @@ export class GroupsService implements OnModuleInit {
         return toGroupDto(group);
       })
       .catch((e: unknown) => {
-        throw keyTaken(e) ? Errors.conflict(`key "${dto.key}" is already the key of another group`) : e;
+        throw keyTaken(e) ? GroupErrors.KeyTaken(dto.key) : e;
       });
     this.access.forgetGroups(ctx.companyId);
     return out;
@@ -206,9 +208,7 @@ export class GroupsService implements OnModuleInit {
       const held = new Set(effectivePermissions(ctx));
       const missing = group.permissions.filter((p) => !held.has(p));
       if (missing.length > 0) {
-        throw Errors.forbidden(
-          `You cannot add members to a group holding permissions you do not hold: ${missing.join(', ')}`,
-        );
+        throw GroupErrors.MemberPermissionsNotHeld(missing);
       }
       const membership = await this.memberships.findInCompany(userId, tx);
       if (!membership) throw Errors.notFound('Member');
@@ -263,18 +263,15 @@ export class GroupsService implements OnModuleInit {
   private grantable(ctx: TenantContext, requested: readonly string[], current: readonly string[]): string[] {
     const list = unionPermissions(requested);
     const unknown = list.filter((p) => !isPermission(p));
-    if (unknown.length > 0) throw Errors.field('permissions', `unknown permissions: ${unknown.join(', ')}`);
+    if (unknown.length > 0) throw AuthzErrors.UnknownPermissions(unknown);
     const ownerOnly = list.filter(isOwnerOnly);
     if (ownerOnly.length > 0) {
-      throw Errors.field(
-        'permissions',
-        `owner-only permissions are never granted by a group: ${ownerOnly.join(', ')}`,
-      );
+      throw GroupErrors.OwnerOnlyPermissions(ownerOnly);
     }
     const held = new Set(effectivePermissions(ctx));
     const missing = list.filter((p) => !current.includes(p) && !held.has(p));
     if (missing.length > 0) {
-      throw Errors.forbidden(`You cannot grant permissions you do not hold: ${missing.join(', ')}`);
+      throw GroupErrors.PermissionsNotHeld(missing);
     }
     return list;
   }

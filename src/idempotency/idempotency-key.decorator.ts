@@ -2,7 +2,7 @@ import { applyDecorators, createParamDecorator, type ExecutionContext } from '@n
 import { ApiHeader } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { ProblemResponse } from '../authz/authorize.decorator.js';
-import { Errors } from '../common/errors/app-error.js';
+import { IdempotencyErrors } from './idempotency.errors.js';
 
 const VALID = /^[\x21-\x7e]{1,255}$/;
 
@@ -15,7 +15,7 @@ export const IdempotencyKey = createParamDecorator(
     const value = ctx.switchToHttp().getRequest<FastifyRequest>().headers['idempotency-key'];
     if (value === undefined) return undefined;
     if (typeof value !== 'string' || !VALID.test(value)) {
-      throw Errors.field('Idempotency-Key', 'must be 1–255 visible ASCII characters, sent once');
+      throw IdempotencyErrors.InvalidKey();
     }
     return value;
   },

@@ -4,13 +4,13 @@ import type { EntityManager } from '@mikro-orm/postgresql';
 import { canonicalJson } from '../audit/canonical-json.js';
 import { sha256Hex } from '../auth/secrets.js';
 import { companyIdsAfter } from '../companies/companies.service.js';
-import { AppError } from '../common/errors/app-error.js';
 import { Scheduler } from '../scheduler/scheduler.service.js';
 import { currentTenant, systemContext } from '../tenancy/request-store.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
 import { Unscoped } from '../tenancy/unscoped.js';
 import { IdempotencyRecord } from './idempotency-record.entity.js';
 import { SealedResponses } from './sealed-response.js';
+import { IdempotencyErrors } from './idempotency.errors.js';
 
 /** How long a used `Idempotency-Key` is remembered. */
 export const IDEMPOTENCY_WINDOW_MS = 24 * 3_600_000;
@@ -28,21 +28,6 @@ export interface IdempotentCreation {
   resourceType: string;
   resourceId: string;
 }
-
-const differentRequest = () =>
-  new AppError(409, 'CONFLICT', 'This Idempotency-Key was already used for a different request');
-
-const alreadyUsed = (previous: IdempotencyRecord) =>
-  new AppError(
-    409,
-    'CONFLICT',
-    `This Idempotency-Key was already used (for ${previous.resourceType} ${previous.resourceId}); ` +
-      'the secret it produced was shown once and is not shown again: if it was lost, revoke or ' +
-      'rotate it',
-    undefined,
-    undefined,
-    { resourceType: previous.resourceType, resourceId: previous.resourceId },
-  );
 
 /**
  * `Idempotency-Key` on creating POSTs. The first request with a key creates the resource and records the key in
@@ -82,8 +67,8 @@ export class IdempotencyService implements OnModuleInit {
     const requestHash = sha256Hex(canonicalJson(input.request));
     const previous = await this.previous(tx, input.scope, input.key);
     if (previous) {
-      if (previous.requestHash !== requestHash) throw differentRequest();
-      throw alreadyUsed(previous);
+      if (previous.requestHash !== requestHash) throw IdempotencyErrors.OtherRequest();
+      throw IdempotencyErrors.AlreadyUsed(previous);
     }
     tx.persist(this.record(input, requestHash));
   }
@@ -107,9 +92,9 @@ export class IdempotencyService implements OnModuleInit {
     const replay = async (): Promise<T | undefined> => {
       const previous = await this.previous(tx, input.scope, key);
       if (!previous) return undefined;
-      if (previous.requestHash !== requestHash) throw differentRequest();
+      if (previous.requestHash !== requestHash) throw IdempotencyErrors.OtherRequest();
       const sealed = previous.sealedResponse;
-      if (sealed === null) throw alreadyUsed(previous);
+      if (sealed === null) throw IdempotencyErrors.AlreadyUsed(previous);
       return JSON.parse(await this.responses.open(tx, previous, sealed)) as T;
     };
     return this.recordOrReplay(tx, replay, async () => {
@@ -172,7 +157,7 @@ export class IdempotencyService implements OnModuleInit {
     const replay = async (): Promise<string | undefined> => {
       const previous = await this.previous(tx, input.scope, key);
       if (!previous) return undefined;
-      if (previous.requestHash !== requestHash) throw differentRequest();
+      if (previous.requestHash !== requestHash) throw IdempotencyErrors.OtherRequest();
       return previous.resourceId;
     };
     return this.recordOrReplay(tx, replay, async () => this.record(input, requestHash));

@@ -15,7 +15,7 @@ import { userContext, type TenantContext } from '../tenancy/request-store.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
 import { UsersService } from '../users/users.service.js';
 import type { AcceptInvitationDto } from './dto/invitation.dto.js';
-import { INVITATION_PREFIX, InvitationErrors, unusable } from './invitation-errors.js';
+import { INVITATION_PREFIX, InvitationErrors, unusable } from './invitations.errors.js';
 import { checkMemberCap } from './member-cap.js';
 import { Invitation } from './invitation.entity.js';
 
@@ -45,7 +45,7 @@ export class InvitationAcceptance {
    */
   async accept(dto: AcceptInvitationDto, caller: TenantContext | undefined): Promise<SessionDto> {
     if (caller && (caller.principalType !== 'user' || !caller.userId)) {
-      throw Errors.forbidden('Accept invitations signed in as a user, or with no credential');
+      throw InvitationErrors.NotAPerson();
     }
     const hash = dto.token.startsWith(INVITATION_PREFIX) ? sha256Hex(dto.token) : undefined;
     const found = hash ? await this.tenancy.findByCredentialHash(Invitation, hash) : null;
@@ -79,7 +79,7 @@ export class InvitationAcceptance {
       if (!dto.password) {
         missing.push({ field: 'password', message: 'password is required to create your account' });
       }
-      if (missing.length > 0) throw Errors.validation(missing.map((m) => m.message).join('; '), missing);
+      if (missing.length > 0) throw InvitationErrors.AccountDetailsMissing(missing);
       passwordHash = await this.passwords.hash(dto.password!);
     }
 

@@ -16,7 +16,7 @@ import { MembershipsService } from '../members/memberships.service.js';
 import type { TenantContext } from '../tenancy/request-store.js';
 import { UsersService } from '../users/users.service.js';
 import type { CreateInvitationDto, InvitationDto, ListInvitationsQueryDto } from './dto/invitation.dto.js';
-import { INVITATION_PREFIX, InvitationErrors } from './invitation-errors.js';
+import { INVITATION_PREFIX, InvitationErrors } from './invitations.errors.js';
 import { invitationMail } from './invitation-mail.js';
 import { checkMemberCap } from './member-cap.js';
 import { InvitationSend } from './invitation-send.entity.js';
@@ -87,10 +87,10 @@ export class InvitationsService {
   async create(ctx: TenantContext, dto: CreateInvitationDto): Promise<InvitationDto> {
     const actorRole = await this.memberships.currentRole(ctx);
     if (!holdsNow(ctx, actorRole, 'invitations:write')) {
-      throw Errors.forbidden('This needs the permission invitations:write, which you do not hold');
+      throw InvitationErrors.NoInvitePermission();
     }
     if (!roleAtLeast(actorRole, dto.role)) {
-      throw Errors.forbidden(`You cannot invite with a role above your own (${actorRole})`);
+      throw InvitationErrors.RoleAboveOwn(actorRole);
     }
     const inviterName = await this.inviterName(ctx);
     const invitation = await this.em.transactional(async (tx) => {
@@ -281,10 +281,7 @@ export class InvitationsService {
       { orderBy: { createdAt: 'asc' }, fields: ['id', 'createdAt'] },
     );
     const retryAfter = oldest ? Math.ceil((oldest.createdAt.getTime() + HOUR_MS - now) / 1000) : 3600;
-    throw Errors.rateLimited(
-      Math.max(1, retryAfter),
-      `At most ${INVITATION_MAILS_PER_HOUR} invitation mails (new or re-sent) may be sent per company per hour; try again later`,
-    );
+    throw InvitationErrors.MailLimitReached(INVITATION_MAILS_PER_HOUR, Math.max(1, retryAfter));
   }
 
   private queueMail(

@@ -1,9 +1,9 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
 import { Account } from '../accounts/account.entity.js';
 import type { Company } from '../companies/company.entity.js';
-import { Errors } from '../common/errors/app-error.js';
 import { DEFAULT_PLAN, limitsOf, planLabel, type Plans } from '../config/plans.js';
 import { Membership } from '../members/membership.entity.js';
+import { InvitationErrors } from './invitations.errors.js';
 
 /**
  * Refuses (409) a new member, or an invitation to become one, when the company has its account plan's
@@ -18,8 +18,6 @@ export async function checkMemberCap(tx: EntityManager, company: Company, plans:
   if (max === null) return;
   const members = await tx.count(Membership, {});
   if (members >= max) {
-    throw Errors.conflict(
-      `The account's plan (${planLabel(plans, plan)}) allows ${max} members per company, and this company has ${members}`,
-    );
+    throw InvitationErrors.MemberCapReached(planLabel(plans, plan), max, members);
   }
 }

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager, type FilterQuery } from '@mikro-orm/postgresql';
 import { AuditService } from '../audit/audit.service.js';
-import { AppError, Errors } from '../common/errors/app-error.js';
+import { Errors } from '../common/errors/app-error.js';
 import { isUuid } from '../common/ids.js';
 import { escapeLike } from '../common/like.js';
 import { DraftVersionsService } from '../drafts/draft-versions.service.js';
@@ -11,23 +11,9 @@ import { scoped } from '../tenancy/scoped-sql.js';
 import { LISTING_STATEMENTS } from '../tenancy/statements/listings.js';
 import { DraftListing } from './draft-listing.entity.js';
 import type { CreateListingDto } from './dto/listings.dto.js';
-import { LISTING_SCANNER, type ListingFinding, type ListingScanner } from './listing-scanner.js';
+import { LISTING_SCANNER, type ListingScanner } from './listing-scanner.js';
 import { Listing, type ListingSnapshot } from './listing.entity.js';
-
-/** 422 `DLP_BLOCKED`: detectors and field paths, never the matched text. */
-function blocked(findings: ListingFinding[]): AppError {
-  const errors = findings.map((f) => ({
-    field: f.path,
-    message: `${f.detector}${f.kind ? ` (${f.kind})` : ''} detected`,
-  }));
-  const detectors = [...new Set(findings.map((f) => f.detector))].join(', ');
-  return new AppError(
-    422,
-    'DLP_BLOCKED',
-    `The listing was refused: ${findings.length} finding(s) of ${detectors}; remove them from the draft, publish and list again`,
-    errors,
-  );
-}
+import { ListingErrors } from './listings.errors.js';
 
 export interface CommunityQuery {
   /** Listings older than this one (keyset, `id DESC`). */
@@ -67,7 +53,7 @@ export class ListingsService {
     });
     // ── DLP call site: every listing is scanned before anything is stored (see listing-scanner.ts). ──
     const findings = await this.scanner.scan(ctx, snapshot);
-    if (findings.length > 0) throw blocked(findings);
+    if (findings.length > 0) throw ListingErrors.Blocked(findings);
 
     return this.em.transactional(async (tx) => {
       // No row lock (`FOR UPDATE` would need UPDATE on the immutable draft_versions it references): two first

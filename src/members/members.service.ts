@@ -15,10 +15,9 @@ import { AccessCache } from './access.cache.js';
 import type { MemberDto, OwnershipTransferDto } from './dto/member.dto.js';
 import { Membership } from './membership.entity.js';
 import { MembershipsService } from './memberships.service.js';
+import { MemberErrors } from './members.errors.js';
 
 const MEMBER_ROUTE = '/v1/companies/:companyId/members/:userId';
-const LAST_OWNER =
-  'The last owner cannot be removed or demoted: make another member owner (or transfer ownership) first';
 
 function toDto(
   m: { user: { id: string }; role: Role; createdAt: Date },
@@ -87,7 +86,7 @@ export class MembersService {
           throw new RowDenied('update', 'Member', userId, `${actorRole} may not change a ${target.role}`);
         }
         if (!roleAtLeast(actorRole, role)) {
-          throw Errors.forbidden(`You cannot grant a role above your own (${actorRole})`);
+          throw MemberErrors.RoleAboveOwn(actorRole);
         }
         const user = await this.userOf(tx, userId);
         const from = target.role;
@@ -161,8 +160,8 @@ export class MembersService {
   /** The owner makes another member owner and becomes admin. */
   async transferOwnership(ctx: TenantContext, userId: string): Promise<OwnershipTransferDto> {
     const ownerId = ctx.actingUserId;
-    if (!ownerId) throw Errors.forbidden('Only a signed-in owner can transfer ownership');
-    if (userId === ownerId) throw Errors.field('userId', 'must be another member of the company');
+    if (!ownerId) throw MemberErrors.TransferNotSignedIn();
+    if (userId === ownerId) throw MemberErrors.TransferToSelf();
     return this.forgettingAfter(ctx, [ownerId, userId], () => this.transferNow(ownerId, userId));
   }
 
@@ -176,8 +175,8 @@ export class MembersService {
       );
       const current = rows.find((m) => m.user.id === ownerId);
       const next = rows.find((m) => m.user.id === userId);
-      if (!current) throw Errors.unauthenticated('Your membership of this company has ended');
-      if (current.role !== 'owner') throw Errors.forbidden('Only an owner can transfer ownership');
+      if (!current) throw MemberErrors.MembershipEnded();
+      if (current.role !== 'owner') throw MemberErrors.TransferNotOwner();
       if (!next) throw Errors.notFound('Member');
       const previousRole = next.role;
       next.role = 'owner';
@@ -231,6 +230,6 @@ export class MembersService {
   /** A friendly early refusal; the `last_owner` trigger is what makes it hold under concurrency. */
   private async ensureAnotherOwner(tx: EntityManager, userId: string): Promise<void> {
     const others = await tx.count(Membership, { role: 'owner', user: { $ne: userId } });
-    if (others === 0) throw Errors.conflict(LAST_OWNER);
+    if (others === 0) throw MemberErrors.LastOwner();
   }
 }

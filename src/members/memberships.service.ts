@@ -1,11 +1,11 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { weakerRole, type Role } from '../authz/roles.js';
-import { Errors } from '../common/errors/app-error.js';
 import type { TenantContext } from '../tenancy/request-store.js';
 import { identityScope } from '../tenancy/scoped.js';
 import type { User } from '../users/user.entity.js';
 import { Membership } from './membership.entity.js';
+import { MemberErrors } from './members.errors.js';
 
 /** Memberships: who belongs to which company, with which role. */
 @Injectable()
@@ -34,7 +34,7 @@ export class MembershipsService {
   async currentRole(ctx: TenantContext, em: EntityManager = this.em): Promise<Role> {
     if (ctx.principalType !== 'user' || !ctx.userId) return ctx.role;
     const membership = await this.findInCompany(ctx.userId, em);
-    if (!membership) throw Errors.unauthenticated('Your membership of this company has ended');
+    if (!membership) throw MemberErrors.MembershipEnded();
     return weakerRole(ctx.role, membership.role);
   }
 

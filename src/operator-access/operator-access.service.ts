@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { EntityManager, LockMode, type FilterQuery } from '@mikro-orm/postgresql';
 import { AuditService } from '../audit/audit.service.js';
 import { TokenService } from '../auth/token.service.js';
+import { AuthzErrors } from '../authz/authz.errors.js';
 import { Company } from '../companies/company.entity.js';
 import { Errors } from '../common/errors/app-error.js';
 import { isUuid } from '../common/ids.js';
@@ -15,6 +16,7 @@ import { Unscoped } from '../tenancy/unscoped.js';
 import { User } from '../users/user.entity.js';
 import type { ListAccessRequestsQueryDto, OperatorAccessRequestDto } from './dto/operator-access.dto.js';
 import { OperatorAccessRequest } from './operator-access-request.entity.js';
+import { OperatorAccessErrors } from './operator-access.errors.js';
 
 /** What the switch-in reads of the registry. */
 type CompanyRef = Pick<Company, 'id' | 'name' | 'slug' | 'operatorAccess'>;
@@ -85,7 +87,7 @@ export class OperatorAccessService {
     mode: OperatorMode = 'read',
   ): Promise<SwitchInOutcome> {
     const operatorId = operator.userId;
-    if (!operatorId) throw Errors.forbidden('Platform operators only');
+    if (!operatorId) throw AuthzErrors.PlatformOperatorsOnly();
     const company = await this.company(companyId);
     const ctx = operatorContext(companyId, operatorId, mode);
     switch (company.operatorAccess) {
@@ -141,14 +143,14 @@ export class OperatorAccessService {
             ),
           ),
         );
-        throw Errors.forbidden('This company does not admit platform operators (operatorAccess: off)');
+        throw OperatorAccessErrors.AccessOff();
     }
   }
 
   /** The operator's own request in that company (another operator's, or a missing one: 404). */
   async requestOf(operator: TenantContext, companyId: string, id: string): Promise<OperatorAccessRequestDto> {
     const operatorId = operator.userId;
-    if (!operatorId) throw Errors.forbidden('Platform operators only');
+    if (!operatorId) throw AuthzErrors.PlatformOperatorsOnly();
     await this.company(companyId);
     return this.tenancy.run(operatorContext(companyId, operatorId, 'read'), async (em) => {
       const row = await em.findOne(OperatorAccessRequest, { id, operatorId });
@@ -163,7 +165,7 @@ export class OperatorAccessService {
    */
   async redeem(operator: TenantContext, companyId: string, id: string): Promise<SwitchInTokenDto> {
     const operatorId = operator.userId;
-    if (!operatorId) throw Errors.forbidden('Platform operators only');
+    if (!operatorId) throw AuthzErrors.PlatformOperatorsOnly();
     const company = await this.company(companyId);
     const probe = operatorContext(companyId, operatorId, 'read');
     return this.tenancy.run(probe, (em) =>
@@ -176,11 +178,11 @@ export class OperatorAccessService {
         if (!row) throw Errors.notFound('OperatorAccessRequest');
         const now = new Date();
         const status = row.statusAt(now);
-        if (status === 'pending') throw Errors.conflict('The request is still pending an admin decision');
-        if (status === 'redeemed') throw Errors.conflict('The token of this request was already issued');
-        if (status !== 'approved') throw Errors.forbidden(`The request is ${status}: no token`);
+        if (status === 'pending') throw OperatorAccessErrors.StillPending();
+        if (status === 'redeemed') throw OperatorAccessErrors.AlreadyRedeemed();
+        if (status !== 'approved') throw OperatorAccessErrors.NotApproved(status);
         if (company.operatorAccess === 'off') {
-          throw Errors.forbidden('This company does not admit platform operators (operatorAccess: off)');
+          throw OperatorAccessErrors.AccessOff();
         }
         row.status = 'redeemed';
         row.redeemedAt = now;
@@ -213,7 +215,7 @@ export class OperatorAccessService {
       }),
     );
     if (!user) throw Errors.notFound('User');
-    if (!user.platformAdmin) throw Errors.forbidden(`${user.email} is not a platform operator`);
+    if (!user.platformAdmin) throw OperatorAccessErrors.NotAnOperator(user.email);
     const ctx = operatorContext(companyId, user.id, mode);
     const expiresAt = new Date(Date.now() + this.config.auth.switchTtlSeconds * 1000);
     const token = await this.tenancy.run(ctx, (em) =>
@@ -281,11 +283,11 @@ export class OperatorAccessService {
       const now = new Date();
       const status = row.statusAt(now);
       if (status !== 'pending') {
-        throw Errors.conflict(`The request is ${status}; only a pending one is decided`);
+        throw OperatorAccessErrors.AlreadyDecided(status);
       }
       if (decision === 'approved' && row.operatorId === ctx.actingUserId) {
         // Four eyes: an operator who is also an admin here does not approve their own access.
-        throw Errors.forbidden('An operator cannot approve their own access request');
+        throw OperatorAccessErrors.OwnRequest();
       }
       row.status = decision;
       row.decidedBy = ctx.actingUserId;
@@ -326,7 +328,7 @@ export class OperatorAccessService {
     const user = await this.tenancy.unscoped(Unscoped.Login, (em) =>
       em.findOne(User, { id: userId }, { fields: ['id', 'email'] }),
     );
-    if (!user) throw Errors.forbidden('Platform operators only');
+    if (!user) throw AuthzErrors.PlatformOperatorsOnly();
     return user.email;
   }
 

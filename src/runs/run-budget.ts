@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { UniqueConstraintViolationException } from '@mikro-orm/core';
 import { LockMode, type EntityManager } from '@mikro-orm/postgresql';
-import { AppError } from '../common/errors/app-error.js';
 import { RunBudgetUsage } from './run-budget-usage.entity.js';
+import { RunErrors } from './runs.errors.js';
 
 /** `YYYY-MM` of a moment, in UTC. */
 export function monthOf(at: Date): string {
@@ -27,13 +27,7 @@ export class RunBudget {
     const month = monthOf(now);
     const usage = (await this.lock(tx, month)) ?? (await this.create(tx, month));
     if (budget !== null && usage.count >= budget) {
-      throw new AppError(
-        429,
-        'BUDGET_EXCEEDED',
-        `The company's monthly run budget (${budget}) is used up for ${month}; it renews at the start of next month`,
-        undefined,
-        { 'Retry-After': String(secondsUntilNextMonth(now)) },
-      );
+      throw RunErrors.BudgetExhausted(budget, month, secondsUntilNextMonth(now));
     }
     usage.count += 1;
     return usage.count;

@@ -15,6 +15,7 @@ import { RunVerdict } from './run-verdict.entity.js';
 import { RunWorker } from './run-worker.js';
 import { RunsService } from './runs.service.js';
 import { Run } from './run.entity.js';
+import { RunErrors } from './runs.errors.js';
 
 /**
  * Human decisions on runs: verdicts on parked runs (manager and up, at least the step's `minRole`, four-eyes)
@@ -52,7 +53,7 @@ export class RunDecisionsService {
       this.em.transactional(async (tx) => {
         const run = await this.lock(tx, id);
         if (run.status !== 'parked' || !run.parkedStepId || !run.parkedMinRole) {
-          throw Errors.conflict(`The run is not waiting for a verdict (it is ${run.status})`);
+          throw RunErrors.NotParked(run.status);
         }
         const stepId = run.parkedStepId;
         if (!(await this.mayDecide(ctx, run))) {
@@ -64,9 +65,7 @@ export class RunDecisionsService {
         const starter = run.startedByUserId ?? run.startedBy;
         const decider = ctx.actingUserId;
         if (dto.decision === 'approve' && company.fourEyes && decider === starter) {
-          throw Errors.forbidden(
-            'Four-eyes rule: whoever started a run cannot approve it; another member must',
-          );
+          throw RunErrors.FourEyes();
         }
         try {
           await tx.transactional(async (savepoint) => {
@@ -84,7 +83,7 @@ export class RunDecisionsService {
           });
         } catch (e) {
           if (e instanceof UniqueConstraintViolationException) {
-            throw Errors.conflict(`A verdict on step "${stepId}" of this run was already given`);
+            throw RunErrors.VerdictGiven(stepId);
           }
           throw e;
         }
@@ -128,7 +127,7 @@ export class RunDecisionsService {
         if (!abilityFor(ctx).can('cancel', subject('Run', { startedBy: starter }))) {
           throw new RowDenied('cancel', 'Run', run.id, 'only the starter or a manager may cancel a run');
         }
-        if (run.isFinal) throw Errors.conflict(`The run is already ${run.status}`);
+        if (run.isFinal) throw RunErrors.AlreadyFinal(run.status);
         const data = { by: ctx.principalId, ...(reason ? { reason } : {}) };
         if (run.status !== 'running') {
           await this.transitions.cancel(tx, run, data);

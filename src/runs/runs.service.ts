@@ -29,6 +29,7 @@ import { RunReads } from './run-reads.js';
 import { toRunDto, toRunEventDto, toRunSummary } from './run-views.js';
 import { RunWorker } from './run-worker.js';
 import { Run } from './run.entity.js';
+import { RunErrors } from './runs.errors.js';
 
 const MAX_INPUT_ERRORS = 100;
 const VALIDATOR_CACHE_SIZE = 200;
@@ -197,9 +198,7 @@ export class RunsService {
         validate = compileInputSchema(template.definition.inputSchema);
       } catch (error: unknown) {
         // Only a version saved before today's rules (an unsafe `pattern`, say) can fail here: it cannot run.
-        throw Errors.conflict(
-          `This template version's input schema cannot be used (${error instanceof Error ? error.message : String(error)}); publish a corrected version`,
-        );
+        throw RunErrors.InputSchemaUnusable(error instanceof Error ? error.message : String(error));
       }
       if (this.validators.size >= VALIDATOR_CACHE_SIZE) {
         this.validators.delete(this.validators.keys().next().value as string);
@@ -208,10 +207,7 @@ export class RunsService {
     }
     if (!validate(input)) {
       const errors = inputFieldErrors(validate.errors ?? []);
-      throw Errors.validation(
-        `The input does not match the template's input schema: ${errors.map((e) => `${e.field} ${e.message}`).join('; ')}`,
-        errors,
-      );
+      throw RunErrors.InputMismatch(errors);
     }
   }
 }

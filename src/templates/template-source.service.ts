@@ -3,6 +3,7 @@ import { Errors } from '../common/errors/app-error.js';
 import { DraftVersionsService } from '../drafts/draft-versions.service.js';
 import type { RunnableTemplate, TemplateSource } from './template-source.js';
 import { TemplateCatalog } from './template-catalog.js';
+import { TemplateErrors } from './templates.errors.js';
 
 /**
  * What a run starts from, in the current company: a catalog template by id, or a published version of one of
@@ -18,9 +19,7 @@ export class TemplateSourceService implements TemplateSource {
   async forRun(ref: { templateId?: string; draftVersionId?: string }): Promise<RunnableTemplate> {
     const { templateId, draftVersionId } = ref;
     if ((templateId === undefined) === (draftVersionId === undefined)) {
-      throw Errors.validation('Give exactly one of templateId and draftVersionId', [
-        { field: 'templateId', message: 'give exactly one of templateId and draftVersionId' },
-      ]);
+      throw TemplateErrors.SourceNotOne();
     }
     if (draftVersionId !== undefined) return this.drafts.runnableVersion(draftVersionId);
     const entry = this.catalog.findById(templateId!);

@@ -14,9 +14,9 @@ export interface RunnableTemplate {
 /**
  * Contract between runs and templates/drafts: resolves what a run starts from, in the current company.
  * Implemented by the templates module (`TemplatesModule` exports `TEMPLATE_SOURCE`); an unknown id (or another
- * company's draft version, or a version of a deleted draft) throws `Errors.notFound('Template')` /
- * `Errors.notFound('DraftVersion')`; a version of an unpublished draft throws `Errors.conflict(…)` (409); giving
- * both ids or neither throws `Errors.validation(…)` (400). The definition returned is the caller's own copy.
+ * company's draft version, or a version of a deleted draft) throws the shared 404 (`Errors.notFound`, 'Template'
+ * or 'DraftVersion'); a version of an unpublished draft throws `DraftErrors.VersionUnpublished` (409); giving
+ * both ids or neither throws `TemplateErrors.SourceNotOne` (400). The definition returned is the caller's own copy.
  */
 export interface TemplateSource {
   forRun(ref: { templateId?: string; draftVersionId?: string }): Promise<RunnableTemplate>;

@@ -4,6 +4,7 @@ import { EntityManager, LockMode, type FilterQuery } from '@mikro-orm/postgresql
 import { AuditService } from '../audit/audit.service.js';
 import { abilityFor } from '../authz/abilities.js';
 import { Errors } from '../common/errors/app-error.js';
+import { WikiErrors } from './wiki.errors.js';
 import { isUuid } from '../common/ids.js';
 import type { Page } from '../common/pagination.js';
 import { lockCompany } from '../tenancy/company-lock.js';
@@ -98,16 +99,12 @@ export class WikiTreeService {
         }
         const descendants = await this.descendants(tx, page.id);
         if (descendants.length > 0 && !cascade) {
-          throw Errors.conflict(
-            `The page has ${descendants.length} descendant page(s); delete them first or pass ?cascade=true`,
-          );
+          throw WikiErrors.HasDescendants(descendants.length);
         }
         if (
           descendants.some((d) => !ability.can('delete', subject('WikiPage', { createdBy: d.createdBy })))
         ) {
-          throw Errors.forbidden(
-            'The subtree holds pages created by other people: only a manager may delete it at once',
-          );
+          throw WikiErrors.SubtreeNotOwned();
         }
         // The schema cascades from the page to its subtree and to every revision: one statement.
         tx.remove(page);
@@ -151,7 +148,7 @@ export class WikiTreeService {
     let current: string | null = parentId;
     while (current !== null) {
       if (current === pageId) {
-        throw Errors.conflict('A page cannot be moved under itself or one of its descendants');
+        throw WikiErrors.MoveUnderItself();
       }
       if (seen.has(current)) break; // never expected: the tree has no cycle to walk
       seen.add(current);

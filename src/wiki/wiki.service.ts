@@ -1,7 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { EntityManager, LockMode, UniqueConstraintViolationException } from '@mikro-orm/postgresql';
 import { AuditService } from '../audit/audit.service.js';
-import { AppError, Errors } from '../common/errors/app-error.js';
+import { Errors } from '../common/errors/app-error.js';
 import { newId } from '../common/ids.js';
 import { escapeLike } from '../common/like.js';
 import { DlpService } from '../dlp/dlp.service.js';
@@ -21,7 +21,7 @@ import { MAX_BODY_BYTES, MAX_SLUG_LENGTH, MAX_TITLE_LENGTH, WikiPage } from './w
 import { suffixedSlug } from '../companies/slug.js';
 import { freeSlug, slugBase } from './wiki-slug.js';
 import { requiredVersions } from '../common/if-match.js';
-import { preconditionFailed } from './wiki.errors.js';
+import { WikiErrors } from './wiki.errors.js';
 import { WikiTreeService } from './wiki-tree.service.js';
 
 const SLUG_UNIQUE = 'wiki_pages_company_slug_unique';
@@ -34,13 +34,13 @@ function actorId(ctx: TenantContext): string {
 /** A title as stored: trimmed, and not empty once trimmed. */
 function cleanTitle(title: string): string {
   const trimmed = title.trim();
-  if (trimmed === '') throw Errors.field('title', 'must not be empty');
+  if (trimmed === '') throw WikiErrors.EmptyTitle();
   return trimmed;
 }
 
 function checkBody(body: string): void {
   if (Buffer.byteLength(body, 'utf8') > MAX_BODY_BYTES) {
-    throw Errors.field('body', `must be at most 1 MiB (${MAX_BODY_BYTES} bytes of UTF-8)`);
+    throw WikiErrors.BodyTooLarge();
   }
 }
 
@@ -49,11 +49,6 @@ function isSlugTaken(e: unknown): boolean {
     e instanceof UniqueConstraintViolationException &&
     (e as UniqueConstraintViolationException & { constraint?: string }).constraint === SLUG_UNIQUE
   );
-}
-
-function slugTaken(slug: string): AppError {
-  const message = `"${slug}" is already the slug of another page of the company`;
-  return new AppError(409, 'CONFLICT', `slug ${message}`, [{ field: 'slug', message }]);
 }
 
 /**
@@ -124,7 +119,7 @@ export class WikiService {
         return await this.insert(ctx, dto, title, attempt > 0, hits);
       } catch (e) {
         if (!isSlugTaken(e)) throw e;
-        if (dto.slug !== undefined) throw slugTaken(dto.slug);
+        if (dto.slug !== undefined) throw WikiErrors.SlugTaken(dto.slug);
         if (attempt >= 2) throw e;
       }
     }
@@ -145,7 +140,7 @@ export class WikiService {
       }
       let slug: string;
       if (dto.slug !== undefined) {
-        if ((await tx.count(WikiPage, { slug: dto.slug })) > 0) throw slugTaken(dto.slug);
+        if ((await tx.count(WikiPage, { slug: dto.slug })) > 0) throw WikiErrors.SlugTaken(dto.slug);
         slug = dto.slug;
       } else if (randomSuffix) {
         slug = suffixedSlug(slugBase(title));
@@ -200,7 +195,7 @@ export class WikiService {
       // A missing (or another company's) page answers 404 first, with or without the header.
       if (!page) throw Errors.notFound('WikiPage');
       // 428 when absent or `*`, as for cards (src/common/if-match.ts); 412 unless it names the current version.
-      if (!requiredVersions(ifMatch).includes(page.version)) throw preconditionFailed(page.version);
+      if (!requiredVersions(ifMatch).includes(page.version)) throw WikiErrors.Stale(page.version);
 
       const fields: string[] = [];
       if (title !== undefined && title !== page.title) {

@@ -9,6 +9,7 @@ import {
 } from '@mikro-orm/core';
 import { AppError, type ErrorCode, type FieldError } from './app-error.js';
 import { fromDeferredTriggerError } from './deferred-trigger-error.js';
+import { DomainError } from './domain-errors.js';
 import { codeForStatus, problem, type ProblemDetails } from './problem.js';
 import { ServiceUnavailableError } from './service-unavailable.js';
 
@@ -19,6 +20,8 @@ export interface RenderedProblem {
   serverFault: boolean;
   /** Whether this looks like an attempt to cross a tenancy wall (logged as a warning). */
   wallHit: boolean;
+  /** A domain error's own name (`boards.WipLimitReached`), for logs; never part of the body. */
+  domainCode?: string;
 }
 
 /** SQLSTATEs raised by Tenantry's own triggers: `TY4xx` carry an HTTP status and a caller-safe message. */
@@ -172,11 +175,12 @@ export function toProblem(thrown: unknown, requestId: string): RenderedProblem {
   });
 
   if (error instanceof AppError) {
-    return out(error.status, error.code, error.detail, {
+    const rendered = out(error.status, error.code, error.detail, {
       errors: error.errors,
       headers: error.headers,
       extensions: error.extensions,
     });
+    return error instanceof DomainError ? { ...rendered, domainCode: error.domainCode } : rendered;
   }
   if (error instanceof ServiceUnavailableError) {
     // A server fault all the same (logged with its real cause); the caller only learns to come back later.

@@ -1,3 +1,4 @@
+import type { FieldError } from '../common/errors/app-error.js';
 import { defineErrors } from '../common/errors/domain-errors.js';
 import type { InvitationStatus } from './invitation.entity.js';
 
@@ -37,6 +38,47 @@ export const InvitationErrors = defineErrors('invitations', {
     status: 409,
     code: 'CONFLICT',
     detail: 'The company is scheduled for deletion; its invitations cannot be accepted',
+  },
+  /** Only a person (or nobody) accepts an invitation: not an API key or an application. */
+  NotAPerson: {
+    status: 403,
+    code: 'FORBIDDEN',
+    detail: 'Accept invitations signed in as a user, or with no credential',
+  },
+  /** A new account needs its name and password; `missing` lists the fields not sent. */
+  AccountDetailsMissing: {
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    detail: (missing: FieldError[]) => ({
+      detail: missing.map((m) => m.message).join('; '),
+      errors: missing,
+    }),
+  },
+  NoInvitePermission: {
+    status: 403,
+    code: 'FORBIDDEN',
+    detail: 'This needs the permission invitations:write, which you do not hold',
+  },
+  RoleAboveOwn: {
+    status: 403,
+    code: 'FORBIDDEN',
+    detail: (actorRole: string) => `You cannot invite with a role above your own (${actorRole})`,
+  },
+  /** The company's hourly invitation mail limit; `Retry-After` says when the oldest mail of the hour ages out. */
+  MailLimitReached: {
+    status: 429,
+    code: 'RATE_LIMITED',
+    detail: (perHour: number, retryAfterSeconds: number) => ({
+      detail: `At most ${perHour} invitation mails (new or re-sent) may be sent per company per hour; try again later`,
+      headers: { 'Retry-After': String(retryAfterSeconds) },
+    }),
+  },
+  /** The account's plan caps the members of a company (pending invitations do not count). */
+  MemberCapReached: {
+    status: 409,
+    code: 'CONFLICT',
+    detail: (plan: string, max: number, members: number) =>
+      `The account's plan (${plan}) allows ${max} members per company, and this company has ${members}`,
   },
   SignInFirst: {
     status: 401,
