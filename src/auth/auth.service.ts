@@ -3,9 +3,9 @@ import { Injectable } from '@nestjs/common';
 import { EntityManager } from '@mikro-orm/postgresql';
 import { Account } from '../accounts/account.entity.js';
 import { AuditService } from '../audit/audit.service.js';
+import { AuthzErrors } from '../authz/authz.errors.js';
 import type { Role } from '../authz/roles.js';
 import { CompaniesService } from '../companies/companies.service.js';
-import { CompanyErrors } from '../companies/companies.errors.js';
 import type { Company } from '../companies/company.entity.js';
 import { Errors } from '../common/errors/app-error.js';
 import { newId } from '../common/ids.js';
@@ -115,7 +115,7 @@ export class AuthService {
         const company = await this.companies.findById(companyId, tx);
         if (!company) throw AuthErrors.BadLogin();
         if (company.purgeAfter && role !== 'owner') {
-          throw CompanyErrors.ScheduledForDeletion();
+          throw AuthzErrors.CompanyScheduledForDeletion();
         }
         const tokens = this.tokens.issuePair(tx, user, role);
         await this.audit.record({ action, target: { type: 'Session', id: null }, metadata: { role } }, tx);

@@ -1,4 +1,3 @@
-import { CompanyErrors } from '../companies/companies.errors.js';
 import { Errors, type AppError } from '../common/errors/app-error.js';
 import type { TenantContext } from '../tenancy/request-store.js';
 import { abilityFor } from './abilities.js';
@@ -31,7 +30,7 @@ export function assertCompanyInPath(companyId: string | undefined, tenant: Tenan
 /** A company scheduled for deletion answers only what its owner needs to restore it or keep a copy (403). */
 export function assertNotBeingDeleted(company: CompanyRuntimeSettings, rule: AbilityRule): void {
   if (company.deletionScheduled && !NOT_BLOCKED_BY_DELETION.has(rule.subject)) {
-    throw CompanyErrors.ScheduledForDeletion();
+    throw AuthzErrors.CompanyScheduledForDeletion();
   }
 }
 

@@ -20,6 +20,12 @@ export const AuthzErrors = defineErrors('authz', {
     detail: (principalType: string) => `This route is not available to ${principalType} credentials`,
   },
   PlatformOperatorsOnly: { status: 403, code: 'FORBIDDEN', detail: 'Platform operators only' },
+  /** A write (or a sign-in) into a company in its deletion grace window: only restoring it is left. */
+  CompanyScheduledForDeletion: {
+    status: 403,
+    code: 'FORBIDDEN',
+    detail: 'The company is scheduled for deletion; its owner can restore it',
+  },
   /** A route without `@Authorize` or `@Public`: deny by default. */
   NoRule: { status: 403, code: 'FORBIDDEN', detail: 'This route declares no authorization' },
   UnknownPermissions: {

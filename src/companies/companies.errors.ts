@@ -6,11 +6,6 @@ import { defineErrors } from '../common/errors/domain-errors.js';
  */
 export const CompanyErrors = defineErrors('companies', {
   /** A company scheduled for deletion answers only what its owner needs to restore it or keep a copy. */
-  ScheduledForDeletion: {
-    status: 403,
-    code: 'FORBIDDEN',
-    detail: 'The company is scheduled for deletion; its owner can restore it',
-  },
   NotScheduledForDeletion: {
     status: 409,
     code: 'CONFLICT',
