@@ -69,14 +69,15 @@ function installHooks(app: NestFastifyApplication, options: AppOptions): void {
   });
 
   fastify.addHook('onResponse', (request, reply, done) => {
-    const tenant = requestStorage.getStore()?.tenant;
+    const store = requestStorage.getStore();
     const line = {
       requestId: request.id,
-      companyId: tenant?.companyId,
+      companyId: store?.tenant?.companyId,
       method: request.method,
       route: request.routeOptions.url,
       status: reply.statusCode,
       ms: Math.round(reply.elapsedTime * 10) / 10,
+      ...(store?.domainError ? { error: store.domainError } : {}),
     };
     if (reply.statusCode >= 500) logger.error(line, 'request');
     else logger.info(line, 'request');

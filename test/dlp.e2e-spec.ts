@@ -488,6 +488,9 @@ describe('DLP', () => {
     expect(events).toContain('dlp.blocked');
     const haystacks = { responses: responses.join('\n'), auditEvents: events, logs: logLines.join('') };
     expect(logLines.length).toBeGreaterThan(0);
+    // A refusal's request line names the domain error (not its content): `"error":"dlp.Blocked"`.
+    const refused = logLines.find((l) => l.includes('"msg":"request"') && l.includes('"status":422'));
+    expect(refused).toContain('"error":"dlp.Blocked"');
     for (const value of planted) {
       for (const [where, text] of Object.entries(haystacks)) {
         expect(text.includes(value), `${value} found in ${where}`).toBe(false);

@@ -109,6 +109,8 @@ export interface RequestStore {
    * without the ORM never pays for one) and scoped to `tenant` / `identityUserId` as they are set.
    */
   em?: EntityManager;
+  /** The name of the domain error the request was answered with (`boards.WipLimitReached`), for its log line. */
+  domainError?: string;
 }
 
 /** A store for a new request or job, with nothing scoped yet. */

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { AppConfig } from '../../config/config.js';
 import { APP_CONFIG } from '../../config/config.module.js';
+import { currentStore } from '../../tenancy/request-store.js';
 import { contextBindings } from '../logger.js';
 import { PROBLEM_CONTENT_TYPE } from './problem.js';
 import { toProblem } from './to-problem.js';
@@ -19,6 +20,8 @@ export function sendProblem(
   publicOrigin?: string,
 ): void {
   const rendered = toProblem(error, String(request.id));
+  const store = currentStore();
+  if (store && rendered.domainCode) store.domainError = rendered.domainCode;
   if (rendered.serverFault) {
     logger.error({ ...contextBindings(), requestId: request.id, err: error }, 'request failed');
   } else if (rendered.wallHit) {
