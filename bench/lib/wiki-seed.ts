@@ -51,7 +51,8 @@ type Index = { name: string; ddl: string; constraint?: string };
 /**
  * What to drop before the load and build after it: the indexes of `wiki_pages` that no foreign key references,
  * each from its own definition. A primary key or unique constraint is rebuilt as its index (`create unique index`,
- * which may run beside the other builds) and then attached (`add constraint … using index`, instant).
+ * which may run beside the other builds) and attached once all are built (`add constraint … using index`: instant,
+ * but it locks the table, so it would wait for the GIN build).
  */
 async function rebuildPlan(db: pg.Pool): Promise<{ drop: string[]; create: Index[] }> {
   const { rows } = await db.query<{
@@ -182,7 +183,6 @@ export async function sqlSeedWiki(ownerUrl: string, o: WikiSeedOptions): Promise
             for (let index = ordered.shift(); index; index = ordered.shift()) {
               const started = performance.now();
               await conn.query(index.ddl);
-              if (index.constraint) await conn.query(index.constraint);
               o.log(`  ${index.name}: ${((performance.now() - started) / 1000).toFixed(1)} s`);
             }
           } finally {
@@ -191,6 +191,8 @@ export async function sqlSeedWiki(ownerUrl: string, o: WikiSeedOptions): Promise
         }),
       ),
     );
+    // Attaching an index as a constraint locks the table: only once every build is done.
+    for (const index of plan.create) if (index.constraint) await db.query(index.constraint);
     await timed('vacuum (analyze)', async () => {
       await db.query(`drop table bench_wiki_bodies, bench_wiki_companies`);
       await db.query(`vacuum (analyze) wiki_pages`);
