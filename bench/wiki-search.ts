@@ -125,7 +125,7 @@ async function measuredCompany(owner: pg.Pool): Promise<{ id: string; pages: str
   return rows[0];
 }
 
-async function describeData(owner: pg.Pool, target: { pages: string }): Promise<void> {
+async function describeData(owner: pg.Pool, target: { id: string; pages: string }): Promise<void> {
   const size = (
     await owner.query<Record<string, string>>(
       `select (select reltuples::bigint from pg_class where oid = 'wiki_pages'::regclass)::text as rows,
@@ -134,13 +134,14 @@ async function describeData(owner: pg.Pool, target: { pages: string }): Promise<
               pg_size_pretty(pg_relation_size('wiki_pages_search_idx')) as search_index,
               pg_size_pretty(pg_indexes_size('wiki_pages')) as all_indexes,
               pg_size_pretty(pg_total_relation_size('wiki_pages')) as total,
-              (select round(avg(octet_length(body)))::text from wiki_pages tablesample system (0.1)) as body_bytes,
-              (select round(avg(pg_column_size(search)))::text from wiki_pages tablesample system (0.1)) as vector_bytes`,
+              round(avg(octet_length(p.body)))::text as body_bytes, round(avg(pg_column_size(p.search)))::text as vector_bytes
+         from wiki_pages p where p.company_id = $1`,
+      [target.id],
     )
   ).rows[0];
   out(
-    `data: ${size.rows} pages of ${size.companies} companies (≈ ${size.body_bytes} bytes of body, vector ${size.vector_bytes} ` +
-      `bytes stored); the measured company ${target.pages} pages; wiki_pages ${size.total} (heap and TOAST ` +
+    `data: ≈ ${size.rows} pages (estimate) of ${size.companies} companies; the measured company ${target.pages} pages (≈ ` +
+      `${size.body_bytes} bytes of body, vector ${size.vector_bytes} bytes); wiki_pages ${size.total} (heap and TOAST ` +
       `${size.heap_and_toast}, indexes ${size.all_indexes}, of which search ${size.search_index})`,
   );
 }
