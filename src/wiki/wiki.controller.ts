@@ -188,6 +188,11 @@ export class WikiController {
     operationId: 'Wiki_search',
     summary:
       "Full-text search over the company's page titles and bodies, best first, with plain-text snippets",
+    description:
+      'Ranks the newest matches only: at most 500 divided by the size of the parsed query (terms and operators, ' +
+      'a phrase operator counting three), 20 at least (500 for one word, 166 for two, 100 for a two-word phrase). ' +
+      'A query with no more matches is ranked over all of them; with more, hits are in rank order among those ' +
+      'candidates and `nextCursor` is null after the last of them.',
   })
   @ApiOkResponse({ type: WikiSearchPage })
   search(@Query() query: WikiSearchQueryDto): Promise<Page<WikiSearchHitDto>> {

@@ -30,6 +30,7 @@ import { Migration20261207064500_wiki_search_leakproof } from './Migration202612
 import { Migration20261207070000_board_cards_read } from './Migration20261207070000_board_cards_read.js';
 import { Migration20261207130000_rate_limit_batches } from './Migration20261207130000_rate_limit_batches.js';
 import { Migration20261207133000_listings_withdrawn } from './Migration20261207133000_listings_withdrawn.js';
+import { Migration20261207160000_wiki_search_bounded } from './Migration20261207160000_wiki_search_bounded.js';
 
 /**
  * Every migration, in order. Listed statically so the compiled app, the tests and the CLI run the same set;
@@ -85,4 +86,5 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261207070000_board_cards_read', class: Migration20261207070000_board_cards_read },
   { name: 'Migration20261207130000_rate_limit_batches', class: Migration20261207130000_rate_limit_batches },
   { name: 'Migration20261207133000_listings_withdrawn', class: Migration20261207133000_listings_withdrawn },
+  { name: 'Migration20261207160000_wiki_search_bounded', class: Migration20261207160000_wiki_search_bounded },
 ];
