@@ -19,6 +19,14 @@ export interface RequestLifetime {
 }
 
 const LIFETIME = Symbol('tenantry.requestLifetime');
+
+/**
+ * Why a request's signal aborts: one instance for every request, built once. Every request ends, most of them
+ * normally, and an error built at each end captured a stack each time (a few per cent of a fast read's CPU, and
+ * twice that for an MCP tool call, whose route runs as a request of its own: docs/benchmarks.md).
+ */
+// 499 (as in proxies' logs): the client closed the request; nobody reads the answer, the access log does.
+const ENDED = new AppError(499, 'INTERNAL', 'The client closed the request');
 type Tracked = ServerResponse & { [LIFETIME]?: RequestLifetime };
 
 function ended(res: ServerResponse): boolean {
@@ -40,8 +48,7 @@ export function requestLifetime(res: ServerResponse): RequestLifetime {
     if (controller.signal.aborted) return;
     res.off('close', end);
     socket?.off('close', end);
-    // 499 (as in proxies' logs): the client closed the request; nobody reads the answer, the access log does.
-    controller.abort(new AppError(499, 'INTERNAL', 'The client closed the request'));
+    controller.abort(ENDED);
     for (const release of pending) runOnce(release);
     pending.clear();
   };
