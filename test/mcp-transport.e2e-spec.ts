@@ -5,6 +5,7 @@
  * transport's own permission, the same answer as any other path to the same tool, the caller's address on the
  * audit event, and no way for a request from outside to act as a transport call.
  */
+import { request } from 'node:http';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runTransportCall } from '../src/authz/transport-call.js';
@@ -211,23 +212,48 @@ describe('MCP tool calls through the transport', () => {
     expect(result).toEqual({ isError: true, content: [{ type: 'text', text: 'Unknown tool: get_run' }] });
   });
 
-  it("records the caller's address and the key as actor on the audit event of a tool call", async () => {
+  it("records the caller's address, user agent (or none) and the key as actor on a tool call's audit event", async () => {
     const key = await apiKey(['mcp:use', 'runs:read', 'runs:create']);
-    const res = await rpc(key, toolCall('start_run', { draftVersionId: versionId, input: {} }), {
-      'x-forwarded-for': '203.0.113.9',
-    });
-    const result = ((await res.json()) as Json).result as CallToolResult;
-    expect(result.isError, JSON.stringify(result)).toBeFalsy();
-    const started = (result.structuredContent as Json).id as string;
-    const events = okBody(
-      await call(t, 'GET', '/v1/audit-events', {
-        token: a.admin.accessToken,
-        query: { action: 'run.started', limit: '100' },
-      }),
-      'audit',
-    );
-    const event = (events.data as Json[]).find((e) => (e.target as Json | null)?.id === started);
-    expect(event?.actor).toMatchObject({ type: 'api_key', onBehalfOf: a.admin.userId });
-    expect((event?.context as Json | undefined)?.ip).toBe('203.0.113.9');
+    const startRun = async (headers: Record<string, string>): Promise<Json | undefined> => {
+      const body = JSON.stringify(toolCall('start_run', { draftVersionId: versionId, input: {} }));
+      // node:http sends no user agent unless told to (fetch always sends one).
+      const answer = await new Promise<string>((resolve, reject) => {
+        const req = request(
+          `${base}/mcp`,
+          {
+            method: 'POST',
+            headers: {
+              authorization: `Bearer ${key}`,
+              'content-type': 'application/json',
+              accept: ACCEPT,
+              ...headers,
+            },
+          },
+          (res) => {
+            let text = '';
+            res.on('data', (chunk: Buffer) => (text += chunk.toString()));
+            res.on('end', () => resolve(text));
+          },
+        );
+        req.on('error', reject);
+        req.end(body);
+      });
+      const result = (JSON.parse(answer) as Json).result as CallToolResult;
+      expect(result.isError, JSON.stringify(result)).toBeFalsy();
+      const started = (result.structuredContent as Json).id as string;
+      const events = okBody(
+        await call(t, 'GET', '/v1/audit-events', {
+          token: a.admin.accessToken,
+          query: { action: 'run.started', limit: '100' },
+        }),
+        'audit',
+      );
+      return (events.data as Json[]).find((e) => (e.target as Json | null)?.id === started);
+    };
+    const proxied = await startRun({ 'x-forwarded-for': '203.0.113.9', 'user-agent': 'agent/1.0' });
+    expect(proxied?.actor).toMatchObject({ type: 'api_key', onBehalfOf: a.admin.userId });
+    expect(proxied?.context).toMatchObject({ ip: '203.0.113.9', userAgent: 'agent/1.0' });
+    const anonymous = await startRun({});
+    expect((anonymous?.context as Json | undefined)?.userAgent).toBeNull();
   });
 });

@@ -48,9 +48,12 @@ export function routeRequest(
   }
   const path = tool.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(values[name]));
   const search = query.toString();
-  const headers: Record<string, string> = { 'x-request-id': caller.requestId };
+  // The caller's user agent, or none (light-my-request would otherwise name itself in the route's audit events).
+  const headers: Record<string, string | undefined> = {
+    'x-request-id': caller.requestId,
+    'user-agent': caller.userAgent,
+  };
   if (caller.authorization !== undefined) headers.authorization = caller.authorization;
-  if (caller.userAgent) headers['user-agent'] = caller.userAgent;
   if (tool.spec.ifMatch && typeof args.ifMatch === 'string') headers['if-match'] = args.ifMatch;
   const hasBody = tool.method !== 'GET' && tool.method !== 'DELETE';
   if (hasBody) headers['content-type'] = 'application/json';
