@@ -11,7 +11,7 @@
  *         JSON-RPC message per request, no initialize, as an agent's client sends after connecting)
  * and prints req/s, p50 / p99 and server CPU per request (medians over the rounds), and the cost ratio.
  * Options: `--rounds 3`, `--duration 10`, `--warmup 3`, `--connections 32`, `--threads 1`, `--no-build`,
- * `--profile <dir>` (a `--cpu-prof` of the server).
+ * `--profile <dir>` (a `--cpu-prof` of the server), `--port 3103` (another one when a second bench runs beside it).
  */
 import 'reflect-metadata';
 import { spawnSync } from 'node:child_process';
@@ -30,6 +30,7 @@ const { values: args } = parseArgs({
     ...LOAD_ARGS,
     build: { type: 'boolean', default: true },
     profile: { type: 'string' },
+    port: { type: 'string', default: '3103' },
   },
   allowNegative: true,
 });
@@ -86,7 +87,7 @@ async function main(): Promise<void> {
   const companies = await sample(db);
   await db.end();
   const server = await startTenantry('tenantry', 'dist/src/main.js', {
-    port: 3103,
+    port: Number(args.port),
     ownerUrl,
     jwtSecret: JWT_SECRET,
     nodeFlags: args.profile ? ['--cpu-prof', `--cpu-prof-dir=${args.profile}`] : [],

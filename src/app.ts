@@ -13,6 +13,7 @@ import { NestPinoLogger } from './common/logger.js';
 import { requestLifetime } from './common/request-lifetime.js';
 import { clientErrorHandler, frameworkErrorHandler } from './common/errors/fastify-errors.js';
 import { type RateLimiter, rateLimitHeaders } from './common/rate-limiter.js';
+import { McpFastPath } from './mcp/mcp-fast-path.js';
 import { McpService } from './mcp/mcp.service.js';
 import { buildOpenApiDocument } from './openapi.js';
 import { newStore, requestStorage } from './tenancy/request-store.js';
@@ -86,6 +87,8 @@ function installHooks(app: NestFastifyApplication, options: AppOptions): void {
 
   registerBodyParsers(fastify);
   drainRefusedBodies(fastify);
+  // A plain MCP tool call is answered before the transport's Nest route (attached as the routes are registered).
+  app.get(McpFastPath).install(fastify);
 }
 
 /** Builds the application (not listening). Used by `main.ts`, the tests and the benchmarks alike. */

@@ -2,7 +2,6 @@ import { Inject, Injectable, Logger, type CanActivate, type ExecutionContext } f
 import { Reflector } from '@nestjs/core';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppError, Errors } from '../common/errors/app-error.js';
-import { isInternalCall } from '../common/internal-call.js';
 import type { TenantContext } from '../tenancy/request-store.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
 import { CALLS_OUT } from '../tenancy/write-slots.js';
@@ -10,6 +9,7 @@ import {
   ACCESS_RESOLVER,
   COMPANY_RUNTIME_SETTINGS,
   type AccessResolver,
+  type CompanyRuntimeSettings,
   type CompanyRuntimeSettingsSource,
 } from './access-ports.js';
 import {
@@ -26,6 +26,7 @@ import { CredentialAuthenticator } from './credential-authenticator.js';
 import { DenialAudit } from './denial-audit.js';
 import { isWrite, RequestLimits } from './request-limits.js';
 import { AuthzErrors } from './authz.errors.js';
+import { takeTransportCall, type TransportCall } from './transport-call.js';
 
 /**
  * The one global guard, deny by default. It decides the order; each concern is a collaborator of its own:
@@ -43,6 +44,8 @@ import { AuthzErrors } from './authz.errors.js';
  * 5. the ability of (principal, effective permissions: role ∪ groups, or a credential's scope) must allow the
  *    action (the route's one permission, see `permissions.ts`): on a single resource a denial answers 404 and is
  *    audited as `authorization.denied`; on a collection it answers 403. An allowed write takes a write slot.
+ * A route run by a transport in process (an MCP tool call, `transport-call.ts`) is counted once in all, passes the
+ * transport's own rule after step 4, and a refusal by its own rule means the tool is not offered (not audited).
  */
 @Injectable()
 export class AuthorizationGuard implements CanActivate {
@@ -59,6 +62,8 @@ export class AuthorizationGuard implements CanActivate {
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
+    // First, before any await: the handle belongs to this request only (see transport-call.ts).
+    const call = takeTransportCall();
     const meta = this.reflector.getAllAndOverride<RouteAuth | undefined>(ROUTE_AUTH, [
       context.getHandler(),
       context.getClass(),
@@ -80,11 +85,12 @@ export class AuthorizationGuard implements CanActivate {
 
     let tenant: TenantContext;
     try {
-      tenant = await this.credentials.authenticate(context, request);
+      tenant = call?.verified ?? (await this.credentials.authenticate(context, request));
     } catch (e) {
       await this.limits.countAuthFailure(reply, request.ip);
       throw e instanceof AppError ? e : Errors.unauthenticated();
     }
+    if (call) call.tenant = tenant;
     this.tenancy.enter(tenant);
     if (meta.kind === 'public') return true;
     if (meta.kind === 'platform') {
@@ -100,13 +106,17 @@ export class AuthorizationGuard implements CanActivate {
     const company = await this.companies.get(tenant.companyId);
     if (!company) throw Errors.unauthenticated();
     assertOperatorAdmitted(company, tenant);
-    // A transport's inner call (an MCP tool running its route) was counted as the transport's request.
-    if (!isInternalCall(request.headers)) {
-      await this.limits.countTenant(reply, tenant, company);
-    }
+    // A transport call whose transport request was verified was counted as that request (see transport-call.ts).
+    if (!call?.verified) await this.limits.countTenant(reply, tenant, company);
+    if (call) admitTransportCall(call, company, tenant);
     assertNotBeingDeleted(company, rule);
 
     const refused = refusal(rule, tenant);
+    if (refused !== undefined && call) {
+      // The tool is not offered to this credential: nothing of the route ran, no denial to audit.
+      call.notOffered = true;
+      throw Errors.notFound(rule.subject);
+    }
     if (refused === undefined) {
       if (
         isWrite(request.method) &&
@@ -123,6 +133,18 @@ export class AuthorizationGuard implements CanActivate {
     }
     throw refusalError(refused, rule, tenant);
   }
+}
+
+/** The transport's own checks of a transport call (its rule, as on its own route), then the route's apply. */
+function admitTransportCall(
+  call: TransportCall,
+  company: CompanyRuntimeSettings,
+  tenant: TenantContext,
+): void {
+  assertNotBeingDeleted(company, call.rule);
+  const refused = refusal(call.rule, tenant);
+  if (refused !== undefined) throw refusalError(refused, call.rule, tenant);
+  call.admitted = true;
 }
 
 /** The guard's collaborators, registered beside it by the app module (the composition root). */

@@ -8,8 +8,9 @@ import { CallsOut } from '../tenancy/write-slots.js';
 import { AppError } from '../common/errors/app-error.js';
 import { type RouteBodyLimit } from '../common/json-body.js';
 import { currentTenant } from '../tenancy/request-store.js';
+import { callerOf } from './mcp-route-call.js';
 import { screenMessage } from './mcp-screen.js';
-import { McpService } from './mcp.service.js';
+import { McpService, transportHeaders } from './mcp.service.js';
 
 const notAllowed = () =>
   new AppError(405, 'NOT_FOUND', 'This MCP server is stateless: POST each message to /mcp', undefined, {
@@ -60,16 +61,13 @@ export class McpController {
       await reply.status(200).type('application/json').send(JSON.stringify(refusal));
       return;
     }
-    const caller = {
-      authorization: request.headers.authorization ?? '',
-      requestId: String(request.id),
-      userAgent: request.headers['user-agent'],
-    };
-    const protocolVersion = request.headers['mcp-protocol-version'];
-    const answer = await this.mcp.answerToolCall(currentTenant(), caller, request.body, {
-      accept: request.headers.accept,
-      protocolVersion: typeof protocolVersion === 'string' ? protocolVersion : undefined,
-    });
+    const caller = callerOf(request);
+    const answer = await this.mcp.answerToolCall(
+      currentTenant(),
+      caller,
+      request.body,
+      transportHeaders(request),
+    );
     if (answer) {
       await reply.status(200).type('application/json').send(JSON.stringify(answer));
       return;

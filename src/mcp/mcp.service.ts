@@ -11,34 +11,59 @@ import {
   type CallToolResult,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest, InjectOptions, LightMyRequestResponse } from 'fastify';
 import { abilityFor } from '../authz/abilities.js';
-import { collectRoutes } from '../authz/route-table.js';
-import { INTERNAL_CALL_HEADER, INTERNAL_CALL_SECRET } from '../common/internal-call.js';
+import type { AbilityRule } from '../authz/authorize.decorator.js';
+import { collectRoutes, routeKey } from '../authz/route-table.js';
+import { runTransportCall, type TransportCall } from '../authz/transport-call.js';
 import { API_VERSION } from '../openapi.js';
 import type { TenantContext } from '../tenancy/request-store.js';
 import { buildCatalog, type CatalogTool } from './mcp-catalog.js';
+import {
+  isObject,
+  isToolError,
+  routeRequest,
+  toolResult,
+  unknownTool,
+  type CallerRequest,
+} from './mcp-route-call.js';
+import { screenMessage } from './mcp-screen.js';
 import { TOOLS } from './mcp-tools.js';
 
-/** What a tool call forwards of the transport's own request. */
-export interface CallerRequest {
-  authorization: string;
-  requestId: string;
-  userAgent?: string;
-}
+export type { CallerRequest } from './mcp-route-call.js';
 
 type Json = Record<string, unknown>;
+
+/** The headers of the transport's request that decide whether it may answer a message itself. */
+export interface TransportHeaders {
+  accept?: string;
+  protocolVersion?: string;
+}
+
+/** A plain `tools/call` of a tool that exists, its route request built (see `McpService.plainToolCall`). */
+export interface PlainToolCall {
+  id: string | number;
+  tool: CatalogTool;
+  request: InjectOptions;
+}
+
+/** The transport's own route (`McpController.message`): its rule is checked on every tool call. */
+const TRANSPORT_ROUTE = 'POST /mcp';
 
 /**
  * The MCP server: one per message (stateless Streamable HTTP), bound to the caller's verified context. `tools/list`
  * offers the tools whose route the caller's ability allows; `tools/call` runs the mirrored route in process with
- * the caller's own credential and request id, so the guard, the abilities, row-level security, validation, audit
- * and rate limits are exactly the route's: the transport adds no rule of its own.
+ * the caller's own credential, request id and address, so the guard, the abilities, row-level security,
+ * validation, audit and rate limits are exactly the route's: the transport adds no rule of its own beyond its
+ * route's `use Mcp`, which the guard checks on the route's request (`transport-call.ts`). A plain `tools/call` is
+ * answered before the transport's Nest route (`mcp-fast-path.ts`); every other message goes through it.
  */
 @Injectable()
 export class McpService {
   private tools: CatalogTool[] = [];
   private byName = new Map<string, CatalogTool>();
+  /** The rule of the transport's own route (`use Mcp`), read from it at start. */
+  private transportRule!: AbilityRule;
   /**
    * One JSON Schema validator for every per-message server: the SDK makes a new Ajv instance per `Server`
    * otherwise, which was the largest single cost of a stateless tool call (bench/mcp.ts, docs/benchmarks.md).
@@ -52,8 +77,12 @@ export class McpService {
 
   /** Called once at start with the OpenAPI document (built from the DTOs): the tools' schemas come from it. */
   useDocument(doc: OpenAPIObject): void {
-    this.tools = buildCatalog(doc, collectRoutes(this.modules), TOOLS);
+    const routes = collectRoutes(this.modules);
+    this.tools = buildCatalog(doc, routes, TOOLS);
     this.byName = new Map(this.tools.map((t) => [t.spec.name, t]));
+    const transport = routes.find((r) => routeKey(r) === TRANSPORT_ROUTE)?.auth;
+    if (transport?.kind !== 'ability') throw new Error(`${TRANSPORT_ROUTE} must declare @Authorize`);
+    this.transportRule = transport;
   }
 
   /** The tools this context may call. */
@@ -85,36 +114,24 @@ export class McpService {
   callTool(ctx: TenantContext, caller: CallerRequest, name: string, args: Json): Promise<CallToolResult> {
     // One tool's rule, not the whole list's: a call is the hot path (a tool not allowed reads as unknown).
     const tool = this.byName.get(name);
-    if (!tool || !mayCall(ctx, abilityFor(ctx), tool))
-      return Promise.resolve(failure(`Unknown tool: ${name}`));
-    return this.call(tool, args, caller);
+    if (!tool || !mayCall(ctx, abilityFor(ctx), tool)) return Promise.resolve(unknownTool(name));
+    return this.call(ctx, tool, args, caller);
   }
 
   /**
-   * The answer to one plain `tools/call` request, without building a server and a transport for it (the
-   * common case of an agent's traffic, and what made a tool call cost several times its route): the same
-   * parameter validation (`CallToolRequestSchema`, -32602) and the same handler (`callTool`) as the SDK
-   * server. Null when the message is anything else, or the request is one the transport must judge (a
+   * The answer to one `tools/call` request on the transport's route, without building a server and a transport
+   * for it: the same parameter validation (`CallToolRequestSchema`, -32602) and the same handler (`callTool`) as
+   * the SDK server. Null when the message is anything else, or the request is one the transport must judge (a
    * protocol version it does not support, an `Accept` without both types): the SDK path handles those.
    */
   async answerToolCall(
     ctx: TenantContext,
     caller: CallerRequest,
     body: unknown,
-    headers: { accept?: string; protocolVersion?: string },
+    headers: TransportHeaders,
   ): Promise<object | null> {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) return null;
-    const message = body as Json;
-    if (message.jsonrpc !== '2.0' || message.method !== 'tools/call') return null;
-    if (typeof message.id !== 'string' && typeof message.id !== 'number') return null;
-    const accept = headers.accept ?? '';
-    if (!accept.includes('application/json') || !accept.includes('text/event-stream')) return null;
-    if (
-      headers.protocolVersion !== undefined &&
-      !SUPPORTED_PROTOCOL_VERSIONS.includes(headers.protocolVersion)
-    ) {
-      return null;
-    }
+    const message = toolCallMessage(body, headers);
+    if (!message) return null;
     const parsed = CallToolRequestSchema.safeParse(message);
     if (!parsed.success) {
       return {
@@ -132,49 +149,88 @@ export class McpService {
     return { jsonrpc: '2.0', id: message.id, result };
   }
 
-  private async call(tool: CatalogTool, args: Json, caller: CallerRequest): Promise<CallToolResult> {
-    const values: Record<string, string> = {};
-    for (const name of tool.pathParams) {
-      const value = args[name];
-      if (typeof value !== 'string' || value === '') return failure(`${name}: is required (a string id)`);
-      values[name] = value;
-    }
-    const query = new URLSearchParams(tool.spec.fixedQuery);
-    const body: Json = {};
-    for (const [name, value] of Object.entries(args)) {
-      if (tool.pathParams.includes(name) || name === 'ifMatch') continue;
-      if (tool.queryParams.includes(name)) {
-        if (value !== undefined && value !== null) query.set(name, text(value, JSON.stringify(value)));
-      } else body[name] = value;
-    }
-    const path = tool.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(values[name]));
-    const search = query.toString();
-    const headers: Record<string, string> = {
-      authorization: caller.authorization,
-      'x-request-id': caller.requestId,
-      [INTERNAL_CALL_HEADER]: INTERNAL_CALL_SECRET,
-      ...(caller.userAgent ? { 'user-agent': caller.userAgent } : {}),
-    };
-    if (tool.spec.ifMatch && typeof args.ifMatch === 'string') headers['if-match'] = args.ifMatch;
-    const hasBody = tool.method !== 'GET' && tool.method !== 'DELETE';
-    if (hasBody) headers['content-type'] = 'application/json';
-    const fastify = this.adapter.httpAdapter.getInstance<FastifyInstance>();
-    const res = await fastify.inject({
-      method: tool.method as 'GET' | 'POST',
-      url: search ? `${path}?${search}` : path,
-      headers,
-      ...(hasBody ? { payload: JSON.stringify(body) } : {}),
-    });
-    const parsed = parse(res.body);
-    if (res.statusCode >= 400) return failure(problemText(res.statusCode, parsed));
-    if (res.statusCode === 204 || parsed === undefined) {
-      return { content: [{ type: 'text', text: `${tool.spec.name}: done` }] };
-    }
-    return {
-      content: [{ type: 'text', text: `${summary(tool.spec.name, parsed)}\n${res.body}` }],
-      ...(tool.outputSchema && isObject(parsed) ? { structuredContent: parsed } : {}),
-    };
+  /**
+   * The common case of an agent's traffic, which the transport answers before its own route
+   * (`mcp-fast-path.ts`): one `tools/call` request whose params are a tool name that exists and, when present,
+   * an arguments object (nothing else, so `CallToolRequestSchema` accepts it as it is), which the screen lets
+   * through and whose path parameters are there. Null for anything else: the transport's route answers it
+   * (authenticating first), exactly as before.
+   */
+  plainToolCall(body: unknown, headers: TransportHeaders, caller: CallerRequest): PlainToolCall | null {
+    const message = toolCallMessage(body, headers);
+    if (!message) return null;
+    const params = message.params;
+    if (!isObject(params) || typeof params.name !== 'string') return null;
+    for (const key in params) if (key !== 'name' && key !== 'arguments') return null;
+    const args = params.arguments === undefined ? {} : params.arguments;
+    if (!isObject(args) || screenMessage(message) !== null) return null;
+    const tool = this.byName.get(params.name);
+    if (!tool) return null;
+    const request = routeRequest(tool, args, caller);
+    return isToolError(request) ? null : { id: message.id, tool, request };
   }
+
+  /**
+   * Runs the route of a tool call in process, as a transport call (the handle through which the guard counts it
+   * once and checks the transport's rule before the route's: `transport-call.ts`); `verified` when the
+   * transport's own request already authenticated and counted the caller.
+   */
+  async runRoute(
+    request: InjectOptions,
+    verified?: TenantContext,
+  ): Promise<{ res: LightMyRequestResponse; call: TransportCall }> {
+    const call: TransportCall = { rule: this.transportRule, verified };
+    const fastify = this.adapter.httpAdapter.getInstance<FastifyInstance>();
+    // The callback form dispatches at once, inside the call's context; the promise form would start when awaited,
+    // which may be outside it (light-my-request's chain starts on its first `then`).
+    const res = await runTransportCall(
+      call,
+      () =>
+        new Promise<LightMyRequestResponse>((resolve, reject) => {
+          fastify.inject(request, (error, response) =>
+            error || !response ? reject(error ?? new Error('No response')) : resolve(response),
+          );
+        }),
+    );
+    return { res, call };
+  }
+
+  /** A tool call inside a message the transport's route already authenticated and counted as `ctx`. */
+  private async call(
+    ctx: TenantContext,
+    tool: CatalogTool,
+    args: Json,
+    caller: CallerRequest,
+  ): Promise<CallToolResult> {
+    const request = routeRequest(tool, args, caller);
+    if (isToolError(request)) return request;
+    const { res, call } = await this.runRoute(request, ctx);
+    return call.notOffered ? unknownTool(tool.spec.name) : toolResult(tool, res);
+  }
+}
+
+/** The request headers `answerToolCall` and `plainToolCall` judge a message by. */
+export function transportHeaders(request: FastifyRequest): TransportHeaders {
+  const protocolVersion = request.headers['mcp-protocol-version'];
+  return {
+    accept: request.headers.accept,
+    protocolVersion: typeof protocolVersion === 'string' ? protocolVersion : undefined,
+  };
+}
+
+/** A `tools/call` request the transport may answer itself (else null: the SDK judges it). */
+function toolCallMessage(body: unknown, headers: TransportHeaders): (Json & { id: string | number }) | null {
+  if (!isObject(body) || body.jsonrpc !== '2.0' || body.method !== 'tools/call') return null;
+  if (typeof body.id !== 'string' && typeof body.id !== 'number') return null;
+  const accept = headers.accept ?? '';
+  if (!accept.includes('application/json') || !accept.includes('text/event-stream')) return null;
+  if (
+    headers.protocolVersion !== undefined &&
+    !SUPPORTED_PROTOCOL_VERSIONS.includes(headers.protocolVersion)
+  ) {
+    return null;
+  }
+  return body as Json & { id: string | number };
 }
 
 /** Whether this context may call `tool`: its route's principals and its ability's rule. */
@@ -183,44 +239,4 @@ function mayCall(ctx: TenantContext, ability: ReturnType<typeof abilityFor>, too
     (!tool.auth.principals || tool.auth.principals.includes(ctx.principalType)) &&
     ability.can(tool.auth.action, tool.auth.subject)
   );
-}
-
-function isObject(value: unknown): value is Json {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-function parse(text: string): unknown {
-  if (!text) return undefined;
-  try {
-    return JSON.parse(text) as unknown;
-  } catch {
-    return undefined;
-  }
-}
-
-function failure(text: string): CallToolResult {
-  return { isError: true, content: [{ type: 'text', text }] };
-}
-
-const text = (value: unknown, fallback = ''): string =>
-  typeof value === 'string' || typeof value === 'number' ? String(value) : fallback;
-
-/** A tool error from the route's problem: a denied or foreign id reads "not found", exactly like a missing one. */
-function problemText(status: number, problem: unknown): string {
-  if (!isObject(problem)) return `Request failed (${status})`;
-  if (status === 404) return `Not found: ${text(problem.detail, 'no such resource')}`;
-  const fields = Array.isArray(problem.errors)
-    ? (problem.errors as Json[]).map((e) => `${text(e.field)}: ${text(e.message)}`)
-    : [];
-  const head = `${text(problem.code, 'ERROR')}: ${text(problem.detail, text(problem.title, String(status)))}`;
-  return [head, ...fields].join('\n');
-}
-
-function summary(name: string, value: unknown): string {
-  if (isObject(value) && Array.isArray(value.data)) return `${name}: ${value.data.length} result(s)`;
-  if (isObject(value)) {
-    const parts = ['id', 'status', 'name', 'title'].filter((k) => typeof value[k] === 'string');
-    return `${name}: ${parts.map((k) => `${k}=${String(value[k])}`).join(' ')}`.trim();
-  }
-  return `${name}: ok`;
 }
