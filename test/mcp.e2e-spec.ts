@@ -329,6 +329,15 @@ describe('MCP server', () => {
     // Wrong types for path parameters and an unknown tool stay tool errors too.
     await toolError('get_run', '{"id":{"$ne":null}}', /id/);
     await toolError('no_such_tool', '{}', /Unknown tool/);
+    // Dot segments cannot move a call to another route (`list_cards` with `..` would read GET /v1/cards).
+    await toolError('list_cards', '{"id":".."}', /id: is not an id/);
+    await toolError('get_run', '{"id":"."}', /id: is not an id/);
+    // A tool without a body refuses arguments it does not take, as a body refuses unknown fields.
+    await toolError(
+      'get_run',
+      `{"id":"${newId()}","companyId":"${newId()}"}`,
+      /companyId: is not an argument/,
+    );
     // The server is still fine.
     const ok = await rpc(token, toolCall('list_runs', '{}'));
     expect((ok.json?.result as CallToolResult | undefined)?.isError).toBeFalsy();

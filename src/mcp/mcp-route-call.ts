@@ -36,16 +36,23 @@ export function routeRequest(
   for (const name of tool.pathParams) {
     const value = args[name];
     if (typeof value !== 'string' || value === '') return failure(`${name}: is required (a string id)`);
+    // `.` and `..` would survive encoding as path segments and move the call to another route.
+    if (value === '.' || value === '..') return failure(`${name}: is not an id`);
     values[name] = value;
   }
   const query = new URLSearchParams(tool.spec.fixedQuery);
   const body: Json = {};
   for (const [name, value] of Object.entries(args)) {
-    if (tool.pathParams.includes(name) || name === 'ifMatch') continue;
+    if (tool.pathParams.includes(name) || (name === 'ifMatch' && tool.spec.ifMatch)) continue;
     if (tool.queryParams.includes(name)) {
       if (value !== undefined && value !== null) query.set(name, text(value, JSON.stringify(value)));
     } else body[name] = value;
   }
+  const hasBody = tool.method !== 'GET' && tool.method !== 'DELETE';
+  // A route without a body has no place for other arguments: refused like unknown fields of a body.
+  const unknown = hasBody ? [] : Object.keys(body);
+  if (unknown.length > 0)
+    return failure(unknown.map((name) => `${name}: is not an argument of this tool`).join('\n'));
   const path = tool.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(values[name]));
   const search = query.toString();
   // The caller's user agent, or none (light-my-request would otherwise name itself in the route's audit events).
@@ -55,7 +62,6 @@ export function routeRequest(
   };
   if (caller.authorization !== undefined) headers.authorization = caller.authorization;
   if (tool.spec.ifMatch && typeof args.ifMatch === 'string') headers['if-match'] = args.ifMatch;
-  const hasBody = tool.method !== 'GET' && tool.method !== 'DELETE';
   if (hasBody) headers['content-type'] = 'application/json';
   return {
     method: tool.method as 'GET' | 'POST',
