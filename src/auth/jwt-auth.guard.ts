@@ -1,5 +1,6 @@
 import { Injectable, type ExecutionContext } from '@nestjs/common';
 import { AuthGuard } from '@nestjs/passport';
+import { decodeJwt } from 'jose';
 import type { FastifyRequest } from 'fastify';
 import { LRUCache } from 'lru-cache';
 import { Errors } from '../common/errors/app-error.js';
@@ -66,11 +67,11 @@ export class JwtAuthGuard extends AuthGuard('jwt') {
 
 /** The `exp` (epoch ms) of the bearer token in `header`, whose signature was just verified; undefined without one. */
 function expiry(header: string): number | undefined {
-  const payload = header.split('.')[1];
-  if (!payload) return undefined;
+  // The credential as passport-jwt's bearer extractor takes it: the second word of the header.
+  const token = header.trim().split(/\s+/)[1];
   try {
-    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { exp?: unknown };
-    return typeof claims.exp === 'number' ? claims.exp * 1000 : undefined;
+    const { exp } = decodeJwt(token ?? '');
+    return exp === undefined ? undefined : exp * 1000;
   } catch {
     return undefined;
   }

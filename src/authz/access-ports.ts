@@ -15,14 +15,16 @@ export interface UserGroups {
   permissions: readonly string[];
 }
 
+/** What is true now of a member: their role (null: not, or no longer, a member) and their groups. */
+export interface MemberAccess {
+  role: Role | null;
+  groups: UserGroups;
+}
+
 /** What is true *now* of a token's principal, beyond what the token says (the members module's access cache). */
 export interface AccessResolver {
   /** The user's role (null: not, or no longer, a member) and groups in the company now, in one read. */
-  memberAccess(companyId: string, userId: string): Promise<{ role: Role | null; groups: UserGroups }>;
-  /** The user's role in the company now, or null when they are not (or no longer) a member. */
-  membershipRole(companyId: string, userId: string): Promise<Role | null>;
-  /** The user's groups in the company now. */
-  userGroups(companyId: string, userId: string): Promise<UserGroups>;
+  memberAccess(companyId: string, userId: string): Promise<MemberAccess>;
   /** Whether the user holds the `platform:admin` flag; `fresh` reads it from the database whatever is cached. */
   isOperator(userId: string, options?: { fresh?: boolean }): Promise<boolean>;
 }

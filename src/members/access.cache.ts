@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { LRUCache } from 'lru-cache';
-import type { AccessResolver, UserGroups } from '../authz/access-ports.js';
+import type { AccessResolver, MemberAccess, UserGroups } from '../authz/access-ports.js';
 import type { Role } from '../authz/roles.js';
 import { TenancyService } from '../tenancy/tenancy.service.js';
 import { Unscoped } from '../tenancy/unscoped.js';
@@ -23,12 +23,6 @@ const MAX_ENTRIES = 50_000;
 export type GroupSource = (companyId: string, userId: string) => Promise<UserGroups>;
 
 const NO_GROUPS: UserGroups = Object.freeze({ keys: [], permissions: [] });
-
-/** What is true now of a member: their role (null: not, or no longer, a member) and their groups. */
-export interface MemberAccess {
-  role: Role | null;
-  groups: UserGroups;
-}
 
 interface Entry<T> {
   value: Promise<T>;
@@ -72,16 +66,6 @@ export class AccessCache implements AccessResolver {
       ]);
       return { role, groups };
     });
-  }
-
-  /** The user's role in the company now, or null when they are not (or no longer) a member. */
-  async membershipRole(companyId: string, userId: string): Promise<Role | null> {
-    return (await this.memberAccess(companyId, userId)).role;
-  }
-
-  /** The user's groups in the company now (keys and permissions), cached with the role. */
-  async userGroups(companyId: string, userId: string): Promise<UserGroups> {
-    return (await this.memberAccess(companyId, userId)).groups;
   }
 
   private async readRole(companyId: string, userId: string): Promise<Role | null> {

@@ -43,7 +43,8 @@ export class RunDecisionsService {
     const group = step?.kind === 'approval' ? step.approverGroup : undefined;
     if (!group) return false;
     if (!['user', 'api_key', 'application'].includes(ctx.principalType)) return false;
-    const groups = ctx.groups ?? (await this.access.userGroups(ctx.companyId, ctx.actingUserId)).keys;
+    const groups =
+      ctx.groups ?? (await this.access.memberAccess(ctx.companyId, ctx.actingUserId)).groups.keys;
     return groups.includes(group);
   }
 
