@@ -187,34 +187,35 @@ const SCENARIOS: Scenario[] = [
  * If-Match its version), and in `listCompany` a board whose first column holds 500 cards (LIST500).
  */
 async function seedBoards(
-  db: pg.Pool,
+  dbs: pg.Pool[],
   movers: Company[],
   listCompany: Company,
 ): Promise<{
   moves: { company: Company; cardId: string; columnId: string }[];
   list: { boardId: string; columnId: string };
 }> {
-  await db.query(`delete from cards where board_id in (select id from boards where name = 'bench board')`);
-  await db.query(
-    `delete from board_columns where board_id in (select id from boards where name = 'bench board')`,
-  );
-  await db.query(`delete from boards where name = 'bench board'`);
+  // Every database gets the same boards (same ids): with `--against-database` the other side has its own copy.
+  const all = (text: string, values?: unknown[]) => Promise.all(dbs.map((db) => db.query(text, values)));
+  await all(`delete from cards where board_id in (select id from boards where name = 'bench board')`);
+  await all(`delete from board_columns where board_id in (select id from boards where name = 'bench board')`);
+  await all(`delete from boards where name = 'bench board'`);
   const board = async (company: Company, cards: number) => {
     const boardId = newId();
     const columns = [newId(), newId()];
-    await db.query(
-      `insert into boards (id, company_id, name, created_by) values ($1, $2, 'bench board', $3)`,
-      [boardId, company.id, company.adminId],
-    );
+    await all(`insert into boards (id, company_id, name, created_by) values ($1, $2, 'bench board', $3)`, [
+      boardId,
+      company.id,
+      company.adminId,
+    ]);
     const columnRanks = generateNKeysBetween(null, null, 2);
     for (let i = 0; i < 2; i++) {
-      await db.query(
+      await all(
         `insert into board_columns (id, company_id, board_id, name, rank) values ($1, $2, $3, $4, $5)`,
         [columns[i], company.id, boardId, i === 0 ? 'To do' : 'Doing', columnRanks[i]],
       );
     }
     const ids = Array.from({ length: cards }, () => newId());
-    await db.query(
+    await all(
       `insert into cards (id, company_id, board_id, column_id, rank, title, description, labels, created_by, updated_by)
        select u.id, $1, $2, $3, u.rank, 'Card ' || u.n, 'A card of the benchmark board, **Markdown** as given.',
          '{bench}', $4, $4
@@ -444,13 +445,18 @@ async function main(): Promise<void> {
 
     if (!only || only.has('MOVE') || only.has('LIST500')) {
       say('\n## Workspace: card moves (If-Match) and a 500-card column');
-      const boards = await seedBoards(db, sample.slice(0, 40), sample[0]);
+      // With `--against-database` the other side reads and moves its own copy of the boards.
+      const otherDb = args['against-database']
+        ? new pg.Pool({ connectionString: withDatabase(ownerUrl, args['against-database']), max: 2 })
+        : undefined;
+      const boards = await seedBoards(otherDb ? [db, otherDb] : [db], sample.slice(0, 40), sample[0]);
+      let sideDb = db;
       const workspaceRows: Row[] = [];
       if (!only || only.has('MOVE')) {
         // Each card is moved by one connection at a time, with the ETag of its last answer (no 412s).
         const versions = new Map<string, number>();
         const moveTargets = async (): Promise<Target[]> => {
-          const rows = await db.query<{ id: string; version: number }>(
+          const rows = await sideDb.query<{ id: string; version: number }>(
             'select id, version from cards where id = any($1::uuid[])',
             [boards.moves.map((m) => m.cardId)],
           );
@@ -470,7 +476,16 @@ async function main(): Promise<void> {
           );
         };
         workspaceRows.push(
-          await compare('MOVE a card (If-Match) + audit event', pair.tenantry, pair.baseline, moveTargets),
+          await compare(
+            'MOVE a card (If-Match) + audit event',
+            pair.tenantry,
+            pair.baseline,
+            moveTargets,
+            (side) => {
+              sideDb = side === 'b' && otherDb ? otherDb : db;
+              return Promise.resolve();
+            },
+          ),
         );
       }
       if (!only || only.has('LIST500')) {
@@ -493,6 +508,7 @@ async function main(): Promise<void> {
       }
       say('\n' + table(workspaceRows));
       results.workspace = workspaceRows;
+      await otherDb?.end();
     }
 
     if (!only || only.has('ANALYTICS')) {

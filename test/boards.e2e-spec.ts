@@ -416,17 +416,21 @@ describe('boards, columns and cards', () => {
     const tables = statements.filter((q) => /"(cards|board_columns)"/.test(q.sql));
     expect(tables.length).toBeGreaterThanOrEqual(10);
     expect(tables.some((q) => /"board_columns".* for update/.test(q.sql))).toBe(true);
+    // The prepared read and write of each of the four moves (src/tenancy/statements/cards.ts) are among them.
+    expect(tables.filter((q) => q.sql.includes('$1')).length).toBe(8);
     for (const { sql, params } of tables) {
       // Each select of a card or column (subqueries included) and the update filter on the company.
       const aliases = [...sql.matchAll(/"(?:cards|board_columns)" as "([^"]+)"/g)].map((m) => `"${m[1]}".`);
       if (sql.startsWith('update "cards"')) aliases.push('');
       expect(aliases.length, sql).toBeGreaterThan(0);
-      // The outer statement binds its values; the subqueries' are inlined (escaped) by the ORM.
+      // The ORM binds the outer statement's values and inlines (escapes) the subqueries'; the prepared statements
+      // (src/tenancy/statements/cards.ts) compare with `$1`, which is the company.
       for (const alias of aliases) {
         expect(sql).toMatch(
-          new RegExp(`${alias.replaceAll('.', '\\.')}"company_id" = (\\?|'${s.companyId}')`),
+          new RegExp(`${alias.replaceAll('.', '\\.')}"company_id" = (\\?|\\$1\\b|'${s.companyId}')`),
         );
       }
+      if (sql.includes('$1')) expect(params[0], sql).toBe(s.companyId);
       expect([sql, ...params.map(String)].join(' ')).toContain(s.companyId);
       expect([sql, ...params.map(String)].join(' ')).not.toContain(other.companyId);
     }

@@ -165,6 +165,48 @@ describe('tenancy walls', () => {
     }
   });
 
+  it('hand-written statements go out as named prepared statements, planned once per connection', async () => {
+    // One pooled connection: the statements of the writes below and the probe share it.
+    const one = await startTestApp({ DATABASE_POOL_MAX: '1' });
+    try {
+      const s = await createCompanySession(one, 'Prepared');
+      const board = await one
+        .http()
+        .post('/v1/boards')
+        .auth(s.manager.accessToken, { type: 'bearer' })
+        .send({ name: 'Prepared' });
+      expect(board.status).toBe(201);
+      const [todo, doing] = board.body.columns as { id: string }[];
+      const card = await one
+        .http()
+        .post(`/v1/boards/${board.body.id}/cards`)
+        .auth(s.member.accessToken, { type: 'bearer' })
+        .send({ columnId: todo.id, title: 'Moved' });
+      expect(card.status).toBe(201);
+      for (const [version, columnId] of [
+        [1, doing.id],
+        [2, todo.id],
+      ] as const) {
+        const moved = await one
+          .http()
+          .post(`/v1/cards/${card.body.id}/move`)
+          .auth(s.member.accessToken, { type: 'bearer' })
+          .set('If-Match', `"${version}"`)
+          .send({ columnId });
+        expect(moved.status, moved.text).toBe(200);
+      }
+      const prepared = await one.app
+        .get(MikroORM)
+        .em.getConnection()
+        .execute<{ name: string }[]>('select name from pg_prepared_statements order by name');
+      expect(prepared.map((p) => p.name)).toEqual(
+        expect.arrayContaining(['audit.append', 'cards.move_read', 'cards.move_write']),
+      );
+    } finally {
+      await one.close();
+    }
+  });
+
   it('the app connects as a role that owns nothing and cannot bypass row-level security', async () => {
     const [row] = await orm.em
       .fork()

@@ -128,7 +128,7 @@ export class AuditService {
     ];
     const { seq: _seq, prevHash: _prev, hash: _hash, ...unchained } = toAuditRecord(event);
     const template = hashTemplate(unchained, canonicalJson);
-    const [appended] = await scoped<{ seq: string | number; prev_hash: string; hash: string }[]>(
+    const [appended] = await scoped<{ seq: string | number; prev_hash: string; hash: string }>(
       em,
       AUDIT_APPEND,
       [event.companyId, ...columns, template.before, template.after, event.occurredAt, event.companyId],
@@ -139,23 +139,18 @@ export class AuditService {
     event.seq = 1;
     event.hash = chainHash(GENESIS_HASH, canonicalJson(hashedPart(toAuditRecord(event))));
     const [id, companyId, ...rest] = columns;
-    await scoped(
-      em,
-      AUDIT_APPEND_FIRST,
-      [
-        id,
-        companyId,
-        event.seq,
-        ...rest,
-        event.prevHash,
-        event.hash,
-        newId(),
-        companyId,
-        event.seq,
-        event.hash,
-      ],
-      'run',
-    );
+    await scoped(em, AUDIT_APPEND_FIRST, [
+      id,
+      companyId,
+      event.seq,
+      ...rest,
+      event.prevHash,
+      event.hash,
+      newId(),
+      companyId,
+      event.seq,
+      event.hash,
+    ]);
     return event;
   }
 

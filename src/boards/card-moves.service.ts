@@ -5,7 +5,8 @@ import { AuditService } from '../audit/audit.service.js';
 import { Errors } from '../common/errors/app-error.js';
 import { CardErrors } from './boards.errors.js';
 import type { TenantContext } from '../tenancy/request-store.js';
-import { tenantFiltered } from '../tenancy/scoped.js';
+import { scoped } from '../tenancy/scoped-sql.js';
+import { CARD_STATEMENTS } from '../tenancy/statements/cards.js';
 import { BoardColumn } from './board-column.entity.js';
 import { actorId } from './boards.service.js';
 import { Card } from './card.entity.js';
@@ -31,18 +32,19 @@ interface MoveRead {
 type Scalars = Omit<MoveRead, 'card'>;
 
 /**
- * Moving a card: the hot write of a board (issue 15), so it reads and writes no more than it must, all through
- * the scoped EntityManager (the tenant filter on every select and on the update, and row-level security by the
- * transaction's company setting). A move to the top of a column, or between two named cards, is six statements
- * (`begin`, the company setting, one select, one update, the audit append, `commit`):
+ * Moving a card: the hot write of a board (issue 15), so it reads and writes no more than it must, all in the
+ * company (every statement filters on it, and row-level security by the transaction's company setting). A move to
+ * the top of a column, or between two named cards, is six statements (`begin`, the company setting, one select,
+ * one update, the audit append, `commit`); the select, the update and the append are prepared statements
+ * (src/tenancy/statements/cards.ts), planned once per connection:
  *
  * - one select reads the card as a plain row (no entity, no joins to its references: the composite foreign keys
- *   keep those in the company) with scalar subqueries for the target column's board and WIP limit and the
- *   neighbours' ranks; a missing card answers 404, then the version is checked against `If-Match` (428 / 412);
+ *   keep those in the company) with the target column's board and WIP limit and the neighbours' ranks; a missing
+ *   card answers 404, then the version is checked against `If-Match` (428 / 412);
  * - a card entering another column needs it to be a column of its board (404); when the column has a WIP limit,
  *   it is locked and its cards counted (409 when full), so concurrent entries are counted one at a time;
  * - with one named neighbour, one more select finds the card next to it;
- * - the write is one versioned `UPDATE … WHERE id = … AND version = …` (no unit of work): no row matched means a
+ * - the write is one versioned `UPDATE … WHERE id = … AND version = …` (no unit of work): no row back means a
  *   concurrent writer won, which answers 412 as the ORM's optimistic lock does;
  * - the `card.moved` event is appended in the same transaction.
  */
@@ -84,18 +86,15 @@ export class CardMovesService {
         updatedAt: new Date(),
         version: card.version + 1,
       };
-      const written = await tx.nativeUpdate(
-        Card,
-        { id, version: card.version },
-        {
-          columnId: moved.columnId,
-          rank: moved.rank,
-          updatedBy: moved.updatedBy,
-          updatedAt: moved.updatedAt,
-          version: moved.version,
-        },
-      );
-      if (written !== 1) throw OptimisticLockError.lockFailed(Card.name);
+      const written = await scoped(tx, CARD_STATEMENTS.moveWrite, [
+        id,
+        card.version,
+        moved.columnId,
+        moved.rank,
+        moved.updatedBy,
+        moved.updatedAt,
+      ]);
+      if (written.length !== 1) throw OptimisticLockError.lockFailed(Card.name);
       await this.audit.record(
         {
           action: 'card.moved',
@@ -109,37 +108,14 @@ export class CardMovesService {
     });
   }
 
-  /**
-   * The move's one select: the card as a plain row, with scalar subqueries (each a select of a tenant table,
-   * filtered like the outer one) for the target column and the ranks at the target spot.
-   */
+  /** The move's one select (`CARD_STATEMENTS.moveRead`): the card as a plain row and scalars from around it. */
   private async read(tx: EntityManager, id: string, dto: MoveCardDto): Promise<MoveRead | null> {
-    const { columnId, afterCardId: afterId, beforeCardId: beforeId } = dto;
-    const column = async (field: 'boardId' | 'wipLimit', alias: keyof Scalars) =>
-      (
-        await tenantFiltered(
-          tx.createQueryBuilder(BoardColumn, `${alias}_q`).select(field).where({ id: columnId }).limit(1),
-        )
-      ).as(alias);
-    const rank = async (where: { id: string } | { id: { $ne: string } }, alias: keyof Scalars) =>
-      (
-        await tenantFiltered(
-          tx
-            .createQueryBuilder(Card, `${alias}_q`)
-            .select('rank')
-            .where({ ...where, columnId })
-            .orderBy({ rank: 'asc', id: 'asc' })
-            .limit(1),
-        )
-      ).as(alias);
-    const qb = (await tenantFiltered(tx.createQueryBuilder(Card, 'c').select('*').where({ id }).limit(1)))
-      .addSelect(await column('boardId', 'columnBoardId'))
-      .addSelect(await column('wipLimit', 'columnWipLimit'));
-    if (afterId !== undefined) qb.addSelect(await rank({ id: afterId }, 'afterRank'));
-    if (beforeId !== undefined) qb.addSelect(await rank({ id: beforeId }, 'beforeRank'));
-    if (afterId === undefined && beforeId === undefined)
-      qb.addSelect(await rank({ id: { $ne: id } }, 'firstRank'));
-    const row = await qb.execute<(CardRow & Scalars) | null>('get', true);
+    const [row] = await scoped<CardRow & Scalars>(tx, CARD_STATEMENTS.moveRead, [
+      id,
+      dto.columnId,
+      dto.afterCardId ?? null,
+      dto.beforeCardId ?? null,
+    ]);
     if (!row) return null;
     const { columnBoardId, columnWipLimit, afterRank, beforeRank, firstRank, ...card } = row;
     return { card, columnBoardId, columnWipLimit, afterRank, beforeRank, firstRank };

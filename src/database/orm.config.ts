@@ -6,6 +6,7 @@ import { defineConfig, type Options } from '@mikro-orm/postgresql';
 import { requestEntityManager } from '../tenancy/request-em.js';
 import { attachTenantKeys, attachTenantPolicy } from '../tenancy/tenant.entity.js';
 import { allEntities } from './entities.js';
+import { nameRegisteredStatements } from './prepared-statements.js';
 import { TenantSchemaGenerator } from './tenant-schema-generator.js';
 import { MIGRATIONS } from './migrations/index.js';
 
@@ -37,6 +38,8 @@ export function buildOrmConfig(input: OrmConfigInput): Options {
     // TenantSchemaGenerator: foreign keys between tenant tables include company_id (wall three).
     extensions: [Migrator, TenantSchemaGenerator],
     pool: { min: 0, max: input.poolMax ?? 10 },
+    // Registered hand-written statements (the audit append, …) go out as named prepared statements.
+    driverOptions: { onPoolCreated: nameRegisteredStatements },
     forceUtcTimezone: true,
     // Transaction strategy: `set_config(..., true)` inside each transaction, so a pooled connection never
     // carries a company to the next request.

@@ -1,4 +1,5 @@
 import type { EntityManager } from '@mikro-orm/postgresql';
+import { preparedStatement, type PreparedStatement } from '../database/prepared-statements.js';
 import { currentTenant } from './request-store.js';
 import { scoped as scopedSql } from './scoped.js';
 
@@ -8,11 +9,10 @@ import { scoped as scopedSql } from './scoped.js';
  * table it touches on it (row-level security applies as well: it runs in a transaction carrying `app.company_id`).
  * Statements live in `src/tenancy/statements/`, never in feature code.
  */
-export interface CompanyStatement {
-  /** A name for logs and reviews (`analytics.run_rollup_add`). */
-  readonly name: string;
-  readonly sql: string;
-}
+export type CompanyStatement = PreparedStatement;
+
+/** A `CompanyStatement` from SQL with `?` placeholders (or `$1`, `$2`, …), the first of them the company. */
+export const companyStatement = (name: string, sql: string): CompanyStatement => preparedStatement(name, sql);
 
 /**
  * Runs a `CompanyStatement` on the transaction's own connection, inside the context's company: the company is
@@ -25,5 +25,5 @@ export function scoped<R extends object>(
   args: readonly unknown[],
 ): Promise<R[]> {
   // The one way to run hand-written SQL in a company (src/tenancy/scoped.ts), with the company as `$1`.
-  return scopedSql<R[]>(tx, statement.sql, [currentTenant().companyId, ...args]);
+  return scopedSql<R>(tx, statement, [currentTenant().companyId, ...args]);
 }

@@ -1,4 +1,6 @@
-import type { EntityData, EntityManager, QueryResult } from '@mikro-orm/postgresql';
+import type { EntityManager } from '@mikro-orm/postgresql';
+import { CompiledQuery, type Kysely } from 'kysely';
+import type { PreparedStatement } from '../database/prepared-statements.js';
 import { currentTenant, requestStorage } from './request-store.js';
 import { TENANT_FILTER } from './tenant.entity.js';
 
@@ -6,19 +8,29 @@ import { TENANT_FILTER } from './tenant.entity.js';
  * Runs one hand-written statement inside the context's company, in `em`'s current transaction: the transaction
  * carries `app.company_id` (set from the context when it began), so row-level security scopes the statement, and
  * the statement filters on the company explicitly (pass `currentTenant().companyId` as a parameter). For the
- * few statements the ORM cannot express well enough (the audit append); they live in `src/database/statements/`.
+ * few statements the ORM cannot express well enough (the audit append); they live in `src/database/statements/`
+ * and `src/tenancy/statements/`. It is sent with real parameters on the transaction's own connection, as a named
+ * prepared statement (src/database/prepared-statements.ts): parsed and planned once per pooled connection.
  */
-export async function scoped<R extends QueryResult | EntityData<object> | EntityData<object>[]>(
+export async function scoped<R extends object>(
   em: EntityManager,
-  sql: string,
+  statement: PreparedStatement,
   params: readonly unknown[],
-  method: 'all' | 'run' = 'all',
-): Promise<R> {
+): Promise<R[]> {
   currentTenant();
-  if (!em.isInTransaction()) {
+  const trx = em.getTransactionContext<Kysely<object>>();
+  if (!em.isInTransaction() || !trx) {
     throw new Error('A scoped statement runs inside a transaction (which carries the company setting)');
   }
-  return em.getConnection().execute<R>(sql, [...params], method, em.getTransactionContext());
+  // The ORM's `onQuery` hook sees (and may rewrite) it like any other statement; a rewritten text is not prepared.
+  const text = em.config.get('onQuery')(statement.text, params);
+  const logger = em.config.getLogger();
+  if (!logger.isEnabled('query'))
+    return (await trx.executeQuery<R>(CompiledQuery.raw(text, [...params]))).rows;
+  const started = Date.now();
+  const { rows } = await trx.executeQuery<R>(CompiledQuery.raw(text, [...params]));
+  logger.logQuery({ query: text, params: [...params], took: Date.now() - started, results: rows.length });
+  return rows;
 }
 
 /**

@@ -1,4 +1,5 @@
 import { SEQ_JOINT } from '../../audit/audit-record.js';
+import { preparedStatement } from '../prepared-statements.js';
 
 /**
  * The audit append (see `AuditService.record`), hand-written for speed: run through `scoped(...)`, inside the
@@ -13,7 +14,9 @@ const EVENT_COLUMNS = `id, company_id, seq, occurred_at, action, action_version,
  * from the head (`sha256(prevHash ‖ before ‖ prevHash ‖ SEQ_JOINT ‖ seq ‖ after)`, see `hashTemplate`), move the
  * head. No row comes back when the company has no head yet (its very first event).
  */
-export const AUDIT_APPEND = `with head as (
+export const AUDIT_APPEND = preparedStatement(
+  'audit.append',
+  `with head as (
     select seq + 1 as seq, hash as prev from audit_chain_heads where company_id = ? for update
   ), appended as (
     insert into audit_events (${EVENT_COLUMNS})
@@ -24,11 +27,15 @@ export const AUDIT_APPEND = `with head as (
   )
   update audit_chain_heads h set seq = appended.seq, hash = appended.hash, updated_at = ?
   from appended where h.company_id = ?
-  returning appended.seq, appended.prev_hash, appended.hash`;
+  returning appended.seq, appended.prev_hash, appended.hash`,
+);
 
 /** A company's first event (its registration): hashed here from the genesis hash, and its head created with it. */
-export const AUDIT_APPEND_FIRST = `with appended as (
+export const AUDIT_APPEND_FIRST = preparedStatement(
+  'audit.append_first',
+  `with appended as (
     insert into audit_events (${EVENT_COLUMNS})
     values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?::jsonb, ?, ?)
   )
-  insert into audit_chain_heads (id, company_id, seq, hash) values (?, ?, ?, ?)`;
+  insert into audit_chain_heads (id, company_id, seq, hash) values (?, ?, ?, ?)`,
+);

@@ -8,7 +8,7 @@
  */
 import { HISTOGRAM_SIZE, HISTOGRAM_THRESHOLDS } from '../../common/duration-histogram.js';
 import { DAY_MIN, ROLLUP_SPANS } from '../../analytics/rollup-terms.js';
-import type { CompanyStatement } from '../scoped-sql.js';
+import { companyStatement, type CompanyStatement } from '../scoped-sql.js';
 
 const THRESHOLDS = `'{${HISTOGRAM_THRESHOLDS.map((t) => String(t)).join(',')}}'::float8[]`;
 const ZEROS = `array_fill(0, array[${HISTOGRAM_SIZE}])`;
@@ -46,9 +46,9 @@ export const ANALYTICS_STATEMENTS = {
    * add up; key and name follow the latest run. Args: at, templateRefId, source, templateKey, templateName,
    * started, succeeded, failed, rejected, cancelled, parkedIn, parkedOut, durationHist, waitHist.
    */
-  addRunRollup: {
-    name: 'analytics.run_rollup_add',
-    sql: `with d as (
+  addRunRollup: companyStatement(
+    'analytics.run_rollup_add',
+    `with d as (
         select ?::uuid as company_id, ?::timestamptz as at, ?::uuid as template_ref_id, ?::text as source,
           ?::text as template_key, ?::text as template_name, ?::int as started, ?::int as succeeded, ?::int as failed,
           ?::int as rejected, ?::int as cancelled, ?::int as parked_in, ?::int as parked_out,
@@ -72,15 +72,15 @@ export const ANALYTICS_STATEMENTS = {
         duration_hist = ${merged('r.duration_hist', 'excluded.duration_hist')},
         wait_hist = ${merged('r.wait_hist', 'excluded.wait_hist')},
         updated_at = now()`,
-  },
+  ),
 
   /**
    * Counts one connector call in the rollup of (bucket, tool): calls, errors by reason (`jsonb` counts), latency.
    * Args: id, bucket, toolId, errorReason (null when it succeeded), latencyHist.
    */
-  addConnectorCall: {
-    name: 'analytics.connector_call_add',
-    sql: `with c as (
+  addConnectorCall: companyStatement(
+    'analytics.connector_call_add',
+    `with c as (
         select ?::uuid as company_id, ?::uuid as id, ?::timestamptz as bucket, ?::text as tool_id, ?::text as reason,
           ?::int[] as hist
       )
@@ -94,15 +94,15 @@ export const ANALYTICS_STATEMENTS = {
                               from jsonb_each_text(excluded.errors) as x(k, v)),
         latency_hist = ${merged('r.latency_hist', 'excluded.latency_hist')},
         updated_at = now()`,
-  },
+  ),
 
   /**
    * Per template over [from, to) (each moved up to a quarter-hour): counts and merged histograms, from the whole
    * UTC days inside the range, the whole hours inside what is left, and the quarter-hours of the rest. Args: from, to.
    */
-  templateTotals: {
-    name: 'analytics.template_totals',
-    sql: `select r.template_ref_id, max(r.source) as source, max(r.template_key) as template_key,
+  templateTotals: companyStatement(
+    'analytics.template_totals',
+    `select r.template_ref_id, max(r.source) as source, max(r.template_key) as template_key,
         (array_agg(r.template_name order by r.bucket + r.span * interval '1 minute' desc))[1] as template_name,
         sum(r.started)::int as started, sum(r.succeeded)::int as succeeded, sum(r.failed)::int as failed,
         sum(r.rejected)::int as rejected, sum(r.cancelled)::int as cancelled,
@@ -119,12 +119,12 @@ export const ANALYTICS_STATEMENTS = {
             and not (p.hour_lo < p.hour_hi and r.bucket >= p.hour_lo and r.bucket < p.hour_hi)))
       group by r.template_ref_id
       order by sum(r.started) desc, max(r.template_key), r.template_ref_id`,
-  },
+  ),
 
   /** Per connector (tool id) over [from, to): calls, errors by reason, merged latency. Args: from, to. */
-  connectorTotals: {
-    name: 'analytics.connector_totals',
-    sql: `with rows as (
+  connectorTotals: companyStatement(
+    'analytics.connector_totals',
+    `with rows as (
         select r.* from analytics_connector_rollups r
         where r.company_id = ? and r.bucket >= ?::timestamptz and r.bucket < ?::timestamptz
       ),
@@ -138,15 +138,15 @@ export const ANALYTICS_STATEMENTS = {
       from rows r left join errs e on e.tool_id = r.tool_id
       group by r.tool_id
       order by sum(r.calls) desc, r.tool_id`,
-  },
+  ),
 
   /**
    * This UTC month's usage: runs started (rollups), running runs, active members, live API keys, audit events
    * (the chain's length), and the company's budget and cap. Args: none.
    */
-  usage: {
-    name: 'analytics.usage',
-    sql: `with p as (select ?::uuid as company_id, date_trunc('month', now() at time zone 'UTC') at time zone 'UTC' as month_start)
+  usage: companyStatement(
+    'analytics.usage',
+    `with p as (select ?::uuid as company_id, date_trunc('month', now() at time zone 'UTC') at time zone 'UTC' as month_start)
       select
         (select coalesce(sum(r.started), 0) from analytics_run_rollups r
           where r.company_id = p.company_id and r.template_ref_id = ${ALL} and r.span = ${DAY}
@@ -160,33 +160,33 @@ export const ANALYTICS_STATEMENTS = {
         (select c.max_concurrent_runs from companies c where c.id = p.company_id) as max_concurrent_runs,
         p.month_start
       from p`,
-  },
+  ),
 
   /**
    * Holds the company's audit chain head for the rest of the transaction: every live rollup write happens after
    * its transition's audit append, under that lock, so a backfill holding it sees every committed transition and
    * none commits during it. Args: none.
    */
-  lockForRebuild: {
-    name: 'analytics.lock_for_rebuild',
-    sql: `select 1 as locked from audit_chain_heads h where h.company_id = ? for update`,
-  },
+  lockForRebuild: companyStatement(
+    'analytics.lock_for_rebuild',
+    `select 1 as locked from audit_chain_heads h where h.company_id = ? for update`,
+  ),
 
   /** Deletes the company's run rollups (the backfill's first statement, in its transaction). Args: none. */
-  deleteRunRollups: {
-    name: 'analytics.run_rollups_delete',
-    sql: `with removed as (delete from analytics_run_rollups r where r.company_id = ? returning 1)
+  deleteRunRollups: companyStatement(
+    'analytics.run_rollups_delete',
+    `with removed as (delete from analytics_run_rollups r where r.company_id = ? returning 1)
       select count(*)::int as removed from removed`,
-  },
+  ),
 
   /**
    * Rebuilds the company's run rollups from its runs and their approval steps (the backfill, after
    * `deleteRunRollups`): one row per (span, bucket, template) with exactly what the live hook would have added.
    * Args: none.
    */
-  rebuildRunRollups: {
-    name: 'analytics.run_rollups_rebuild',
-    sql: `with c as (select ?::uuid as company_id),
+  rebuildRunRollups: companyStatement(
+    'analytics.run_rollups_rebuild',
+    `with c as (select ?::uuid as company_id),
       ev as (
         select r.template_ref_id, r.source, r.template_key, r.template_name, r.created_at as at,
           1 as started, 0 as succeeded, 0 as failed, 0 as rejected, 0 as cancelled, 0 as parked_in, 0 as parked_out,
@@ -266,5 +266,5 @@ export const ANALYTICS_STATEMENTS = {
         returning 1
       )
       select count(*)::int as inserted from inserted`,
-  },
+  ),
 } satisfies Record<string, CompanyStatement>;

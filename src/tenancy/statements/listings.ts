@@ -1,7 +1,7 @@
 /**
  * The community marketplace's one hand-written statement (reviewed here, run through `scoped(...)`).
  */
-import type { CompanyStatement } from '../scoped-sql.js';
+import { companyStatement, type CompanyStatement } from '../scoped-sql.js';
 
 export const LISTING_STATEMENTS = {
   /**
@@ -12,8 +12,8 @@ export const LISTING_STATEMENTS = {
    * function requires to equal the transaction's `app.company_id`. Args: listingId. Returns the new count, or
    * null when the listing is gone (unlisted meanwhile).
    */
-  installed: {
-    name: 'listings.installed',
-    sql: `select listing_installed(?::uuid, ?::uuid) as "installCount"`,
-  },
+  installed: companyStatement(
+    'listings.installed',
+    `select listing_installed(?::uuid, ?::uuid) as "installCount"`,
+  ),
 } as const satisfies Record<string, CompanyStatement>;
