@@ -1,4 +1,5 @@
-import { MikroORM } from '@mikro-orm/postgresql';
+import { DriverException, MikroORM } from '@mikro-orm/postgresql';
+import { companyStatement, scoped as scopedSql } from '../src/tenancy/scoped-sql.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Membership } from '../src/members/membership.entity.js';
 import { newId } from '../src/common/ids.js';
@@ -205,6 +206,15 @@ describe('tenancy walls', () => {
     } finally {
       await one.close();
     }
+  });
+
+  it("a scoped statement's database error is converted like the ORM's own (so the filter maps it)", async () => {
+    const statement = companyStatement('spec.bad_uuid', 'select ?::uuid as company, ?::uuid as id');
+    const failed = await tenancy
+      .run(ctxOf(a), (em) => em.transactional((tx) => scopedSql(tx, statement, ['not-a-uuid'])))
+      .catch((e: unknown) => e);
+    expect(failed).toBeInstanceOf(DriverException);
+    expect((failed as DriverException & { code?: string }).code).toBe('22P02');
   });
 
   it('the app connects as a role that owns nothing and cannot bypass row-level security', async () => {

@@ -4,7 +4,10 @@ import type pg from 'pg';
 /**
  * A hand-written statement sent with real parameters as a named prepared statement: each pooled connection
  * parses and plans it once, then only binds and executes it. For the statements every write runs (the audit
- * append) and the hot writes (a card move); `text` uses `$1`, `$2`, … placeholders.
+ * append) and the hot writes (a card move); `text` uses `$1`, `$2`, … placeholders. PostgreSQL re-plans a prepared
+ * statement after a schema change by itself; name its result columns (no `*`), so that a migration adding a column
+ * cannot change a statement's result type under a running server. Behind PgBouncer in transaction mode, named
+ * statements need PgBouncer ≥ 1.21 with `max_prepared_statements` set (as the `ScopedReader` reads already do).
  */
 export interface PreparedStatement {
   /** The prepared statement's name on each connection (unique; also a name for logs and reviews). */

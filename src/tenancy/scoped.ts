@@ -23,14 +23,24 @@ export async function scoped<R extends object>(
     throw new Error('A scoped statement runs inside a transaction (which carries the company setting)');
   }
   // The ORM's `onQuery` hook sees (and may rewrite) it like any other statement; a rewritten text is not prepared.
-  const text = em.config.get('onQuery')(statement.text, params);
+  const compiled = CompiledQuery.raw(em.config.get('onQuery')(statement.text, params), [...params]);
   const logger = em.config.getLogger();
-  if (!logger.isEnabled('query'))
-    return (await trx.executeQuery<R>(CompiledQuery.raw(text, [...params]))).rows;
   const started = Date.now();
-  const { rows } = await trx.executeQuery<R>(CompiledQuery.raw(text, [...params]));
-  logger.logQuery({ query: text, params: [...params], took: Date.now() - started, results: rows.length });
-  return rows;
+  try {
+    const { rows } = await trx.executeQuery<R>(compiled);
+    if (logger.isEnabled('query')) {
+      logger.logQuery({
+        query: compiled.sql,
+        params: [...params],
+        took: Date.now() - started,
+        results: rows.length,
+      });
+    }
+    return rows;
+  } catch (error) {
+    // The driver's error converted as the ORM converts its own (a unique violation → 409, a bad uuid → 400, …).
+    throw error instanceof Error ? em.getDriver().convertException(error) : error;
+  }
 }
 
 /**
