@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { TenancyService } from '../tenancy/tenancy.service.js';
-import { callerOf, fastifyPath, toolAnswerJson, toolResult, unknownTool } from './mcp-route-call.js';
+import { fastifyPath } from './mcp-catalog.js';
+import { callerOf, toolAnswerJson, toolResult, unknownTool } from './mcp-route-call.js';
 import type { RouteResponse } from './mcp-route-reply.js';
 import { McpRouteRunner } from './mcp-route-runner.js';
 import { TOOLS } from './mcp-tools.js';

@@ -90,17 +90,12 @@ export function routeRequest(
   return {
     method: tool.method,
     url: search ? `${path}?${search}` : path,
-    route: `${tool.method} ${fastifyPath(tool.path)}`,
+    route: tool.fastifyRoute,
     params: values,
     headers,
     remoteAddress: caller.ip,
     ...(hasBody ? { payload: JSON.stringify(body) } : {}),
   };
-}
-
-/** `/v1/runs/{id}` as Fastify names the route: `/v1/runs/:id`. */
-export function fastifyPath(path: string): string {
-  return path.replace(/\{(\w+)\}/g, ':$1');
 }
 
 /** The same request for `fastify.inject`. */
