@@ -256,6 +256,13 @@ describe('MCP tool calls through the transport', () => {
       await rpc(token, toolCall('get_run', { id: runId }, true));
       expect(counts()).toMatchObject({ authorization: 2, counted: 1, writeSlot: 0 });
       expect(inject).not.toHaveBeenCalled();
+      // An id longer than Fastify's router takes is answered as that request is (through inject).
+      reset();
+      const long = (await (await rpc(token, toolCall('get_run', { id: 'x'.repeat(300) }))).json()) as Json;
+      expect(((long.result as CallToolResult).content[0] as { text: string }).text).toBe(
+        'VALIDATION_FAILED: A path parameter is longer than allowed',
+      );
+      expect(inject).toHaveBeenCalled();
       // The route's own pipe refuses a malformed id, naming it, as the route does.
       const bad = (await (await rpc(token, toolCall('get_run', { id: 'not-a-uuid' }))).json()) as Json;
       const result = bad.result as CallToolResult;

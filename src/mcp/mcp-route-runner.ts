@@ -36,9 +36,9 @@ interface MirroredRoute {
  * routing, the hooks and the access log line: ~1.5× a fast read by themselves, docs/benchmarks.md). The request's
  * store (request id, address, user agent, the tenant the guard enters) is the transport request's own.
  *
- * Through `fastify.inject` otherwise: when there is no transport request to run in, or Fastify's router would not
- * take the URL to the tool's route with those parameters (a parameter longer than the router accepts, a static
- * route of the same shape), so that such a call answers exactly what that request gets.
+ * Through `fastify.inject` otherwise: when there is no transport request to run in, or Fastify would not take the
+ * request to the tool's route's handler (a parameter longer than the router accepts, a static route of the same
+ * shape, a body over the route's limit), so that such a call answers exactly what that request gets.
  */
 @Injectable()
 export class McpRouteRunner {
@@ -73,7 +73,7 @@ export class McpRouteRunner {
     const fastify = this.adapter.httpAdapter.getInstance<FastifyInstance>();
     const route = transport && this.routes.get(call.route);
     const found = route ? fastify.findRoute({ method: call.method, url: call.url }) : null;
-    if (!transport || !route || !found || !sameParams(found.params, call.params)) {
+    if (!transport || !route || !found || !sameParams(found.params, call.params) || tooLarge(call, route)) {
       return fromInject(await inject(fastify, call, handle));
     }
     const request = new RouteRequest(
@@ -144,6 +144,11 @@ class RouteRequest {
   get server(): FastifyRequest['server'] {
     return this.transport.server;
   }
+}
+
+/** A body over the route's limit, which its parser would refuse (413) before the guard: only inject answers that. */
+function tooLarge(call: RouteCall, route: MirroredRoute): boolean {
+  return call.payload !== undefined && Buffer.byteLength(call.payload) > route.options.bodyLimit;
 }
 
 function sameParams(found: Record<string, string | undefined>, expected: Record<string, string>): boolean {
