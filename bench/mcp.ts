@@ -9,7 +9,8 @@
  *   HTTP  GET /v1/runs/{id}
  *   MCP   POST /mcp  {"method":"tools/call","params":{"name":"get_run","arguments":{"id":…}}}  (stateless: one
  *         JSON-RPC message per request, no initialize, as an agent's client sends after connecting)
- * and prints req/s, p50 / p99 and server CPU per request (medians over the rounds), and the cost ratio.
+ * and prints req/s, p50 / p99 and server CPU per request (each round's, then medians over the rounds), and the cost
+ * ratio.
  * Options: `--rounds 3`, `--duration 10`, `--warmup 3`, `--connections 32`, `--threads 1`, `--no-build`,
  * `--profile <dir>` (a `--cpu-prof` of the server), `--port 3103` (another one when a second bench runs beside it).
  */
@@ -123,8 +124,11 @@ async function main(): Promise<void> {
     for (let round = 0; round < ROUNDS; round++) {
       http.push(await measure(server, () => Promise.resolve(targets(companies, 'HTTP')), LOAD, WARMUP));
       mcp.push(await measure(server, () => Promise.resolve(targets(companies, 'MCP')), LOAD, WARMUP));
+      const [route, tool] = [http[round], mcp[round]];
       say(
-        `  round ${round + 1}: HTTP ${Math.round(http[round].rps)} req/s, MCP ${Math.round(mcp[round].rps)} req/s`,
+        `  round ${round + 1}: HTTP ${Math.round(route.rps)} req/s ${route.cpuMsPerRequest.toFixed(2)} ms CPU/req, ` +
+          `MCP ${Math.round(tool.rps)} req/s ${tool.cpuMsPerRequest.toFixed(2)} ms CPU/req ` +
+          `(${(tool.cpuMsPerRequest / route.cpuMsPerRequest).toFixed(2)}×)`,
       );
     }
     const h = summarise(http);

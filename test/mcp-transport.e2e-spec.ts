@@ -3,13 +3,19 @@
  * and its mirrored route is the one request that authenticates and counts (src/mcp/mcp-fast-path.ts,
  * src/authz/transport-call.ts). What a client sees must not change: the 401 of `/mcp`, one count per call, the
  * transport's own permission, the same answer as any other path to the same tool, the caller's address on the
- * audit event, and no way for a request from outside to act as a transport call.
+ * audit event, and no way for a request from outside to act as a transport call. The route runs inside the
+ * transport's request (src/mcp/mcp-route-runner.ts): its guards, pipes, limits and write slot apply exactly as over
+ * HTTP, once.
  */
 import { request } from 'node:http';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { AuthorizationGuard } from '../src/authz/authorization.guard.js';
+import { RequestLimits } from '../src/authz/request-limits.js';
 import { runTransportCall } from '../src/authz/transport-call.js';
 import { newId } from '../src/common/ids.js';
+import { UndeclaredBodyGuard } from '../src/common/undeclared-body.guard.js';
+import { ApiValidationPipe } from '../src/common/validation.pipe.js';
 import { userContext } from '../src/tenancy/request-store.js';
 import { startTestApp, type TestApp } from './harness/app.js';
 import { call } from './harness/http.js';
@@ -200,6 +206,73 @@ describe('MCP tool calls through the transport', () => {
       await rpc(b.owner.accessToken, toolCall('get_run', { id: newId() }))
     ).json()) as Json;
     expect(foreign.result).toEqual(missing.result);
+  });
+
+  it("runs the route's guards, pipes, limits and write slot exactly as over HTTP, once, inside /mcp's request", async () => {
+    const token = a.member.accessToken;
+    const spies = {
+      authorization: vi.spyOn(AuthorizationGuard.prototype, 'canActivate'),
+      undeclaredBody: vi.spyOn(UndeclaredBodyGuard.prototype, 'canActivate'),
+      validation: vi.spyOn(ApiValidationPipe.prototype, 'transform'),
+      counted: vi.spyOn(RequestLimits.prototype, 'countTenant'),
+      writeSlot: vi.spyOn(RequestLimits.prototype, 'holdWriteSlot'),
+    };
+    const inject = vi.spyOn(t.app.getHttpAdapter().getInstance(), 'inject');
+    const counts = () =>
+      Object.fromEntries(Object.entries(spies).map(([k, spy]) => [k, spy.mock.calls.length]));
+    const reset = () => {
+      for (const spy of Object.values(spies)) spy.mockClear();
+      inject.mockClear();
+    };
+    const body = { draftVersionId: versionId, input: {} };
+    const cases: [string, () => Promise<unknown>, Json][] = [
+      ['get_run', () => call(t, 'GET', `/v1/runs/${runId}`, { token }), toolCall('get_run', { id: runId })],
+      [
+        'list_parked_runs',
+        () => call(t, 'GET', '/v1/runs', { token, query: { status: 'parked' } }),
+        toolCall('list_parked_runs', {}),
+      ],
+      ['start_run', () => call(t, 'POST', '/v1/runs', { token, body }), toolCall('start_run', body)],
+    ];
+    try {
+      for (const [name, overHttp, message] of cases) {
+        reset();
+        await overHttp();
+        const route = counts();
+        reset();
+        const res = await rpc(token, message);
+        expect(res.status, name).toBe(200);
+        expect((((await res.json()) as Json).result as CallToolResult).isError, name).toBeFalsy();
+        // The same guards, pipes, count and write slot as the route over HTTP, each once: nothing skipped or doubled.
+        expect(counts(), name).toEqual(route);
+        expect(route.authorization, name).toBe(1);
+        expect(route.counted, name).toBe(1);
+        // In the transport's own request: no second Fastify request.
+        expect(inject, name).not.toHaveBeenCalled();
+      }
+      expect(spies.writeSlot).toHaveBeenCalledTimes(1);
+      // A call the transport's Nest route answers (here with `_meta`): its guard and the route's, one count in all.
+      reset();
+      await rpc(token, toolCall('get_run', { id: runId }, true));
+      expect(counts()).toMatchObject({ authorization: 2, counted: 1, writeSlot: 0 });
+      expect(inject).not.toHaveBeenCalled();
+      // An id longer than Fastify's router takes is answered as that request is (through inject).
+      reset();
+      const long = (await (await rpc(token, toolCall('get_run', { id: 'x'.repeat(300) }))).json()) as Json;
+      expect(((long.result as CallToolResult).content[0] as { text: string }).text).toBe(
+        'VALIDATION_FAILED: A path parameter is longer than allowed',
+      );
+      expect(inject).toHaveBeenCalled();
+      // The route's own pipe refuses a malformed id, naming it, as the route does.
+      const bad = (await (await rpc(token, toolCall('get_run', { id: 'not-a-uuid' }))).json()) as Json;
+      const result = bad.result as CallToolResult;
+      expect(result.isError).toBe(true);
+      expect((result.content[0] as { text: string }).text).toMatch(
+        /^VALIDATION_FAILED: .*\nid: must be a UUID$/s,
+      );
+    } finally {
+      for (const spy of [...Object.values(spies), inject]) spy.mockRestore();
+    }
   });
 
   it('refuses /mcp itself to a credential without mcp:use, and offers a scoped key only its tools', async () => {

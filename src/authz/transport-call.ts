@@ -3,11 +3,12 @@ import type { TenantContext } from '../tenancy/request-store.js';
 import type { AbilityRule } from './authorize.decorator.js';
 
 /**
- * A transport's call of a route in process: an MCP tool running the HTTP route it mirrors through
- * `fastify.inject`. The handle lives only in this process's async context (the inject runs inside
- * `runTransportCall`), never in a header or anything else a client sends, so no request from outside can carry
- * one; the guard takes it once (`takeTransportCall`), so a request the route itself might start does not inherit
- * it. Through it the guard counts the call once and checks the transport's own rule before the route's:
+ * A transport's call of a route in process: an MCP tool running the HTTP route it mirrors, inside the transport's
+ * own request (`mcp-route-runner.ts`; through `fastify.inject` when it cannot). The handle lives only in this
+ * process's async context (the route's handler runs inside `runTransportCall`), never in a header or anything else
+ * a client sends, so no request from outside can carry one; the guard takes it once (`takeTransportCall`), so a
+ * request the route itself might start does not inherit it. Through it the guard counts the call once and checks
+ * the transport's own rule before the route's:
  *
  * - `verified` absent (a plain tool call answered before the transport's Nest route, `mcp-fast-path.ts`): the
  *   route's request is the only one to authenticate and count; the guard checks `rule` (the transport's, `use
@@ -32,16 +33,11 @@ export interface TransportCall {
   notOffered?: true;
   /** Set by the guard when it takes the handle: the route's request reached authentication. */
   taken?: true;
-  /**
-   * What the route answered, as the object it serialized (set by the transport's `preSerialization` hook on the
-   * routes it mirrors), so that the transport need not parse the response back.
-   */
-  answer?: unknown;
 }
 
 const calls = new AsyncLocalStorage<TransportCall>();
 
-/** Runs `fn` (the in-process request of one route) as `call`. */
+/** Runs `fn` (the in-process call of one route) as `call`. */
 export function runTransportCall<T>(call: TransportCall, fn: () => T): T {
   return calls.run(call, fn);
 }
@@ -52,10 +48,4 @@ export function takeTransportCall(): TransportCall | undefined {
   if (!call || call.taken) return undefined;
   call.taken = true;
   return call;
-}
-
-/** The transport call the current request runs as, once the guard took it (to hand the route's answer back). */
-export function takenTransportCall(): TransportCall | undefined {
-  const call = calls.getStore();
-  return call?.taken ? call : undefined;
 }

@@ -11,6 +11,8 @@ export interface CatalogTool {
   method: string;
   /** The route's path with `{param}` placeholders. */
   path: string;
+  /** `METHOD /path/:param`: the route as Fastify registered it. */
+  fastifyRoute: string;
   pathParams: string[];
   queryParams: string[];
   auth: Extract<RouteAuth, { kind: 'ability' }>;
@@ -19,6 +21,11 @@ export interface CatalogTool {
 }
 
 const REF = '#/components/schemas/';
+
+/** `/v1/runs/{id}` as Fastify names the route: `/v1/runs/:id`. */
+export function fastifyPath(path: string): string {
+  return path.replace(/\{(\w+)\}/g, ':$1');
+}
 
 /** Makes a schema of the document self-contained JSON Schema (2020-12): `$ref`s into `$defs`, `nullable` into types. */
 class SchemaCopier {
@@ -159,6 +166,7 @@ export function buildCatalog(
       spec,
       method,
       path,
+      fastifyRoute: `${method} ${fastifyPath(path)}`,
       pathParams,
       queryParams,
       auth: route.auth,

@@ -1,6 +1,8 @@
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
-import type { FastifyRequest, InjectOptions, LightMyRequestResponse } from 'fastify';
+import type { FastifyReply, FastifyRequest, InjectOptions } from 'fastify';
 import type { CatalogTool } from './mcp-catalog.js';
+import type { RouteResponse } from './mcp-route-reply.js';
+import type { TransportRequest } from './mcp-route-runner.js';
 
 /** What a tool call forwards of the transport's own request. */
 export interface CallerRequest {
@@ -10,12 +12,15 @@ export interface CallerRequest {
   userAgent: string | undefined;
   /** The transport request's client address (so the route's audit events and limits see the caller's). */
   ip: string;
+  /** The transport's request and reply, when the route may run inside them (`McpRouteRunner`). */
+  transport?: TransportRequest;
 }
 
 type Json = Record<string, unknown>;
 
-export function callerOf(request: FastifyRequest): CallerRequest {
+export function callerOf(request: FastifyRequest, reply?: FastifyReply): CallerRequest {
   return {
+    ...(reply ? { transport: { request, reply } } : {}),
     authorization: request.headers.authorization,
     requestId: String(request.id),
     userAgent: request.headers['user-agent'],
@@ -23,15 +28,31 @@ export function callerOf(request: FastifyRequest): CallerRequest {
   };
 }
 
+/** The request of a tool call's route: what `fastify.inject` would send, and the path parameters it carries. */
+export interface RouteCall {
+  method: string;
+  /** The path with its query string. */
+  url: string;
+  /** `METHOD /path/:param`: the route as Fastify registered it. */
+  route: string;
+  /** The path parameters, as the route reads them. */
+  params: Record<string, string>;
+  headers: Record<string, string>;
+  /** The body, as JSON text (routes that take one). */
+  payload?: string;
+  /** The caller's address. */
+  remoteAddress: string;
+}
+
 /**
- * The in-process request (for `fastify.inject`) that runs `tool`'s route with `args`, as the caller: its
- * credential, request id, user agent and address. A tool error instead when a path parameter is missing.
+ * The request that runs `tool`'s route with `args`, as the caller: its credential, request id, user agent and
+ * address. A tool error instead when a path parameter is missing.
  */
 export function routeRequest(
   tool: CatalogTool,
   args: Json,
   caller: CallerRequest,
-): InjectOptions | CallToolResult {
+): RouteCall | CallToolResult {
   const values: Record<string, string> = {};
   for (const name of tool.pathParams) {
     const value = args[name];
@@ -40,12 +61,17 @@ export function routeRequest(
     if (value === '.' || value === '..') return failure(`${name}: is not an id`);
     values[name] = value;
   }
-  const query = new URLSearchParams(tool.spec.fixedQuery);
+  // Made only when there is a query (most calls have none).
+  let query = tool.spec.fixedQuery ? new URLSearchParams(tool.spec.fixedQuery) : undefined;
   const body: Json = {};
-  for (const [name, value] of Object.entries(args)) {
+  for (const name of Object.keys(args)) {
+    const value = args[name];
     if (tool.pathParams.includes(name) || (name === 'ifMatch' && tool.spec.ifMatch)) continue;
     if (tool.queryParams.includes(name)) {
-      if (value !== undefined && value !== null) query.set(name, text(value, JSON.stringify(value)));
+      if (value !== undefined && value !== null) {
+        query ??= new URLSearchParams();
+        query.set(name, text(value, JSON.stringify(value)));
+      }
     } else body[name] = value;
   }
   const hasBody = tool.method !== 'GET' && tool.method !== 'DELETE';
@@ -54,33 +80,45 @@ export function routeRequest(
   if (unknown.length > 0)
     return failure(unknown.map((name) => `${name}: is not an argument of this tool`).join('\n'));
   const path = tool.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(values[name]));
-  const search = query.toString();
+  const search = query?.toString() ?? '';
   // The caller's user agent, or none (light-my-request would otherwise name itself in the route's audit events).
-  const headers: Record<string, string | undefined> = {
-    'x-request-id': caller.requestId,
-    'user-agent': caller.userAgent,
-  };
+  const headers: Record<string, string> = { 'x-request-id': caller.requestId };
+  if (caller.userAgent !== undefined) headers['user-agent'] = caller.userAgent;
   if (caller.authorization !== undefined) headers.authorization = caller.authorization;
   if (tool.spec.ifMatch && typeof args.ifMatch === 'string') headers['if-match'] = args.ifMatch;
   if (hasBody) headers['content-type'] = 'application/json';
   return {
-    method: tool.method as 'GET' | 'POST',
+    method: tool.method,
     url: search ? `${path}?${search}` : path,
+    route: tool.fastifyRoute,
+    params: values,
     headers,
     remoteAddress: caller.ip,
-    // Options built here, not by a client: light-my-request need not validate them on every call.
-    validate: false,
     ...(hasBody ? { payload: JSON.stringify(body) } : {}),
   };
 }
 
+/** The same request for `fastify.inject`. */
+export function injectOptions(call: RouteCall): InjectOptions {
+  return {
+    method: call.method,
+    url: call.url,
+    // No user-agent key at all when the caller sent none (light-my-request would name itself otherwise).
+    headers: { 'user-agent': undefined, ...call.headers },
+    remoteAddress: call.remoteAddress,
+    // Options built here, not by a client: light-my-request need not validate them on every call.
+    validate: false,
+    ...(call.payload !== undefined ? { payload: call.payload } : {}),
+  };
+}
+
 /** Whether `routeRequest` gave a tool error rather than a request. */
-export function isToolError(request: InjectOptions | CallToolResult): request is CallToolResult {
+export function isToolError(request: RouteCall | CallToolResult): request is CallToolResult {
   return 'content' in request;
 }
 
 /** The tool's result from its route's response: the JSON once as text (older clients), once structured. */
-export function toolResult(tool: CatalogTool, res: LightMyRequestResponse): CallToolResult {
+export function toolResult(tool: CatalogTool, res: RouteResponse): CallToolResult {
   const parsed = parse(res.body);
   if (res.statusCode >= 400) return failure(problemText(res.statusCode, parsed));
   if (res.statusCode === 204 || parsed === undefined) {
@@ -93,17 +131,13 @@ export function toolResult(tool: CatalogTool, res: LightMyRequestResponse): Call
 }
 
 /**
- * The JSON-RPC answer of a tool call, as text, when its route answered `answer` (the object it serialized) with
- * success in JSON: the same answer as `toolResult` gives once serialized, built from the route's own JSON
- * without parsing it back and serializing it again (it is `structuredContent` as it is). Null otherwise.
+ * The JSON-RPC answer of a tool call, as text, when its route answered with success in JSON, serialized here from
+ * the object it answered (`answer`): the same answer as `toolResult` gives once serialized, built from the route's
+ * own JSON without parsing it back and serializing it again (it is `structuredContent` as it is). Null otherwise.
  */
-export function toolAnswerJson(
-  id: string | number,
-  tool: CatalogTool,
-  res: LightMyRequestResponse,
-  answer: unknown,
-): string | null {
+export function toolAnswerJson(id: string | number, tool: CatalogTool, res: RouteResponse): string | null {
   const type = res.headers['content-type'];
+  const answer = res.answer;
   if (res.statusCode >= 300 || answer === undefined || answer === null) return null;
   if (typeof type !== 'string' || !type.startsWith('application/json') || !res.body) return null;
   const text = JSON.stringify(`${summary(tool.spec.name, answer)}\n${res.body}`);

@@ -61,7 +61,7 @@ export class McpController {
       await reply.status(200).type('application/json').send(JSON.stringify(refusal));
       return;
     }
-    const caller = callerOf(request);
+    const caller = callerOf(request, reply);
     const answer = await this.mcp.answerToolCall(
       currentTenant(),
       caller,

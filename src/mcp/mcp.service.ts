@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { HttpAdapterHost, ModulesContainer } from '@nestjs/core';
+import { ModulesContainer } from '@nestjs/core';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { Server } from '@modelcontextprotocol/sdk/server/index.js';
 import { AjvJsonSchemaValidator } from '@modelcontextprotocol/sdk/validation/ajv';
@@ -11,11 +11,11 @@ import {
   type CallToolResult,
   type Tool,
 } from '@modelcontextprotocol/sdk/types.js';
-import type { FastifyInstance, FastifyRequest, InjectOptions, LightMyRequestResponse } from 'fastify';
+import type { FastifyRequest } from 'fastify';
 import { abilityFor } from '../authz/abilities.js';
 import type { AbilityRule } from '../authz/authorize.decorator.js';
 import { collectRoutes, routeKey } from '../authz/route-table.js';
-import { runTransportCall, type TransportCall } from '../authz/transport-call.js';
+import type { TransportCall } from '../authz/transport-call.js';
 import { API_VERSION } from '../openapi.js';
 import type { TenantContext } from '../tenancy/request-store.js';
 import { buildCatalog, type CatalogTool } from './mcp-catalog.js';
@@ -26,7 +26,10 @@ import {
   toolResult,
   unknownTool,
   type CallerRequest,
+  type RouteCall,
 } from './mcp-route-call.js';
+import type { RouteResponse } from './mcp-route-reply.js';
+import { McpRouteRunner, type TransportRequest } from './mcp-route-runner.js';
 import { screenMessage } from './mcp-screen.js';
 import { TOOLS } from './mcp-tools.js';
 
@@ -44,7 +47,7 @@ export interface TransportHeaders {
 export interface PlainToolCall {
   id: string | number;
   tool: CatalogTool;
-  request: InjectOptions;
+  request: RouteCall;
 }
 
 /** The transport's own route (`McpController.message`): its rule is checked on every tool call. */
@@ -71,7 +74,7 @@ export class McpService {
   private readonly validator = new AjvJsonSchemaValidator();
 
   constructor(
-    private readonly adapter: HttpAdapterHost,
+    private readonly runner: McpRouteRunner,
     private readonly modules: ModulesContainer,
   ) {}
 
@@ -172,26 +175,16 @@ export class McpService {
 
   /**
    * Runs the route of a tool call in process, as a transport call (the handle through which the guard counts it
-   * once and checks the transport's rule before the route's: `transport-call.ts`); `verified` when the
-   * transport's own request already authenticated and counted the caller.
+   * once and checks the transport's rule before the route's: `transport-call.ts`), inside `transport` when given
+   * (`McpRouteRunner`); `verified` when the transport's own request already authenticated and counted the caller.
    */
   async runRoute(
-    request: InjectOptions,
+    request: RouteCall,
+    transport?: TransportRequest,
     verified?: TenantContext,
-  ): Promise<{ res: LightMyRequestResponse; call: TransportCall }> {
+  ): Promise<{ res: RouteResponse; call: TransportCall }> {
     const call: TransportCall = { rule: this.transportRule, verified };
-    const fastify = this.adapter.httpAdapter.getInstance<FastifyInstance>();
-    // The callback form dispatches at once, inside the call's context; the promise form would start when awaited,
-    // which may be outside it (light-my-request's chain starts on its first `then`).
-    const res = await runTransportCall(
-      call,
-      () =>
-        new Promise<LightMyRequestResponse>((resolve, reject) => {
-          fastify.inject(request, (error, response) =>
-            error || !response ? reject(error ?? new Error('No response')) : resolve(response),
-          );
-        }),
-    );
+    const res = await this.runner.run(request, call, transport);
     return { res, call };
   }
 
@@ -204,7 +197,7 @@ export class McpService {
   ): Promise<CallToolResult> {
     const request = routeRequest(tool, args, caller);
     if (isToolError(request)) return request;
-    const { res, call } = await this.runRoute(request, ctx);
+    const { res, call } = await this.runRoute(request, caller.transport, ctx);
     return call.notOffered ? unknownTool(tool.spec.name) : toolResult(tool, res);
   }
 }
