@@ -262,6 +262,10 @@ async function compare(
     as.push(await measure(a, build));
     await between?.('b');
     bs.push(await measure(b, build));
+    const [x, y] = [as[round], bs[round]];
+    say(
+      `    round ${round + 1}: p50 ${x.p50Ms} / ${y.p50Ms} ms, ${Math.round(x.rps)} / ${Math.round(y.rps)} req/s, load ${loadavg()[0].toFixed(2)}`,
+    );
   }
   const row = { label, a: summarise(as), b: summarise(bs) };
   say(

@@ -40,6 +40,9 @@ import { etagOf } from './if-match.js';
 
 const CardPage = PageDtoOf(CardDto, 'CardPage');
 
+/** What Fastify answers a serialised object with. */
+const JSON_UTF8 = 'application/json; charset=utf-8';
+
 const ETAG_HEADER = {
   ETag: { description: "The card's version, quoted: send it back in `If-Match`", schema: { type: 'string' } },
 };
@@ -72,8 +75,16 @@ export class CardsController {
     summary: "A board's cards in board order (column, then rank), filtered by column, assignee or label",
   })
   @ApiOkResponse({ type: CardListDto })
-  listBoard(@IdParam() id: string, @Query() query: BoardCardsQueryDto): Promise<CardListDto> {
-    return this.cards.listBoard(id, query);
+  async listBoard(
+    @IdParam() id: string,
+    @Query() query: BoardCardsQueryDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<string> {
+    // The body is a `CardListDto` already written as JSON by PostgreSQL (CardsService.listBoard): sent as it is,
+    // with the content type Fastify gives a serialised object.
+    const body = await this.cards.listBoard(id, query);
+    void reply.type(JSON_UTF8);
+    return body;
   }
 
   @Post('boards/:id/cards')
