@@ -59,11 +59,14 @@ type QueryFn = (...args: unknown[]) => unknown;
  */
 export function nameRegisteredStatements(pool: EventEmitter): void {
   pool.on('connect', (client: pg.PoolClient) => {
-    const query = client.query.bind(client) as unknown as QueryFn;
+    // The prototype's `query`, looked up at each call (not bound once): a wrapper or spy installed later applies.
+    const proto = Object.getPrototypeOf(client) as { query: QueryFn };
     const named: QueryFn = (...args) => {
       const [text, values] = args;
       const name = typeof text === 'string' && args.length <= 2 ? registry.get(text) : undefined;
-      return name === undefined ? query(...args) : query({ name, text, values });
+      return name === undefined
+        ? proto.query.apply(client, args)
+        : proto.query.call(client, { name, text, values });
     };
     client.query = named as unknown as pg.PoolClient['query'];
   });
