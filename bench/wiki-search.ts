@@ -15,8 +15,9 @@
  *
  * `--big N` gives the measured company (the middle one) N pages and every other `--pages`. `--sql-seed` seeds with
  * set-based SQL, indexes built after the load (bench/lib/wiki-seed.ts; `--parallel` connections,
- * `--maintenance-work-mem` for the index builds); the default seeds one company per statement with the indexes in
- * place. `--database NAME` measures an existing database on the same server that either seed left (`--keep`):
+ * `--maintenance-work-mem` for the index builds, `--load-minutes M` to stop loading after M minutes and keep the
+ * companies loaded by then, a prefix of them, the measured company the middle one of those); the default seeds
+ * one company per statement with the indexes in place. `--database NAME` measures an existing database on the same server that either seed left (`--keep`):
  * it migrates it (so a new migration is measured on the same data) and neither seeds nor drops it.
  */
 import 'reflect-metadata';
@@ -48,6 +49,8 @@ const { values: opts } = parseArgs({
     'sql-seed': { type: 'boolean', default: false },
     parallel: { type: 'string', default: '2' },
     'maintenance-work-mem': { type: 'string', default: '1GB' },
+    // --sql-seed: stop loading after this many minutes and keep the companies loaded by then.
+    'load-minutes': { type: 'string' },
     database: { type: 'string' },
   },
 });
@@ -262,6 +265,7 @@ async function main(): Promise<void> {
           words,
           parallel: Number(opts.parallel),
           maintenanceWorkMem: opts['maintenance-work-mem'],
+          loadMinutes: opts['load-minutes'] === undefined ? undefined : Number(opts['load-minutes']),
           log: out,
         });
       } else {

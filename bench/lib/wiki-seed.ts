@@ -33,12 +33,20 @@ export interface WikiSeedOptions {
   parallel: number;
   /** `maintenance_work_mem` of the index builds (GIN builds flush their entries each time it fills). */
   maintenanceWorkMem: string;
+  /**
+   * Stop taking chunks of companies to load after this many minutes (the chunks under way finish): the companies
+   * not loaded are deleted, so the set is the first `loaded` companies, each with `pages` pages, and the measured
+   * company the middle one of those. Needs `bigPages === pages`. Default: load them all.
+   */
+  loadMinutes?: number;
   log: (line: string) => void;
 }
 
 export interface WikiSeedReport {
   /** Seconds per phase, in order. */
   phases: Array<[string, number]>;
+  /** Companies seeded (fewer than asked when `loadMinutes` ran out). */
+  companies: number;
 }
 
 const VOCABULARY = 5000;
@@ -97,6 +105,8 @@ export async function sqlSeedWiki(ownerUrl: string, o: WikiSeedOptions): Promise
   };
   if (!/^\d+[kMG]B$/.test(o.maintenanceWorkMem))
     throw new Error(`Not a memory size: ${o.maintenanceWorkMem}`);
+  if (o.loadMinutes !== undefined && o.bigPages !== o.pages)
+    throw new Error('A load time limit needs every company of the same size (no --big)');
   const big = Math.floor(o.companies / 2);
   const poolSize = Math.min(MAX_POOL, Math.max(o.pages, o.bigPages));
   try {
@@ -135,18 +145,24 @@ export async function sqlSeedWiki(ownerUrl: string, o: WikiSeedOptions): Promise
     for (let k = 0; k < o.companies; k += CHUNK) chunks.push([k, Math.min(o.companies, k + CHUNK) - 1]);
     const total = (o.companies - 1) * o.pages + o.bigPages;
     let done = 0;
+    let loaded = 0;
     const loadStarted = performance.now();
-    await timed(`load ${total} pages (${o.parallel} connections)`, () =>
-      Promise.all(
-        Array.from({ length: o.parallel }, async () => {
-          const conn = await db.connect();
-          try {
-            await conn.query(
-              `set session_replication_role = replica; set synchronous_commit = off; set work_mem = '256MB'`,
-            );
-            for (let chunk = chunks.shift(); chunk; chunk = chunks.shift()) {
-              const result = await conn.query(
-                `insert into wiki_pages (id, company_id, title, slug, body, version, revision_id, created_by, updated_by)
+    const deadline = o.loadMinutes === undefined ? Infinity : loadStarted + o.loadMinutes * 60_000;
+    const nextChunk = () => (performance.now() < deadline ? chunks.shift() : undefined);
+    await timed(
+      `load ${total} pages (${o.parallel} connections` +
+        (o.loadMinutes === undefined ? ')' : `, at most ${o.loadMinutes} min)`),
+      () =>
+        Promise.all(
+          Array.from({ length: o.parallel }, async () => {
+            const conn = await db.connect();
+            try {
+              await conn.query(
+                `set session_replication_role = replica; set synchronous_commit = off; set work_mem = '256MB'`,
+              );
+              for (let chunk = nextChunk(); chunk; chunk = nextChunk()) {
+                const result = await conn.query(
+                  `insert into wiki_pages (id, company_id, title, slug, body, version, revision_id, created_by, updated_by)
                  select (lpad(to_hex(1800000000000 + c.k * 100000 + g), 12, '0') || '7'
                           || substr(md5(random()::text), 1, 3) || '9' || substr(md5(random()::text), 1, 15))::uuid,
                         c.id, 'Page ' || g || ' w' || (g % ${VOCABULARY}), 'page-' || g, b.body,
@@ -155,21 +171,36 @@ export async function sqlSeedWiki(ownerUrl: string, o: WikiSeedOptions): Promise
                    cross join lateral generate_series(1, c.pages) g
                    join bench_wiki_bodies b on b.n = (g + c.k * 7919) % $3
                   where c.k between $1 and $2`,
-                [chunk[0], chunk[1], poolSize],
-              );
-              done += result.rowCount ?? 0;
-              const seconds = (performance.now() - loadStarted) / 1000;
-              o.log(
-                `  ${done} / ${total} pages, ${seconds.toFixed(0)} s, ` +
-                  `${(done / seconds).toFixed(0)} pages/s, ~${((total - done) / (done / seconds) / 60).toFixed(1)} min left`,
-              );
+                  [chunk[0], chunk[1], poolSize],
+                );
+                done += result.rowCount ?? 0;
+                loaded += chunk[1] - chunk[0] + 1;
+                const seconds = (performance.now() - loadStarted) / 1000;
+                o.log(
+                  `  ${done} / ${total} pages, ${seconds.toFixed(0)} s, ` +
+                    `${(done / seconds).toFixed(0)} pages/s, ~${((total - done) / (done / seconds) / 60).toFixed(1)} min left`,
+                );
+              }
+            } finally {
+              conn.release();
             }
-          } finally {
-            conn.release();
-          }
-        }),
-      ),
+          }),
+        ),
     );
+    if (loaded < o.companies) {
+      // Out of time: chunks are taken in order and every one taken finished, so companies 0 … loaded - 1 have
+      // their pages and the others none.
+      await db.query(
+        `delete from companies where id in (select id from bench_wiki_companies where k >= $1)`,
+        [loaded],
+      );
+      await db.query(`delete from accounts where id in (select id from bench_wiki_companies where k >= $1)`, [
+        loaded,
+      ]);
+      o.log(
+        `  load time limit (${o.loadMinutes} min) reached: ${loaded} of ${o.companies} companies loaded, the rest deleted`,
+      );
+    }
     // The GIN index first, alone on its connection; the b-trees on the others meanwhile.
     const ordered = [...plan.create].sort(
       (a, b) => Number(/using gin/i.test(b.ddl)) - Number(/using gin/i.test(a.ddl)),
@@ -198,7 +229,7 @@ export async function sqlSeedWiki(ownerUrl: string, o: WikiSeedOptions): Promise
       await db.query(`vacuum (analyze) wiki_pages`);
       await db.query(`analyze companies, accounts`);
     });
-    return { phases };
+    return { phases, companies: loaded };
   } finally {
     await db.end();
   }
