@@ -510,7 +510,7 @@ async function main(): Promise<void> {
           ),
         );
       }
-      say('\n' + table(workspaceRows));
+      say('\n' + table(workspaceRows, args.against ? ['after', 'before'] : undefined));
       results.workspace = workspaceRows;
       await otherDb?.end();
     }
