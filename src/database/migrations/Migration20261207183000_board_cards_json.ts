@@ -1,5 +1,20 @@
 import { Migration } from '@mikro-orm/migrations';
 
+/** A card as `CardDto` writes it (`v`), with its run's status (`r`): the projection both listings share. */
+const CARD_ROW = `left join runs r on r.company_id = c.company_id and r.id = c.run_id
+  cross join lateral (
+    select c.id, c.board_id as "boardId", c.column_id as "columnId", c.rank::text as rank,
+      c.title::text as title, c.description, c.labels,
+      to_char(c.due_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "dueAt",
+      c.assignee_id as "assigneeId",
+      case when c.run_id is not null and r.status <> '' then
+        (select row_to_json(x) from (select c.run_id as id, r.status::text as status) x)
+      end as run,
+      c.version, c.created_by::text as "createdBy", c.updated_by::text as "updatedBy",
+      to_char(c.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "createdAt",
+      to_char(c.updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "updatedAt"
+  ) v`;
+
 /**
  * A board's card listing as the response body itself, in one statement (src/tenancy/board-cards.ts, through
  * `ScopedReader`; issue 15, "listing a column of 500 cards: one query"). Before, the route read the board and its
@@ -68,19 +83,7 @@ export class Migration20261207183000_board_cards_json extends Migration {
                   || '],"nextCursor":null}'
               end
             from cards c
-              left join runs r on r.company_id = c.company_id and r.id = c.run_id
-              cross join lateral (
-                select c.id, c.board_id as "boardId", c.column_id as "columnId", c.rank::text as rank,
-                  c.title::text as title, c.description, c.labels,
-                  to_char(c.due_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "dueAt",
-                  c.assignee_id as "assigneeId",
-                  case when c.run_id is not null and r.status <> '' then
-                    (select row_to_json(x) from (select c.run_id as id, r.status::text as status) x)
-                  end as run,
-                  c.version, c.created_by::text as "createdBy", c.updated_by::text as "updatedBy",
-                  to_char(c.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "createdAt",
-                  to_char(c.updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "updatedAt"
-              ) v
+              ${CARD_ROW}
             where c.company_id = p_company and c.column_id = v_column and c.board_id = p_board
               and (p_assignee is null or c.assignee_id = p_assignee)
               and (p_label is null or c.labels @> array[p_label]);
@@ -99,19 +102,7 @@ export class Migration20261207183000_board_cards_json extends Migration {
             end
           from cards c
             left join cols o on o.id = c.column_id
-            left join runs r on r.company_id = c.company_id and r.id = c.run_id
-            cross join lateral (
-              select c.id, c.board_id as "boardId", c.column_id as "columnId", c.rank::text as rank,
-                c.title::text as title, c.description, c.labels,
-                to_char(c.due_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "dueAt",
-                c.assignee_id as "assigneeId",
-                case when c.run_id is not null and r.status <> '' then
-                  (select row_to_json(x) from (select c.run_id as id, r.status::text as status) x)
-                end as run,
-                c.version, c.created_by::text as "createdBy", c.updated_by::text as "updatedBy",
-                to_char(c.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "createdAt",
-                to_char(c.updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') as "updatedAt"
-            ) v
+            ${CARD_ROW}
           where c.company_id = p_company and c.board_id = p_board
             and (p_assignee is null or c.assignee_id = p_assignee)
             and (p_label is null or c.labels @> array[p_label]);
