@@ -307,6 +307,23 @@ describe('boards, columns and cards', () => {
     expect(ok(await patch(b.id, 2, { title: 'B2' })).version).toBe(2);
   });
 
+  it('a column id in upper case is the same column; a due date past year 9999 UTC answers 400 (cold review)', async () => {
+    const board = await newBoard();
+    const [todo, doing] = board.columns as Json[];
+    const card = await newCard(board.id, todo.id);
+    ok(await req('PATCH', `/v1/boards/${board.id}/columns/${todo.id}`, s.manager, { body: { wipLimit: 1 } }));
+    // Full at its limit of 1: a move within it is no entry (it answered 409 WIP_LIMIT when compared as text).
+    const moved = ok(await move(card.id, 1, { columnId: String(todo.id).toUpperCase() }));
+    expect(moved.columnId).toBe(todo.id);
+    expectProblem(
+      await req('POST', `/v1/boards/${board.id}/cards`, s.member, {
+        body: { columnId: doing.id, title: 'Late', dueAt: '9999-12-31T23:30:00-14:00' },
+      }),
+      400,
+      'VALIDATION_FAILED',
+    );
+  });
+
   it('moves cards between neighbours, writing the moved card only', async () => {
     const board = await newBoard();
     const [todo, doing] = board.columns as Json[];

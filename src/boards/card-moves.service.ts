@@ -63,8 +63,15 @@ export class CardMovesService {
     ctx: TenantContext,
     id: string,
     ifMatch: string | undefined,
-    dto: MoveCardDto,
+    given: MoveCardDto,
   ): Promise<CardDto> {
+    // Ids compared as PostgreSQL stores them (a UUID in upper case is the same column, not another one).
+    id = id.toLowerCase();
+    const dto: MoveCardDto = {
+      columnId: given.columnId.toLowerCase(),
+      afterCardId: given.afterCardId?.toLowerCase(),
+      beforeCardId: given.beforeCardId?.toLowerCase(),
+    };
     if (dto.afterCardId === id || dto.beforeCardId === id) {
       throw CardErrors.NextToItself(dto.afterCardId === id ? 'afterCardId' : 'beforeCardId');
     }

@@ -39,6 +39,12 @@ export function preparedStatement(name: string, sql: string): PreparedStatement 
       text += ch === '?' ? `$${++n}` : ch;
     }
   }
+  // What the scan above cannot read safely is refused: comments, dollar quotes, jsonb's `?|` / `?&` / `??`, and
+  // `?` next to `$n` (the numbering would collide).
+  const unquoted = sql.replace(/'[^']*'|"[^"]*"/g, '');
+  if (/--|\/\*|\$\$|\?[|&?]/.test(unquoted) || (n > 0 && /\$\d/.test(unquoted))) {
+    throw new Error(`${name}: comments, dollar quotes, ?-operators or ? next to $n are not supported`);
+  }
   const known = registry.get(text);
   if (known !== undefined && known !== name)
     throw new Error(`${name}: the same text is registered as ${known}`);

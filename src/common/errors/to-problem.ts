@@ -227,7 +227,7 @@ export function toProblem(thrown: unknown, requestId: string): RenderedProblem {
       // Row-level security refused the statement: answer like a missing row, and let the logs shout.
       return out(404, 'NOT_FOUND', 'Resource not found', { wallHit: true });
     }
-    if (sqlState === '22P02' || sqlState === '22007' || sqlState === '22008') {
+    if (sqlState === '22P02' || sqlState === '22007' || sqlState === '22008' || sqlState === '22009') {
       return out(400, 'VALIDATION_FAILED', 'A value has an invalid format');
     }
   }
