@@ -307,7 +307,7 @@ describe('boards, columns and cards', () => {
     expect(ok(await patch(b.id, 2, { title: 'B2' })).version).toBe(2);
   });
 
-  it('a column id in upper case is the same column; a due date past year 9999 UTC answers 400 (cold review)', async () => {
+  it('an id in upper case is the same id (path, body, query); a due date past year 9999 UTC answers 400 (cold review)', async () => {
     const board = await newBoard();
     const [todo, doing] = board.columns as Json[];
     const card = await newCard(board.id, todo.id);
@@ -315,6 +315,21 @@ describe('boards, columns and cards', () => {
     // Full at its limit of 1: a move within it is no entry (it answered 409 WIP_LIMIT when compared as text).
     const moved = ok(await move(card.id, 1, { columnId: String(todo.id).toUpperCase() }));
     expect(moved.columnId).toBe(todo.id);
+    // Any id in any case, in the path, the body or the query, is the id PostgreSQL stores (answers in lower case).
+    const upper = (id: unknown) => String(id).toUpperCase();
+    const read = ok(await req('GET', `/v1/cards/${upper(card.id)}`, s.member));
+    expect(read.id).toBe(card.id);
+    const assigned = ok(
+      await req('POST', `/v1/boards/${upper(board.id)}/cards`, s.member, {
+        body: { columnId: upper(doing.id), title: 'Upper', assigneeId: upper(s.member.userId) },
+      }),
+      201,
+    );
+    expect(assigned).toMatchObject({ boardId: board.id, columnId: doing.id, assigneeId: s.member.userId });
+    const byAssignee = ok(
+      await req('GET', `/v1/boards/${board.id}/cards?assigneeId=${upper(s.member.userId)}`, s.member),
+    );
+    expect((byAssignee.data as Json[]).map((c) => c.id)).toEqual([assigned.id]);
     expectProblem(
       await req('POST', `/v1/boards/${board.id}/cards`, s.member, {
         body: { columnId: doing.id, title: 'Late', dueAt: '9999-12-31T23:30:00-14:00' },

@@ -63,15 +63,9 @@ export class CardMovesService {
     ctx: TenantContext,
     id: string,
     ifMatch: string | undefined,
-    given: MoveCardDto,
+    dto: MoveCardDto,
   ): Promise<CardDto> {
-    // Ids compared as PostgreSQL stores them (a UUID in upper case is the same column, not another one).
-    id = id.toLowerCase();
-    const dto: MoveCardDto = {
-      columnId: given.columnId.toLowerCase(),
-      afterCardId: given.afterCardId?.toLowerCase(),
-      beforeCardId: given.beforeCardId?.toLowerCase(),
-    };
+    // Every id arrives in lower case (`IdParam`, `IsId`): compared here as PostgreSQL compares them.
     if (dto.afterCardId === id || dto.beforeCardId === id) {
       throw CardErrors.NextToItself(dto.afterCardId === id ? 'afterCardId' : 'beforeCardId');
     }

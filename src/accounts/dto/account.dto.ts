@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsString, IsUUID, MaxLength, MinLength } from 'class-validator';
+import { IsString, MaxLength, MinLength } from 'class-validator';
+import { IsId } from '../../common/dto/uuid.js';
 
 export class PlanLimitsDto {
   @ApiProperty({
@@ -65,7 +66,7 @@ export class CreateAccountCompanyDto {
 
 export class TransferAccountOwnershipDto {
   @ApiProperty({ format: 'uuid', description: "A member of one of the account's companies" })
-  @IsUUID('all', { message: 'userId must be a UUID' })
+  @IsId({ message: 'userId must be a UUID' })
   userId: string;
 }
 

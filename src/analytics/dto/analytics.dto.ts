@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsISO8601, IsOptional, IsString, IsUUID, MaxLength } from 'class-validator';
+import { IsIn, IsISO8601, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsId } from '../../common/dto/uuid.js';
 
 export const ANALYTICS_INTERVALS = ['hour', 'day', 'week', 'month'] as const;
 export type AnalyticsInterval = (typeof ANALYTICS_INTERVALS)[number];
@@ -36,7 +37,7 @@ export class AnalyticsRunsQueryDto extends AnalyticsRangeQueryDto {
       'Only runs of this catalog template id or draft version id (`templateId` of the templates read)',
   })
   @IsOptional()
-  @IsUUID('all', { message: 'templateId must be a UUID' })
+  @IsId({ message: 'templateId must be a UUID' })
   templateId?: string;
 
   @ApiPropertyOptional({

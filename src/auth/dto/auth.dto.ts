@@ -1,8 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsNotEmpty, IsString, IsUUID, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsEmail, IsNotEmpty, IsString, Matches, MaxLength, MinLength } from 'class-validator';
 import { ROLES, type Role } from '../../authz/roles.js';
 import { Optional } from '../../common/dto/optional.js';
+import { IsId } from '../../common/dto/uuid.js';
 
 const trim = ({ value }: { value: unknown }) => (typeof value === 'string' ? value.trim() : value);
 const lower = ({ value }: { value: unknown }) =>
@@ -77,7 +78,7 @@ export class LogoutDto {
 }
 
 export class SwitchCompanyDto {
-  @IsUUID('all', { message: 'companyId must be a UUID' })
+  @IsId({ message: 'companyId must be a UUID' })
   companyId: string;
 }
 

@@ -6,13 +6,13 @@ import {
   IsInt,
   IsOptional,
   IsString,
-  IsUUID,
   Max,
   MaxLength,
   Min,
   MinLength,
   ValidateIf,
 } from 'class-validator';
+import { IsId } from '../../common/dto/uuid.js';
 
 export const MAX_NAME = 200;
 export const MAX_BOARD_DESCRIPTION = 10_000;
@@ -81,7 +81,7 @@ export class CreateColumnDto {
     description: 'The column to place it after; `null`: first; absent: last',
   })
   @IsOptional()
-  @IsUUID('all')
+  @IsId()
   afterColumnId?: string | null;
 
   @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: MAX_WIP_LIMIT, nullable: true })
@@ -107,7 +107,7 @@ export class UpdateColumnDto {
     description: 'Moves the column after this one; `null`: first',
   })
   @IsOptional()
-  @IsUUID('all')
+  @IsId()
   afterColumnId?: string | null;
 
   @ApiPropertyOptional({

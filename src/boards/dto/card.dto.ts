@@ -5,13 +5,13 @@ import {
   IsISO8601,
   IsOptional,
   IsString,
-  IsUUID,
   MaxLength,
   MinLength,
   ValidateIf,
 } from 'class-validator';
 import { PageQueryDto } from '../../common/pagination.js';
 import { RUN_STATUSES, type RunStatus } from '../../runs/run.entity.js';
+import { IsId } from '../../common/dto/uuid.js';
 
 export const MAX_TITLE = 200;
 /** 64 KiB of UTF-8; the character bound here is a first cut, the service checks bytes. */
@@ -21,7 +21,7 @@ export const MAX_LABEL = 50;
 
 export class CreateCardDto {
   @ApiProperty({ format: 'uuid', description: 'A column of this board' })
-  @IsUUID('all')
+  @IsId()
   columnId: string;
 
   @ApiProperty({ maxLength: MAX_TITLE })
@@ -38,7 +38,7 @@ export class CreateCardDto {
 
   @ApiPropertyOptional({ format: 'uuid', description: 'A member of the company (user id)' })
   @IsOptional()
-  @IsUUID('all')
+  @IsId()
   assigneeId?: string;
 
   @ApiPropertyOptional({ type: [String], maxItems: MAX_LABELS })
@@ -57,7 +57,7 @@ export class CreateCardDto {
 
   @ApiPropertyOptional({ format: 'uuid', description: 'A run of the company' })
   @IsOptional()
-  @IsUUID('all')
+  @IsId()
   runId?: string;
 }
 
@@ -82,7 +82,7 @@ export class UpdateCardDto {
 
   @ApiPropertyOptional({ type: String, format: 'uuid', nullable: true })
   @IsOptional()
-  @IsUUID('all')
+  @IsId()
   assigneeId?: string | null;
 
   @ApiPropertyOptional({ type: [String], maxItems: MAX_LABELS })
@@ -101,36 +101,36 @@ export class UpdateCardDto {
 
   @ApiPropertyOptional({ type: String, format: 'uuid', nullable: true })
   @IsOptional()
-  @IsUUID('all')
+  @IsId()
   runId?: string | null;
 }
 
 /** Where the card goes: a column of its board, between two of its cards (neither: the top). Needs `If-Match`. */
 export class MoveCardDto {
   @ApiProperty({ format: 'uuid' })
-  @IsUUID('all')
+  @IsId()
   columnId: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'A card of the target column to place it after' })
   @IsOptional()
-  @IsUUID('all')
+  @IsId()
   afterCardId?: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'A card of the target column to place it before' })
   @IsOptional()
-  @IsUUID('all')
+  @IsId()
   beforeCardId?: string;
 }
 
 export class BoardCardsQueryDto {
   @ApiPropertyOptional({ format: 'uuid' })
   @IsOptional()
-  @IsUUID('all')
+  @IsId()
   columnId?: string;
 
   @ApiPropertyOptional({ format: 'uuid' })
   @IsOptional()
-  @IsUUID('all')
+  @IsId()
   assigneeId?: string;
 
   @ApiPropertyOptional({ maxLength: MAX_LABEL })
@@ -143,12 +143,12 @@ export class BoardCardsQueryDto {
 export class CardQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ format: 'uuid' })
   @IsOptional()
-  @IsUUID('all')
+  @IsId()
   boardId?: string;
 
   @ApiPropertyOptional({ format: 'uuid' })
   @IsOptional()
-  @IsUUID('all')
+  @IsId()
   assigneeId?: string;
 
   @ApiPropertyOptional({ maxLength: MAX_LABEL })

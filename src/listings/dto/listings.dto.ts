@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsString, IsUUID, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsString, Matches, MaxLength, MinLength } from 'class-validator';
 import { Optional, OptionalOrNull } from '../../common/dto/optional.js';
 import { ListingDto } from '../../marketplace/dto/marketplace.dto.js';
+import { IsId } from '../../common/dto/uuid.js';
 
 /** `POST /v1/drafts/{id}/listing`: what to list and under which name. */
 export class CreateListingDto {
@@ -11,7 +12,7 @@ export class CreateListingDto {
     description: 'A published version of the draft; the latest when absent',
   })
   @Optional()
-  @IsUUID('all', { message: 'versionId must be a UUID' })
+  @IsId({ message: 'versionId must be a UUID' })
   versionId?: string;
 
   @ApiProperty({

@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsIn, IsUUID } from 'class-validator';
+import { IsIn } from 'class-validator';
 import { ROLES, type Role } from '../../authz/roles.js';
+import { IsId } from '../../common/dto/uuid.js';
 
 export class MemberDto {
   @ApiProperty({ format: 'uuid' })
@@ -28,7 +29,7 @@ export class UpdateMemberDto {
 
 export class TransferOwnershipDto {
   /** The member who becomes owner; the caller becomes admin. */
-  @IsUUID('all', { message: 'userId must be a UUID' })
+  @IsId({ message: 'userId must be a UUID' })
   userId: string;
 }
 

@@ -1,5 +1,5 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsObject, IsString, IsUUID, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
+import { IsIn, IsObject, IsString, Matches, MaxLength, MinLength, ValidateIf } from 'class-validator';
 import { ROLES, type Role } from '../../authz/roles.js';
 import { JSON_VALUE_SCHEMA } from '../../common/dto/json-value.js';
 import { PageQueryDto } from '../../common/pagination.js';
@@ -10,6 +10,7 @@ import { RUN_STEP_STATUSES, type RunStepStatus } from '../run-step.entity.js';
 import { VERDICT_DECISIONS, type VerdictDecision } from '../run-verdict.entity.js';
 import { RUN_SOURCES, RUN_STATUSES, type RunSource, type RunStatus } from '../run.entity.js';
 import { Optional } from '../../common/dto/optional.js';
+import { IsId } from '../../common/dto/uuid.js';
 
 export const MAX_COMMENT_LENGTH = 2000;
 
@@ -24,7 +25,7 @@ const RUN_INPUT_DOC = {
 export class StartRunDto {
   @ApiPropertyOptional({ format: 'uuid', description: 'A catalog template (`GET /v1/templates`)' })
   @Optional()
-  @IsUUID('all', { message: 'templateId must be a UUID' })
+  @IsId({ message: 'templateId must be a UUID' })
   templateId?: string;
 
   @ApiPropertyOptional({
@@ -32,7 +33,7 @@ export class StartRunDto {
     description: 'A published version of one of your drafts (`publishedVersionId` of `GET /v1/drafts/{id}`)',
   })
   @Optional()
-  @IsUUID('all', { message: 'draftVersionId must be a UUID' })
+  @IsId({ message: 'draftVersionId must be a UUID' })
   draftVersionId?: string;
 
   @ApiPropertyOptional(RUN_INPUT_DOC)
@@ -98,7 +99,7 @@ export class RunQueryDto extends PageQueryDto {
     description: 'Only runs started from this catalog template or draft version',
   })
   @Optional()
-  @IsUUID('all', { message: 'templateId must be a UUID' })
+  @IsId({ message: 'templateId must be a UUID' })
   templateId?: string;
 
   @ApiPropertyOptional({

@@ -1,18 +1,9 @@
 import { Optional, OptionalOrNull } from '../../common/dto/optional.js';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import {
-  IsInt,
-  IsNotEmpty,
-  IsOptional,
-  IsString,
-  IsUUID,
-  Matches,
-  Max,
-  MaxLength,
-  Min,
-} from 'class-validator';
+import { IsInt, IsNotEmpty, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
 import { MAX_SLUG_LENGTH, MAX_TITLE_LENGTH } from '../wiki-page.entity.js';
+import { IsId } from '../../common/dto/uuid.js';
 
 /** Lower-case ASCII letters and digits in dash-separated words. */
 export const SLUG_PATTERN = /^[a-z0-9]+(?:-[a-z0-9]+)*$/;
@@ -38,7 +29,7 @@ export class CreateWikiPageDto {
     description: 'A page of the company; absent: top level',
   })
   @OptionalOrNull()
-  @IsUUID('all', { message: 'parentId must be a UUID' })
+  @IsId({ message: 'parentId must be a UUID' })
   parentId?: string | null;
 
   @ApiPropertyOptional({
@@ -74,7 +65,7 @@ export class UpdateWikiPageDto {
     description: 'New parent; `null`: top level',
   })
   @OptionalOrNull()
-  @IsUUID('all', { message: 'parentId must be a UUID' })
+  @IsId({ message: 'parentId must be a UUID' })
   parentId?: string | null;
 }
 
@@ -84,7 +75,7 @@ export class WikiListQueryDto {
     description: 'Children of this page; absent: the top-level pages',
   })
   @IsOptional()
-  @IsUUID('all', { message: 'parentId must be a UUID' })
+  @IsId({ message: 'parentId must be a UUID' })
   parentId?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 100 })
