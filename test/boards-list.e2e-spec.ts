@@ -6,8 +6,8 @@ import { BoardColumn } from '../src/boards/board-column.entity.js';
 import { toCardRowDto } from '../src/boards/card-views.js';
 import { compareRanks } from '../src/boards/ranks.js';
 import { newId } from '../src/common/ids.js';
-import { boardCards } from '../src/tenancy/board-cards.js';
-import { ScopedReader } from '../src/tenancy/scoped-reader.js';
+import type { BoardCardRow } from '../src/tenancy/board-cards.js';
+import { ScopedReader, type ScopedFunction } from '../src/tenancy/scoped-reader.js';
 import { TenancyService } from '../src/tenancy/tenancy.service.js';
 import { startTestApp, type TestApp } from './harness/app.js';
 import { call } from './harness/http.js';
@@ -20,6 +20,9 @@ import { createCompanySession, type Actor, type CompanySession } from './harness
 type Json = Record<string, any>;
 
 const hex = () => randomBytes(4).toString('hex');
+
+/** The rows the route listed before its JSON was written by PostgreSQL (migration `board_cards_read`). */
+const BOARD_CARDS: ScopedFunction = { name: 'tenant_board_cards', arity: 4 };
 
 /**
  * `GET /v1/boards/{id}/cards` answers JSON that PostgreSQL writes (migration `board_cards_json`). These tests pin
@@ -40,7 +43,10 @@ describe('listing a board (JSON written by PostgreSQL)', () => {
     return res.body as Json;
   };
 
-  /** What the route answered before this change, for the same rows (CardsService.listBoard at c0e6841). */
+  /**
+   * What the route answered before PostgreSQL wrote the JSON, for the same rows (CardsService.listBoard at c0e6841,
+   * timestamps read as PostgreSQL means them: src/database/timestamps.ts).
+   */
   const before = (
     session: CompanySession,
     boardId: string,
@@ -58,7 +64,14 @@ describe('listing a board (JSON written by PostgreSQL)', () => {
       },
       async (em) => {
         const columns = await em.find(BoardColumn, { boardId }, { fields: ['id', 'rank'] });
-        const cards = await boardCards(t.app.get(ScopedReader), { boardId, ...q });
+        const cards = await t.app
+          .get(ScopedReader)
+          .rows<BoardCardRow>(BOARD_CARDS, [
+            boardId,
+            q.columnId ?? null,
+            q.assigneeId ?? null,
+            q.label ?? null,
+          ]);
         const order = new Map([...columns].sort(compareRanks).map((c, i) => [c.id, i] as const));
         cards.sort((a, b) => (order.get(a.columnId) ?? 0) - (order.get(b.columnId) ?? 0));
         return JSON.stringify({ data: cards.map(toCardRowDto), nextCursor: null });
@@ -114,7 +127,7 @@ describe('listing a board (JSON written by PostgreSQL)', () => {
     await card(todo.id, { title: 'Plain' });
     await card(done.id, { title: 'Done', labels: ['ui', 'bug'], dueAt: '1900-01-01T00:00:00.000Z' });
     await card(done.id, { title: 'Old due date', dueAt: '1850-03-01T00:00:00.000Z', labels: ['bug'] });
-    // The API refuses a year before 100; a row written otherwise is still listed as before (the Node path).
+    // The API refuses a year before 100; a row written otherwise is listed with its own date all the same.
     const year50 = await card(done.id, { title: 'Due date in year 50' });
     await t.owner.query(`update cards set due_at = '0050-06-15 08:00:00+00' where id = $1`, [year50.id]);
     // A terminal status, which the worker leaves alone: the card shows its run's current status.
@@ -204,14 +217,29 @@ describe('listing a board (JSON written by PostgreSQL)', () => {
         expect(res.text, JSON.stringify(query)).toBe(await before(s, board.id, query));
       }
     };
-    // With the cards due before 1900 (written by Node from the rows) and without them (all written by PostgreSQL).
     await compare();
-    const old = await t.owner.query(
-      `delete from cards where board_id = $1 and due_at < '1900-01-01' returning *`,
-      [board.id],
+    // Cards due before 1900 are written by PostgreSQL too, with the dates every other card route answers (the
+    // listing wrote year 50 as 1950 when Node parsed PostgreSQL's text with `new Date`).
+    const dueAt = Object.fromEntries(
+      (ok(await list(board.id, { columnId: done.id })).data as Json[]).map((c) => [c.title, c.dueAt]),
     );
-    expect(old.rowCount).toBe(2);
-    await compare();
+    expect(dueAt).toEqual({
+      Done: '1900-01-01T00:00:00.000Z',
+      'Old due date': '1850-03-01T00:00:00.000Z',
+      'Due date in year 50': '0050-06-15T08:00:00.000Z',
+    });
+    const doneCards = ok(await list(board.id, { columnId: done.id })).data as Json[];
+    for (const c of doneCards) {
+      expect(ok(await call(t, 'GET', `/v1/cards/${c.id}`, { token: s.member.accessToken }))).toEqual(c);
+    }
+    // A move answers the card from a row read without the ORM: the same date.
+    const year50 = doneCards.find((c) => c.title === 'Due date in year 50') as Json;
+    const moved = await call(t, 'POST', `/v1/cards/${year50.id}/move`, {
+      token: s.member.accessToken,
+      headers: { 'If-Match': `"${year50.version}"` },
+      body: { columnId: done.id },
+    });
+    expect(ok(moved).dueAt).toBe('0050-06-15T08:00:00.000Z');
     const all = ok(await list(board.id)).data as Json[];
     expect(all.map((c) => c.title).slice(0, 2)).toEqual([featured.title, 'Plain']);
     expect(all.find((c) => c.id === featured.id)?.run).toEqual({ id: runId, status: 'cancelled' });
@@ -243,8 +271,13 @@ describe('listing a board (JSON written by PostgreSQL)', () => {
     expect(problem(await list(board.id, { columnId: (foreign.columns as Json[])[0].id }))).toEqual(
       missingColumn,
     );
-    // A column of the board written in upper case is not one of the ids the route compared with (as before).
-    expect(problem(await list(board.id, { columnId: String(todo.id).toUpperCase() }))).toEqual(missingColumn);
+    // A UUID in upper case is the same id (`IsId` hands it on in lower case): the same column, the same page.
+    expect((await list(board.id, { columnId: String(todo.id).toUpperCase() })).text).toBe(
+      (await list(board.id, { columnId: todo.id })).text,
+    );
+    expect(
+      problem(await list(board.id, { columnId: String((foreign.columns as Json[])[0].id).toUpperCase() })),
+    ).toEqual(missingColumn);
     // The board id is a UUID in any case, as before.
     expect(ok(await list(String(board.id).toUpperCase(), { columnId: todo.id })).data).toHaveLength(2);
     expect(problem(await list(board.id, { columnId: 'nope' }))).toMatchObject({ status: 400 });

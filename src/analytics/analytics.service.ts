@@ -18,6 +18,7 @@ import type {
   UsageDto,
 } from './dto/analytics.dto.js';
 import { AnalyticsErrors } from './analytics.errors.js';
+import { isoInstant as iso } from '../database/timestamps.js';
 
 const DAY_MS = 86_400_000;
 export const DEFAULT_RANGE_DAYS = 30;
@@ -106,7 +107,6 @@ interface UsageRow {
   month_start: Date | string;
 }
 
-const iso = (at: Date | string) => new Date(at).toISOString();
 const percentiles = (h: Histogram): PercentilesDto => ({ p50: quantile(h, 0.5), p95: quantile(h, 0.95) });
 
 /** An IANA time zone name both Node (ICU) and PostgreSQL know; offsets such as `+05:30` are refused. */

@@ -2,6 +2,7 @@ import type { RunStatus } from '../runs/run.entity.js';
 import type { BoardCardRow } from '../tenancy/board-cards.js';
 import type { Card } from './card.entity.js';
 import type { CardDto } from './dto/card.dto.js';
+import { isoInstant } from '../database/timestamps.js';
 
 /** The current status of cards' runs, by run id. */
 export type RunStatuses = Map<string, RunStatus>;
@@ -22,18 +23,13 @@ export function toCardRowDto(c: BoardCardRow): CardDto {
     title: c.title,
     description: c.description,
     labels: c.labels,
-    dueAt: c.dueAt ? iso(c.dueAt) : null,
+    dueAt: c.dueAt ? isoInstant(c.dueAt) : null,
     assigneeId: c.assigneeId,
     run: c.runId && c.runStatus ? { id: c.runId, status: c.runStatus as RunStatus } : null,
     version: c.version,
     createdBy: c.createdBy,
     updatedBy: c.updatedBy,
-    createdAt: iso(c.createdAt),
-    updatedAt: iso(c.updatedAt),
+    createdAt: isoInstant(c.createdAt),
+    updatedAt: isoInstant(c.updatedAt),
   };
-}
-
-/** A timestamp as the API writes it; a row read without the ORM may carry the driver's text (no copy of a Date). */
-function iso(value: Date | string): string {
-  return (typeof value === 'string' ? new Date(value) : value).toISOString();
 }

@@ -10,14 +10,14 @@ import { CardErrors } from './boards.errors.js';
 import { DlpService } from '../dlp/dlp.service.js';
 import { keysetFind, toPage, type Page } from '../common/pagination.js';
 import { MembershipsService } from '../members/memberships.service.js';
-import { boardCards, boardCardsPage } from '../tenancy/board-cards.js';
+import { boardCardsPage } from '../tenancy/board-cards.js';
 import type { TenantContext } from '../tenancy/request-store.js';
 import { ScopedReader } from '../tenancy/scoped-reader.js';
 import { BoardColumn } from './board-column.entity.js';
 import { Board } from './board.entity.js';
 import { actorId } from './boards.service.js';
 import { Card } from './card.entity.js';
-import { toCardDto, toCardRowDto, type RunStatuses } from './card-views.js';
+import { toCardDto, type RunStatuses } from './card-views.js';
 import { assertRoom, conditional, findRun, runStatuses } from './card-writes.js';
 import {
   MAX_DESCRIPTION_BYTES,
@@ -25,13 +25,12 @@ import {
   MAX_TITLE,
   type BoardCardsQueryDto,
   type CardDto,
-  type CardListDto,
   type CardQueryDto,
   type CreateCardDto,
   type UpdateCardDto,
 } from './dto/card.dto.js';
 import { assertVersion, requiredVersions } from './if-match.js';
-import { compareRanks, rankBetween } from './ranks.js';
+import { rankBetween } from './ranks.js';
 
 function checkDescription(description: string | null | undefined): void {
   if (typeof description === 'string' && Buffer.byteLength(description, 'utf8') > MAX_DESCRIPTION_BYTES) {
@@ -91,22 +90,13 @@ export class CardsService {
   /**
    * A board's cards in board order (column rank, then card rank), as the JSON text of the answer
    * (`CardListDto`): one scoped statement checks the board and the column (404s), orders the cards and writes
-   * their JSON in PostgreSQL (src/tenancy/board-cards.ts), so no card is mapped or serialised here. A listing
-   * with a card due before 1900 is written here from the rows instead, as it always was.
+   * their JSON in PostgreSQL (src/tenancy/board-cards.ts), so no card is mapped or serialised here.
    */
   async listBoard(boardId: string, query: BoardCardsQueryDto): Promise<string> {
     const q = { boardId, columnId: query.columnId, assigneeId: query.assigneeId, label: query.label };
     const page = await boardCardsPage(this.reader, q);
     if (page.missing !== null) throw Errors.notFound(page.missing);
-    if (page.body !== null) return page.body;
-    const [columns, cards] = await Promise.all([
-      this.em.find(BoardColumn, { boardId }, { fields: ['id', 'rank'] }),
-      boardCards(this.reader, q),
-    ]);
-    const order = new Map([...columns].sort(compareRanks).map((c, i) => [c.id, i] as const));
-    // Stable sort: within a column the database's (rank, id) order stays.
-    cards.sort((a, b) => (order.get(a.columnId) ?? 0) - (order.get(b.columnId) ?? 0));
-    return JSON.stringify({ data: cards.map(toCardRowDto), nextCursor: null } satisfies CardListDto);
+    return page.body;
   }
 
   /** The company's cards across boards, newest first (keyset), e.g. `?assigneeId=` for someone's cards. */

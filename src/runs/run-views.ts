@@ -3,6 +3,7 @@ import type { RunEvent } from './run-event.entity.js';
 import type { RunStepError, RunStepStatus } from './run-step.entity.js';
 import type { VerdictDecision } from './run-verdict.entity.js';
 import type { Run } from './run.entity.js';
+import { isoInstant } from '../database/timestamps.js';
 
 /** A point in time as the ORM hydrates it (Date) or as a scoped read returns it (text or a JSON string). */
 type Instant = Date | string;
@@ -11,7 +12,7 @@ function iso(value: Instant): string;
 function iso(value: Instant | null | undefined): string | null;
 function iso(value: Instant | null | undefined): string | null {
   if (value === null || value === undefined) return null;
-  return (typeof value === 'string' ? new Date(value) : value).toISOString();
+  return isoInstant(value);
 }
 
 /** What a run's summary is made of: a row of `RunReads` (named like the entity), or the `Run` entity itself. */

@@ -4,6 +4,7 @@ import { DEFAULT_LIMIT, type Page } from '../common/pagination.js';
 import { ScopedReader } from '../tenancy/scoped-reader.js';
 import { searchWikiPages } from '../tenancy/wiki-search.js';
 import type { WikiSearchHitDto, WikiSearchQueryDto } from './dto/wiki.dto.js';
+import { isoInstant } from '../database/timestamps.js';
 
 /** Deepest search offset a cursor may ask for: ranked search is for the first pages of hits. */
 const MAX_SEARCH_OFFSET = 1000;
@@ -38,7 +39,7 @@ export class WikiSearchService {
       parentId: r.parent_id,
       rank: Number(r.rank),
       snippet: r.snippet.replace(/\s+/g, ' ').trim(),
-      updatedAt: new Date(r.updated_at).toISOString(),
+      updatedAt: isoInstant(r.updated_at),
     }));
     const nextCursor = more ? Buffer.from(`o:${offset + limit}`, 'utf8').toString('base64url') : null;
     return { data, nextCursor };

@@ -32,6 +32,7 @@ import { Migration20261207130000_rate_limit_batches } from './Migration202612071
 import { Migration20261207133000_listings_withdrawn } from './Migration20261207133000_listings_withdrawn.js';
 import { Migration20261207160000_wiki_search_bounded } from './Migration20261207160000_wiki_search_bounded.js';
 import { Migration20261207183000_board_cards_json } from './Migration20261207183000_board_cards_json.js';
+import { Migration20261207220000_board_cards_json_any_date } from './Migration20261207220000_board_cards_json_any_date.js';
 
 /**
  * Every migration, in order. Listed statically so the compiled app, the tests and the CLI run the same set;
@@ -89,4 +90,8 @@ export const MIGRATIONS: MigrationObject[] = [
   { name: 'Migration20261207133000_listings_withdrawn', class: Migration20261207133000_listings_withdrawn },
   { name: 'Migration20261207160000_wiki_search_bounded', class: Migration20261207160000_wiki_search_bounded },
   { name: 'Migration20261207183000_board_cards_json', class: Migration20261207183000_board_cards_json },
+  {
+    name: 'Migration20261207220000_board_cards_json_any_date',
+    class: Migration20261207220000_board_cards_json_any_date,
+  },
 ];
