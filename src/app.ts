@@ -79,8 +79,9 @@ function installHooks(app: NestFastifyApplication, options: AppOptions): void {
       status: reply.statusCode,
       ms: Math.round(reply.elapsedTime * 10) / 10,
       ...(store?.domainError ? { error: store.domainError } : {}),
+      ...(store?.toolCall ? { tool: store.toolCall } : {}),
     };
-    if (reply.statusCode >= 500) logger.error(line, 'request');
+    if (reply.statusCode >= 500 || (store?.toolCall?.status ?? 0) >= 500) logger.error(line, 'request');
     else logger.info(line, 'request');
     done();
   });

@@ -8,7 +8,9 @@
  * HTTP, once.
  */
 import { request } from 'node:http';
+import { Writable } from 'node:stream';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { AuthorizationGuard } from '../src/authz/authorization.guard.js';
 import { RequestLimits } from '../src/authz/request-limits.js';
@@ -16,6 +18,7 @@ import { runTransportCall } from '../src/authz/transport-call.js';
 import { newId } from '../src/common/ids.js';
 import { UndeclaredBodyGuard } from '../src/common/undeclared-body.guard.js';
 import { ApiValidationPipe } from '../src/common/validation.pipe.js';
+import { RunsService } from '../src/runs/runs.service.js';
 import { userContext } from '../src/tenancy/request-store.js';
 import { startTestApp, type TestApp } from './harness/app.js';
 import { call } from './harness/http.js';
@@ -31,10 +34,18 @@ describe('MCP tool calls through the transport', () => {
   let b: CompanySession;
   let runId: string;
   let versionId: string;
+  const logged: Json[] = [];
 
   beforeAll(async () => {
-    // Behind a proxy: the caller's address comes from X-Forwarded-For (to tell it from the loopback's).
-    t = await startTestApp({ TRUST_PROXY: 'true' });
+    // Behind a proxy: the caller's address comes from X-Forwarded-For (to tell it from the loopback's). The
+    // application's log lines are kept (`logged`) instead of printed.
+    const sink = new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        for (const line of chunk.toString().split('\n')) if (line) logged.push(JSON.parse(line) as Json);
+        done();
+      },
+    });
+    t = await startTestApp({ TRUST_PROXY: 'true' }, pino({ level: 'info' }, sink));
     base = await t.listen();
     a = await createCompanySession(t, 'mcp-transport-a');
     b = await createCompanySession(t, 'mcp-transport-b');
@@ -328,5 +339,36 @@ describe('MCP tool calls through the transport', () => {
     expect(proxied?.context).toMatchObject({ ip: '203.0.113.9', userAgent: 'agent/1.0' });
     const anonymous = await startRun({});
     expect((anonymous?.context as Json | undefined)?.userAgent).toBeNull();
+  });
+
+  it("logs a tool call's route and status on the /mcp line, a failure inside it as an error", async () => {
+    const token = a.member.accessToken;
+    const lineOf = (res: Response) =>
+      logged.find((l) => l.msg === 'request' && l.requestId === res.headers.get('x-request-id'));
+    const found = await rpc(token, toolCall('get_run', { id: newId() }));
+    expect(lineOf(found)).toMatchObject({
+      level: 30,
+      route: '/mcp',
+      status: 200,
+      tool: { route: 'GET /v1/runs/:id', status: 404 },
+    });
+    // A fault inside the route (here injected into the service): 500 inside the call, `/mcp` itself 200.
+    const fault = vi.spyOn(t.app.get(RunsService), 'get').mockRejectedValueOnce(new Error('injected fault'));
+    try {
+      const failed = await rpc(token, toolCall('get_run', { id: runId }));
+      expect(failed.status).toBe(200);
+      const result = ((await failed.json()) as Json).result as CallToolResult;
+      expect(result.isError).toBe(true);
+      expect(JSON.stringify(result)).not.toContain('injected fault');
+      expect(lineOf(failed)).toMatchObject({
+        level: 50,
+        route: '/mcp',
+        status: 200,
+        tool: { route: 'GET /v1/runs/:id', status: 500 },
+      });
+      expect(fault).toHaveBeenCalledTimes(1);
+    } finally {
+      fault.mockRestore();
+    }
   });
 });

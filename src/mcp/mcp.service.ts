@@ -17,7 +17,7 @@ import type { AbilityRule } from '../authz/authorize.decorator.js';
 import { collectRoutes, routeKey } from '../authz/route-table.js';
 import type { TransportCall } from '../authz/transport-call.js';
 import { API_VERSION } from '../openapi.js';
-import type { TenantContext } from '../tenancy/request-store.js';
+import { currentStore, type TenantContext } from '../tenancy/request-store.js';
 import { buildCatalog, type CatalogTool } from './mcp-catalog.js';
 import {
   isObject,
@@ -185,6 +185,11 @@ export class McpService {
   ): Promise<{ res: RouteResponse; call: TransportCall }> {
     const call: TransportCall = { rule: this.transportRule, verified };
     const res = await this.runner.run(request, call, transport);
+    // The transport request's log line names the route and its status (a 500 inside is logged as an error).
+    const store = currentStore();
+    if (store && res.statusCode >= (store.toolCall?.status ?? 0)) {
+      store.toolCall = { route: request.route, status: res.statusCode };
+    }
     return { res, call };
   }
 

@@ -111,6 +111,11 @@ export interface RequestStore {
   em?: EntityManager;
   /** The name of the domain error the request was answered with (`boards.WipLimitReached`), for its log line. */
   domainError?: string;
+  /**
+   * The route an MCP tool call of this request ran and the status it answered (the worst, when several ran), for
+   * the request's log line: `/mcp` itself answers 200 with the route's failure inside the JSON-RPC result.
+   */
+  toolCall?: { route: string; status: number };
 }
 
 /** A store for a new request or job, with nothing scoped yet. */
