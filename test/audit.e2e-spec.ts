@@ -477,6 +477,19 @@ describe('audit trail', () => {
     });
     const byOperator = await get(`/v1/audit-events?actorId=${home.owner.userId}`, a.owner.accessToken);
     expect((byOperator.body.data as AuditRecord[]).length).toBe(3);
+    // Ids in upper case are the same ids (`actorId`, `targetId`); a name such as `system` is taken as sent.
+    const upper = await get(
+      `/v1/audit-events?actorId=${home.owner.userId.toUpperCase()}`,
+      a.owner.accessToken,
+    );
+    expect(upper.body.data).toEqual(byOperator.body.data);
+    const byTarget = await get(`/v1/audit-events?targetId=${a.companyId}`, a.owner.accessToken);
+    expect((byTarget.body.data as AuditRecord[]).length).toBeGreaterThan(0);
+    const byUpperTarget = await get(
+      `/v1/audit-events?targetId=${a.companyId.toUpperCase()}`,
+      a.owner.accessToken,
+    );
+    expect(byUpperTarget.body.data).toEqual(byTarget.body.data);
     // Nothing of it is visible in the operator's home company or in B.
     for (const token of [home.owner.accessToken, b.admin.accessToken]) {
       const other = await get(`/v1/audit-events?actorType=platform_admin`, token);

@@ -337,6 +337,34 @@ describe('boards, columns and cards', () => {
       400,
       'VALIDATION_FAILED',
     );
+    // ISO 8601 forms `Date` cannot read answer 400 on create and edit (they were a 500, or dropped on PATCH).
+    for (const dueAt of [
+      '2026-W01-1',
+      '2026-032',
+      '20260101T000000Z',
+      '2026-01-01T10Z',
+      '2026-01-01T10:00:00,5Z',
+    ]) {
+      const created = await req('POST', `/v1/boards/${board.id}/cards`, s.member, {
+        body: { columnId: doing.id, title: 'Odd date', dueAt },
+      });
+      expectProblem(created, 400, 'VALIDATION_FAILED');
+      expect(created.body.errors, dueAt).toEqual([
+        { field: 'dueAt', message: 'dueAt must be a date-time such as 2026-12-31T17:00:00Z (RFC 3339)' },
+      ]);
+      expectProblem(
+        await req('PATCH', `/v1/cards/${card.id}`, s.member, {
+          headers: { 'If-Match': `"${moved.version}"` },
+          body: { dueAt, title: 'Changed' },
+        }),
+        400,
+        'VALIDATION_FAILED',
+      );
+    }
+    expect(ok(await req('GET', `/v1/cards/${card.id}`, s.member))).toMatchObject({
+      title: card.title,
+      version: moved.version,
+    });
   });
 
   it('moves cards between neighbours, writing the moved card only', async () => {

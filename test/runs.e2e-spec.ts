@@ -831,6 +831,9 @@ describe('runs', () => {
         mine.body.data.every((r: { startedBy: { userId: string } }) => r.startedBy.userId === a.admin.userId),
       ).toBe(true);
       expect(mine.body.data.map((r: { id: string }) => r.id)).toEqual(expect.arrayContaining(ids));
+      // A user id in upper case is the same user.
+      const upper = await as(a.member).get(`/v1/runs?startedBy=${a.admin.userId.toUpperCase()}&limit=100`);
+      expect(upper.body.data).toEqual(mine.body.data);
       expectProblem(await as(a.member).get('/v1/runs?status=sleeping'), 400, 'VALIDATION_FAILED');
 
       await waitForRun(t, a.member, ids[0], ['parked']);

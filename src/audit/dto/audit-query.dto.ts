@@ -1,5 +1,6 @@
 import { ApiPropertyOptional, IntersectionType } from '@nestjs/swagger';
 import { IsIn, IsISO8601, IsOptional, IsString, MaxLength, ValidateBy } from 'class-validator';
+import { CanonicalIfUuid } from '../../common/dto/uuid.js';
 import { PageQueryDto } from '../../common/pagination.js';
 import { AUDIT_ACTION_PATTERN, isAuditAction, type AuditAction } from '../audit-actions.js';
 import type { ActorType } from '../audit-event.entity.js';
@@ -48,6 +49,7 @@ export class AuditQueryDto extends IntersectionType(PageQueryDto, AuditTimeRange
   /** A user, API key or application id (for a switched-in operator: their user id), or `system`. */
   @ApiPropertyOptional()
   @IsOptional()
+  @CanonicalIfUuid()
   @IsString()
   @MaxLength(100)
   actorId?: string;
@@ -61,6 +63,7 @@ export class AuditQueryDto extends IntersectionType(PageQueryDto, AuditTimeRange
 
   @ApiPropertyOptional()
   @IsOptional()
+  @CanonicalIfUuid()
   @IsString()
   @MaxLength(100)
   targetId?: string;

@@ -2,13 +2,13 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import {
   ArrayMaxSize,
   IsArray,
-  IsISO8601,
   IsOptional,
   IsString,
   MaxLength,
   MinLength,
   ValidateIf,
 } from 'class-validator';
+import { IsTimestamp } from '../../common/dto/timestamp.js';
 import { PageQueryDto } from '../../common/pagination.js';
 import { RUN_STATUSES, type RunStatus } from '../../runs/run.entity.js';
 import { IsId } from '../../common/dto/uuid.js';
@@ -52,7 +52,7 @@ export class CreateCardDto {
 
   @ApiPropertyOptional({ format: 'date-time' })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsTimestamp()
   dueAt?: string;
 
   @ApiPropertyOptional({ format: 'uuid', description: 'A run of the company' })
@@ -96,7 +96,7 @@ export class UpdateCardDto {
 
   @ApiPropertyOptional({ type: String, format: 'date-time', nullable: true })
   @IsOptional()
-  @IsISO8601({ strict: true })
+  @IsTimestamp()
   dueAt?: string | null;
 
   @ApiPropertyOptional({ type: String, format: 'uuid', nullable: true })

@@ -2,6 +2,7 @@ import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsUUID, type ValidationOptions } from 'class-validator';
+import { isUuid } from '../ids.js';
 
 /** A UUID as PostgreSQL prints it: hex digits in lower case (`A…` and `a…` are the same id). */
 export function canonicalUuid(value: string): string {
@@ -21,4 +22,12 @@ export function IsId(options?: ValidationOptions): PropertyDecorator {
     IsUUID('all', options),
     ApiProperty({ format: 'uuid' }),
   );
+}
+
+/**
+ * A field that holds an id or a name (`actorId`: a user's id or `system`): a UUID in it is handed on in canonical
+ * case, like `IsId`'s, anything else as sent.
+ */
+export function CanonicalIfUuid(): PropertyDecorator {
+  return Transform(({ value }: { value: unknown }) => (isUuid(value) ? canonicalUuid(value) : value));
 }

@@ -93,7 +93,10 @@ const listing = (fallback: boolean) => {
  * PostgreSQL meant for such dates (year 0050 read as 1950; an offset with seconds, invalid), and the answer had to
  * stay what it was. Rows read without the ORM are now read with postgres-date (src/database/timestamps.ts, the parse
  * MikroORM hydrates entities with), so a card's own route, a move's answer and this listing agree with `to_char` on
- * every date; test/boards-list.e2e-spec.ts pins the bytes with cards due in 1850 and in year 50.
+ * every date of years 1–9999 (the API takes 100–9999; a BC date written outside it would list without its era);
+ * test/boards-list.e2e-spec.ts pins the bytes with cards due in 1850 and in year 50. Roll back code before this
+ * migration: the code before it expects the function to answer no body for such listings, the code after refuses
+ * that answer with a 500 rather than send `null`.
  *
  * Column ids reach the function in lower case (`IsId`), so its comparison of the column as text finds an
  * upper-case spelling of a column too. SQL copied in, not imported: migrations are frozen text.

@@ -10,7 +10,7 @@ import { RUN_STEP_STATUSES, type RunStepStatus } from '../run-step.entity.js';
 import { VERDICT_DECISIONS, type VerdictDecision } from '../run-verdict.entity.js';
 import { RUN_SOURCES, RUN_STATUSES, type RunSource, type RunStatus } from '../run.entity.js';
 import { Optional } from '../../common/dto/optional.js';
-import { IsId } from '../../common/dto/uuid.js';
+import { CanonicalIfUuid, IsId } from '../../common/dto/uuid.js';
 
 export const MAX_COMMENT_LENGTH = 2000;
 
@@ -107,6 +107,7 @@ export class RunQueryDto extends PageQueryDto {
     maxLength: 100,
   })
   @Optional()
+  @CanonicalIfUuid()
   @IsString()
   @MaxLength(100)
   startedBy?: string;
